@@ -1,0 +1,31 @@
+"""The `linia` command: a thin front to Django management commands with Linia's names.
+
+linia serve [--host --port]   ASGI server (uvicorn)      linia worker      background jobs (Huey)
+linia migrate                 create/upgrade the schema  linia demo [--no-serve]
+linia createadmin             platform administrator     linia token create --tenant SLUG --user NAME
+linia import stores|products|stock FILE --tenant SLUG [--skip-invalid]
+Any other Django management command works too (linia shell, linia check, ...).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+ALIASES = {"import": "import_data", "worker": "run_huey"}
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linia.settings")
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return
+    args[0] = ALIASES.get(args[0], args[0])
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["linia", *args])
+
+
+if __name__ == "__main__":
+    main()

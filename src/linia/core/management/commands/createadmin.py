@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import getpass
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from linia.core.models import User
+
+
+class Command(BaseCommand):
+    help = "Create (or reset the password of) a platform administrator."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--username", default="admin")
+        parser.add_argument("--email", default="")
+        parser.add_argument("--password", help="default: $LINIA_ADMIN_PASSWORD or asked interactively")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        password = opts["password"] or os.environ.get("LINIA_ADMIN_PASSWORD")
+        if not password:
+            try:
+                password = getpass.getpass("Password: ")
+            except (EOFError, KeyboardInterrupt) as exc:
+                raise CommandError("no password given: pass --password or set LINIA_ADMIN_PASSWORD",
+                                   returncode=2) from exc
+        if len(password) < 8:
+            raise CommandError("password too short: use at least 8 characters", returncode=2)
+        user, created = User.objects.get_or_create(username=opts["username"], defaults={"email": opts["email"]})
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        self.stdout.write(f"{'created' if created else 'updated'} platform admin {user.username}")

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Serve Linia over ASGI (HTTP + websockets) with uvicorn."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        if not opts["no_migrate"]:
+            call_command("migrate", verbosity=0, interactive=False)
+        self.stdout.write(f"Linia on http://{opts['host']}:{opts['port']}/")
+        uvicorn.run("linia.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
+                    log_level="warning", lifespan="off")

@@ -1,0 +1,116 @@
+"""The one place where "may this user do that in this tenant?" is decided.
+
+UI views, API endpoints, the admin and exports all ask here, so a rule changes in one spot.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.db.models import Model, QuerySet
+
+from linia.core.models import Membership, Role, Tenant
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
+    from linia.core.models import User
+
+M = TypeVar("M", bound=Model)
+
+
+class Perm(StrEnum):
+    TICKETS_VIEW = "tickets.view"
+    TICKETS_CREATE = "tickets.create"
+    TICKETS_CHANGE = "tickets.change"
+    TICKETS_MERGE = "tickets.merge"
+    CONTACTS_VIEW = "contacts.view"
+    CONTACTS_CHANGE = "contacts.change"
+    DIRECTORY_VIEW = "directory.view"
+    DIRECTORY_MANAGE = "directory.manage"
+    CONFIG_MANAGE = "config.manage"
+    AUDIT_VIEW = "audit.view"
+    EXPORT = "export"
+
+
+_ROLE_PERMS: dict[str, frozenset[Perm]] = {
+    Role.SUPERVISOR: frozenset(Perm),
+    Role.AGENT: frozenset({
+        Perm.TICKETS_VIEW, Perm.TICKETS_CREATE, Perm.TICKETS_CHANGE, Perm.TICKETS_MERGE,
+        Perm.CONTACTS_VIEW, Perm.CONTACTS_CHANGE, Perm.DIRECTORY_VIEW, Perm.EXPORT,
+    }),
+    Role.CLIENT_STAFF: frozenset({
+        Perm.TICKETS_VIEW, Perm.TICKETS_CHANGE, Perm.DIRECTORY_VIEW, Perm.EXPORT, Perm.CONFIG_MANAGE,
+        Perm.DIRECTORY_MANAGE, Perm.AUDIT_VIEW,
+    }),
+    Role.STORE_STAFF: frozenset({Perm.TICKETS_VIEW, Perm.TICKETS_CREATE, Perm.TICKETS_CHANGE, Perm.DIRECTORY_VIEW}),
+}
+
+
+def is_platform_admin(user: User | AnonymousUser) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def membership(user: User | AnonymousUser, tenant: Tenant | int) -> Membership | None:
+    if not user.is_authenticated or not user.is_active:
+        return None
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    cache: dict[int, Membership | None] = getattr(user, "_linia_memberships", None) or {}
+    if tenant_id not in cache:
+        cache[tenant_id] = (
+            Membership.objects.select_related("department", "store").filter(user=user, tenant_id=tenant_id).first()
+        )
+        user._linia_memberships = cache  # type: ignore[union-attr]
+    return cache[tenant_id]
+
+
+def tenants_for(user: User | AnonymousUser) -> QuerySet[Tenant]:
+    """Tenants the user may work in (platform admins: all active ones)."""
+    if is_platform_admin(user):
+        return Tenant.objects.filter(is_active=True)
+    if not user.is_authenticated:
+        return Tenant.objects.none()
+    return Tenant.objects.filter(is_active=True, membership__user=user).distinct()
+
+
+def has_perm(user: User | AnonymousUser, perm: Perm, tenant: Tenant | int) -> bool:
+    if is_platform_admin(user):
+        return True
+    member = membership(user, tenant)
+    return member is not None and perm in _ROLE_PERMS.get(member.role, frozenset())
+
+
+def scope_tickets(user: User | AnonymousUser, tenant: Tenant | int, qs: QuerySet[M]) -> QuerySet[M]:
+    """Tickets of `tenant` that `user` may see: staff of a department or store see only theirs."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    qs = qs.filter(tenant_id=tenant_id)
+    if is_platform_admin(user):
+        return qs
+    member = membership(user, tenant_id)
+    if member is None or Perm.TICKETS_VIEW not in _ROLE_PERMS.get(member.role, frozenset()):
+        return qs.none()
+    if member.role == Role.STORE_STAFF:
+        return qs.filter(store_id=member.store_id)
+    if member.role == Role.CLIENT_STAFF and member.department_id:
+        return qs.filter(department_id=member.department_id)
+    return qs
+
+
+def can_see_ticket(user: User | AnonymousUser, ticket: Any) -> bool:
+    from linia.tickets.models import Ticket
+
+    return scope_tickets(user, ticket.tenant_id, Ticket.objects.filter(pk=ticket.pk)).exists()
+
+
+class PermissionDenied(Exception):
+    """Raised by actions; API and views turn it into 403 (or 404 when the object must not be revealed)."""
+
+    def __init__(self, perm: Perm | str, message: str = "") -> None:
+        super().__init__(message or f"permission {perm} required")
+        self.perm = perm
+
+
+def require(user: User | AnonymousUser, perm: Perm, tenant: Tenant | int) -> None:
+    if not has_perm(user, perm, tenant):
+        raise PermissionDenied(perm)

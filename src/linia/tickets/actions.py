@@ -1,0 +1,438 @@
+"""Every ticket state change: one transaction that checks permission, changes state and writes the event."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any
+
+import jsonschema
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from linia.core import audit
+from linia.core.errors import ActionError, NotFound
+from linia.core.models import Tenant
+from linia.core.permissions import Perm, require, scope_tickets
+from linia.directory.models import Category, Department, Store
+from linia.tickets import search, statuses
+from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
+from linia.tickets.events import emit
+from linia.tickets.models import (
+    Attachment,
+    Channel,
+    Contact,
+    ContactIdentity,
+    Message,
+    Priority,
+    Status,
+    Tag,
+    Ticket,
+    TicketCounter,
+)
+from linia.tickets.numbering import format_reference
+
+
+@dataclass(frozen=True)
+class NewAttachment:
+    filename: str
+    data: bytes
+    content_type: str = ""
+
+
+def _check_perm(actor: Any, perm: Perm, tenant: Tenant | int) -> None:
+    if actor is not None:  # None = the system itself (intake adapters, imports)
+        require(actor, perm, tenant)
+
+
+# --- contacts ---------------------------------------------------------------------------------
+
+def _normalized_identities(tenant: Tenant, phones: Iterable[str], emails: Iterable[str]) -> list[tuple[str, str]]:
+    region = REGION_BY_LANGUAGE.get(tenant.default_language, "RU")
+    errors: dict[str, list[str]] = {}
+    found: list[tuple[str, str]] = []
+    for raw in phones:
+        if raw and raw.strip():
+            try:
+                found.append((ContactIdentity.Kind.PHONE, normalize_phone(raw, region)))
+            except ValueError as exc:
+                errors.setdefault("phones", []).append(str(exc))
+    for raw in emails:
+        if raw and raw.strip():
+            try:
+                found.append((ContactIdentity.Kind.EMAIL, normalize_email(raw)))
+            except ValueError as exc:
+                errors.setdefault("emails", []).append(str(exc))
+    if errors:
+        raise ActionError("invalid_contact", "Check the phone numbers and email addresses.", errors)
+    return found
+
+
+def find_or_create_contact(actor: Any, tenant: Tenant, *, name: str = "", phones: Sequence[str] = (),
+                           emails: Sequence[str] = (), language: str = "") -> Contact:
+    """The tenant's contact with any of these phones/emails, else a new one; adds missing identities."""
+    _check_perm(actor, Perm.CONTACTS_CHANGE, tenant)
+    identities = _normalized_identities(tenant, phones, emails)
+    with transaction.atomic():
+        contact = None
+        for kind, value in identities:
+            hit = ContactIdentity.objects.filter(tenant=tenant, kind=kind, value=value).select_related("contact").first()
+            if hit is not None:
+                contact = hit.contact
+                break
+        if contact is None:
+            contact = Contact.objects.create(tenant=tenant, name=name.strip()[:200], language=language)
+            emit(tenant.pk, "contact.created", actor=actor, data={"contact_id": contact.pk})
+        elif name and not contact.name:
+            contact.name = name.strip()[:200]
+            contact.save(update_fields=["name", "updated_at"])
+        for kind, value in identities:
+            ContactIdentity.objects.get_or_create(tenant=tenant, kind=kind, value=value,
+                                                  defaults={"contact": contact})
+    return contact
+
+
+# --- tickets ----------------------------------------------------------------------------------
+
+def _next_number(tenant: Tenant) -> int:
+    """Atomic per-tenant counter: the UPDATE takes the row lock, so parallel writers never share a number."""
+    TicketCounter.objects.get_or_create(tenant=tenant)
+    TicketCounter.objects.filter(tenant=tenant).update(last_number=F("last_number") + 1)
+    return TicketCounter.objects.values_list("last_number", flat=True).get(tenant=tenant)
+
+
+def _owned(model: Any, tenant: Tenant, value: Any, field: str) -> Any:
+    """Resolve an id (or instance) to the tenant's row; a foreign tenant's id reads as unknown."""
+    if value is None or value == "":
+        return None
+    pk = value.pk if hasattr(value, "pk") else value
+    obj = model.objects.filter(tenant=tenant, pk=pk).first()
+    if obj is None:
+        raise ActionError("invalid_reference", f"Unknown {field}.", {field: [f"no such {field}: {pk}"]})
+    return obj
+
+
+def validate_custom_fields(category: Category | None, values: dict[str, Any]) -> dict[str, Any]:
+    schema = category.field_schema if category is not None else {}
+    if not schema:
+        return values
+    validator = jsonschema.Draft202012Validator(schema)
+    errors: dict[str, list[str]] = {}
+    for err in validator.iter_errors(values):
+        key = ".".join(str(p) for p in err.absolute_path) or (
+            err.message.split("'")[1] if err.validator == "required" and "'" in err.message else "custom_fields")
+        errors.setdefault(f"custom_fields.{key}" if key != "custom_fields" else key, []).append(err.message)
+    if errors:
+        raise ActionError("invalid_custom_fields", "Some fields of this category are missing or wrong.", errors)
+    return values
+
+
+def _check_choice(value: str, choices: Any, field: str) -> str:
+    if value not in choices.values:
+        raise ActionError("invalid_value", f"Unknown {field} {value!r}.",
+                          {field: [f"one of: {', '.join(choices.values)}"]})
+    return value
+
+
+def _set_tags(ticket: Ticket, names: Iterable[str]) -> None:
+    clean = sorted({n.strip()[:60] for n in names if n and n.strip()})
+    tags = [Tag.objects.get_or_create(tenant_id=ticket.tenant_id, name=n)[0] for n in clean]
+    ticket.tags.set(tags)
+
+
+def create_ticket(actor: Any, tenant: Tenant, *, subject: str, channel: str, body: str = "",
+                  category: Any = None, store: Any = None, department: Any = None, contact: Any = None,
+                  priority: str = Priority.NORMAL, custom_fields: dict[str, Any] | None = None,
+                  tags: Sequence[str] = (), language: str = "", queue: str = "", assignee: Any = None,
+                  attachments: Sequence[NewAttachment] = (), external_id: str | None = None) -> Ticket:
+    """Register a ticket with its first message; returns the existing ticket for a repeated external_id."""
+    _check_perm(actor, Perm.TICKETS_CREATE, tenant)
+    subject = (subject or "").strip()
+    if not subject:
+        raise ActionError("invalid_value", "Subject is required.", {"subject": ["required"]})
+    _check_choice(channel, Channel, "channel")
+    _check_choice(priority, Priority, "priority")
+    if external_id:
+        existing = Message.objects.filter(tenant=tenant, external_id=external_id).select_related("ticket").first()
+        if existing is not None:
+            return existing.ticket
+    with transaction.atomic():
+        category_obj = _owned(Category, tenant, category, "category")
+        store_obj = _owned(Store, tenant, store, "store")
+        department_obj = _owned(Department, tenant, department, "department")
+        contact_obj = _owned(Contact, tenant, contact, "contact")
+        assignee_obj = _resolve_assignee(tenant, assignee)
+        fields = validate_custom_fields(category_obj, dict(custom_fields or {}))
+        if department_obj is None and category_obj is not None:
+            department_obj = category_obj.default_department
+        now = timezone.now()
+        number = _next_number(tenant)
+        ticket = Ticket.objects.create(
+            tenant=tenant, number=number, reference=format_reference(tenant.ticket_prefix, number),
+            subject=subject[:300], channel=channel, priority=priority, category=category_obj, store=store_obj,
+            department=department_obj, contact=contact_obj, custom_fields=fields,
+            language=language or (contact_obj.language if contact_obj else "") or tenant.default_language,
+            queue=queue, assignee=assignee_obj, created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_at=now, updated_at=now,
+        )
+        if tags:
+            _set_tags(ticket, tags)
+        emit(tenant.pk, "ticket.created", ticket=ticket, actor=actor, data=_snapshot(ticket))
+        if body or attachments:
+            _create_message(actor, ticket, body=body, kind=Message.Kind.PUBLIC,
+                            direction=Message.Direction.INBOUND, channel=channel, author_contact=contact_obj,
+                            attachments=attachments, external_id=external_id)
+        search.index_ticket(ticket)
+        if actor is not None:
+            audit.record(actor, "create", ticket)
+    return ticket
+
+
+def _resolve_assignee(tenant: Tenant, assignee: Any) -> Any:
+    if assignee is None or assignee == "":
+        return None
+    from linia.core.models import User
+
+    pk = assignee.pk if hasattr(assignee, "pk") else assignee
+    user = User.objects.filter(pk=pk, is_active=True).first()
+    if user is None or not (user.is_superuser or user.memberships.filter(tenant=tenant).exists()):
+        raise ActionError("invalid_reference", "Unknown assignee.", {"assignee": [f"no such user: {pk}"]})
+    return user
+
+
+def _snapshot(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "reference": ticket.reference, "subject": ticket.subject, "status": ticket.status,
+        "priority": ticket.priority, "channel": ticket.channel, "category_id": ticket.category_id,
+        "store_id": ticket.store_id, "department_id": ticket.department_id, "contact_id": ticket.contact_id,
+        "assignee_id": ticket.assignee_id, "queue": ticket.queue,
+    }
+
+
+def get_ticket_for(actor: Any, tenant: Tenant | int, ticket_id: int, *, for_update: bool = False) -> Ticket:
+    """The ticket if the actor may see it; otherwise NotFound (never reveal other tenants' tickets)."""
+    qs = Ticket.objects.all()
+    if for_update:
+        qs = qs.select_for_update()
+    if actor is not None:
+        qs = scope_tickets(actor, tenant, qs)
+    else:
+        qs = qs.filter(tenant_id=tenant if isinstance(tenant, int) else tenant.pk)
+    ticket = qs.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound("ticket")
+    return ticket
+
+
+UPDATABLE = ("subject", "category", "store", "department", "priority", "assignee", "queue", "custom_fields", "tags")
+
+
+def update_ticket(actor: Any, ticket: Ticket, **changes: Any) -> Ticket:
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise ActionError("invalid_field", "These fields cannot be changed.", {f: ["not changeable"] for f in unknown})
+    _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
+    tenant = ticket.tenant
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        before = _snapshot(ticket)
+        if "subject" in changes:
+            subject = (changes["subject"] or "").strip()
+            if not subject:
+                raise ActionError("invalid_value", "Subject is required.", {"subject": ["required"]})
+            ticket.subject = subject[:300]
+        if "priority" in changes:
+            ticket.priority = _check_choice(changes["priority"], Priority, "priority")
+        for field, model in (("category", Category), ("store", Store), ("department", Department)):
+            if field in changes:
+                setattr(ticket, field, _owned(model, tenant, changes[field], field))
+        if "assignee" in changes:
+            ticket.assignee = _resolve_assignee(tenant, changes["assignee"])
+        if "queue" in changes:
+            ticket.queue = str(changes["queue"] or "")[:60]
+        if "custom_fields" in changes or "category" in changes:
+            ticket.custom_fields = validate_custom_fields(
+                ticket.category, dict(changes.get("custom_fields", ticket.custom_fields) or {}))
+        ticket.updated_at = timezone.now()
+        ticket.save()
+        if "tags" in changes:
+            _set_tags(ticket, changes["tags"] or [])
+        after = _snapshot(ticket)
+        diff = audit.diff(before, after)
+        if diff or "tags" in changes or "custom_fields" in changes:
+            emit(ticket.tenant_id, "ticket.updated", ticket=ticket, actor=actor, data={"changes": diff})
+            if "assignee_id" in diff:
+                emit(ticket.tenant_id, "ticket.assigned", ticket=ticket, actor=actor,
+                     data={"assignee_id": ticket.assignee_id})
+            if actor is not None:
+                audit.record(actor, "update", ticket, changes=diff)
+        search.index_ticket(ticket)
+    return ticket
+
+
+def change_status(actor: Any, ticket: Ticket, status: str) -> Ticket:
+    _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
+    _check_choice(status, Status, "status")
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().select_related("tenant").get(pk=ticket.pk)
+        old = ticket.status
+        if old == status:
+            return ticket
+        if not statuses.allowed(ticket.tenant.settings, old, status):
+            raise ActionError("invalid_transition", f"A ticket cannot go from {old} to {status}.",
+                              {"status": [f"allowed from {old}: {', '.join(sorted(statuses.transitions(ticket.tenant.settings)[old])) or 'none'}"]})
+        now = timezone.now()
+        ticket.status = status
+        ticket.updated_at = now
+        if status == Status.SOLVED:
+            ticket.solved_at = now
+        elif status == Status.CLOSED:
+            ticket.closed_at = now
+            ticket.solved_at = ticket.solved_at or now
+        elif old in (Status.SOLVED, Status.CLOSED):
+            ticket.solved_at = None
+            ticket.closed_at = None
+        ticket.save(update_fields=["status", "updated_at", "solved_at", "closed_at"])
+        emit(ticket.tenant_id, "ticket.status_changed", ticket=ticket, actor=actor, data={"from": old, "to": status})
+        if actor is not None:
+            audit.record(actor, "status", ticket, changes={"status": [old, status]})
+    return ticket
+
+
+# --- messages ---------------------------------------------------------------------------------
+
+def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Kind.PUBLIC,
+                direction: str | None = None, channel: str | None = None, author_contact: Contact | None = None,
+                attachments: Sequence[NewAttachment] = (), external_id: str | None = None) -> Message:
+    """Add a public reply or internal note; a repeated external_id returns the stored message."""
+    _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
+    _check_choice(kind, Message.Kind, "kind")
+    if not (body or "").strip() and not attachments:
+        raise ActionError("invalid_value", "A message needs text or an attachment.", {"body": ["required"]})
+    if external_id:
+        existing = Message.objects.filter(tenant_id=ticket.tenant_id, external_id=external_id).first()
+        if existing is not None:
+            return existing
+    if direction is None:
+        direction = Message.Direction.INTERNAL if kind == Message.Kind.NOTE else (
+            Message.Direction.OUTBOUND if actor is not None else Message.Direction.INBOUND)
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update().get(pk=ticket.pk)
+        if ticket.status == Status.CLOSED and direction == Message.Direction.INBOUND:
+            raise ActionError("ticket_closed", "The ticket is closed; open a new one.")
+        message = _create_message(actor, ticket, body=body, kind=kind, direction=direction,
+                                  channel=channel or ticket.channel, author_contact=author_contact,
+                                  attachments=attachments, external_id=external_id)
+        now = message.created_at
+        fields = ["updated_at"]
+        ticket.updated_at = now
+        if kind == Message.Kind.PUBLIC and direction == Message.Direction.OUTBOUND and ticket.first_response_at is None:
+            ticket.first_response_at = now
+            fields.append("first_response_at")
+        if direction == Message.Direction.INBOUND and ticket.status in (Status.PENDING_CUSTOMER, Status.SOLVED):
+            old = ticket.status
+            ticket.status = Status.OPEN
+            ticket.solved_at = None
+            fields += ["status", "solved_at"]
+            emit(ticket.tenant_id, "ticket.status_changed", ticket=ticket, actor=actor,
+                 data={"from": old, "to": Status.OPEN, "reason": "customer_reply"})
+        ticket.save(update_fields=fields)
+        search.index_ticket(ticket)
+    return message
+
+
+def _create_message(actor: Any, ticket: Ticket, *, body: str, kind: str, direction: str, channel: str,
+                    author_contact: Contact | None, attachments: Sequence[NewAttachment],
+                    external_id: str | None) -> Message:
+    message = Message.objects.create(
+        tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, direction=direction, channel=channel,
+        author_user=actor if getattr(actor, "is_authenticated", False) else None, author_contact=author_contact,
+        body_text=body or "", external_id=external_id or None, created_at=timezone.now(),
+    )
+    for item in attachments:
+        _store_attachment(message, item)
+    emit(ticket.tenant_id, "message.created", ticket=ticket, actor=actor,
+         data={"message_id": message.pk, "kind": kind, "direction": direction, "channel": channel,
+               "attachments": len(attachments)})
+    return message
+
+
+def check_attachment(item: NewAttachment) -> str:
+    """Validate size and type; returns the content type to store."""
+    name = PurePath(item.filename or "").name.strip()
+    if not name:
+        raise ActionError("invalid_attachment", "An attachment needs a file name.", {"attachments": ["no name"]})
+    if len(item.data) > settings.LINIA_ATTACHMENT_MAX_BYTES:
+        limit_mb = settings.LINIA_ATTACHMENT_MAX_BYTES // (1024 * 1024)
+        raise ActionError("attachment_too_large", f"{name} is larger than {limit_mb} MB.",
+                          {"attachments": [f"{name}: over {limit_mb} MB"]})
+    if PurePath(name).suffix.lower() in settings.LINIA_ATTACHMENT_BLOCKED_EXTENSIONS:
+        raise ActionError("attachment_type", f"Files of type {PurePath(name).suffix} are not accepted.",
+                          {"attachments": [f"{name}: type not allowed"]})
+    return item.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def _store_attachment(message: Message, item: NewAttachment) -> Attachment:
+    content_type = check_attachment(item)
+    digest = hashlib.sha256(item.data).hexdigest()
+    attachment = Attachment(tenant_id=message.tenant_id, message=message, filename=PurePath(item.filename).name[:255],
+                            content_type=content_type[:120], size=len(item.data), sha256=digest)
+    attachment.file.save(digest, ContentFile(item.data), save=False)
+    attachment.save()
+    return attachment
+
+
+def add_attachments(actor: Any, message: Message, attachments: Sequence[NewAttachment]) -> list[Attachment]:
+    _check_perm(actor, Perm.TICKETS_CHANGE, message.tenant_id)
+    for item in attachments:
+        check_attachment(item)
+    with transaction.atomic():
+        stored = [_store_attachment(message, item) for item in attachments]
+        emit(message.tenant_id, "attachment.created", ticket=message.ticket, actor=actor,
+             data={"message_id": message.pk, "attachment_ids": [a.pk for a in stored]})
+    return stored
+
+
+# --- merge ------------------------------------------------------------------------------------
+
+def merge_tickets(actor: Any, source: Ticket, target: Ticket) -> Ticket:
+    """Move the duplicate's messages and interactions into target, close the duplicate and point it there."""
+    _check_perm(actor, Perm.TICKETS_MERGE, source.tenant_id)
+    if source.tenant_id != target.tenant_id:
+        raise NotFound("ticket")
+    if source.pk == target.pk:
+        raise ActionError("invalid_merge", "A ticket cannot be merged into itself.")
+    with transaction.atomic():
+        source = Ticket.objects.select_for_update().get(pk=source.pk)
+        target = Ticket.objects.select_for_update().get(pk=target.pk)
+        if source.merged_into_id:
+            raise ActionError("invalid_merge", f"{source.reference} is already merged.")
+        if target.merged_into_id or target.status == Status.CLOSED:
+            raise ActionError("invalid_merge", f"{target.reference} is closed or merged; pick an open ticket.")
+        moved = source.messages.update(ticket=target)
+        source.interactions.update(ticket=target)
+        target.tags.add(*source.tags.all())
+        now = timezone.now()
+        old_status = source.status
+        source.merged_into = target
+        source.status = Status.CLOSED
+        source.closed_at = now
+        source.updated_at = now
+        source.save(update_fields=["merged_into", "status", "closed_at", "updated_at"])
+        target.updated_at = now
+        target.save(update_fields=["updated_at"])
+        emit(source.tenant_id, "ticket.merged", ticket=source, actor=actor,
+             data={"into": target.pk, "into_reference": target.reference, "messages_moved": moved})
+        emit(source.tenant_id, "ticket.status_changed", ticket=source, actor=actor,
+             data={"from": old_status, "to": Status.CLOSED, "reason": "merged"})
+        if actor is not None:
+            audit.record(actor, "merge", source, changes={"merged_into": target.reference})
+        search.index_ticket(source)
+        search.index_ticket(target)
+    return target

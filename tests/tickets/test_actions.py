@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 
 from linia.core.errors import ActionError, NotFound
-from linia.core.permissions import PermissionDenied
 from linia.core.models import Role
+from linia.core.permissions import PermissionDenied
 from linia.tickets import actions
 from linia.tickets.models import Event, Message, Status
 from tests import factories as f

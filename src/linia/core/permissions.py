@@ -61,7 +61,7 @@ def membership(user: User | AnonymousUser, tenant: Tenant | int) -> Membership |
         cache[tenant_id] = (
             Membership.objects.select_related("department", "store").filter(user=user, tenant_id=tenant_id).first()
         )
-        user._linia_memberships = cache  # type: ignore[union-attr]
+        setattr(user, "_linia_memberships", cache)  # noqa: B010 (per-request memo on the user object)
     return cache[tenant_id]
 
 

@@ -150,7 +150,7 @@ class Interaction(TenantOwned):
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True)
     channel = models.CharField(max_length=12, choices=Channel.choices)
     direction = models.CharField(max_length=10, default="inbound")
-    external_id = models.CharField(max_length=200, null=True, blank=True)
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001 (NULL: unique only when set)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
@@ -184,7 +184,7 @@ class Message(TenantOwned):
     author_contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True)
     body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
-    external_id = models.CharField(max_length=300, null=True, blank=True)  # idempotency key
+    external_id = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001 (idempotency key, NULL when absent)
     created_at = models.DateTimeField(db_index=True)
 
     class Meta:

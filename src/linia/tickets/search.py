@@ -1,10 +1,240 @@
-"""Full-text search over tickets and their messages (SQLite FTS5 / PostgreSQL tsvector)."""
+"""Full-text search over tickets and their messages (SQLite FTS5 / PostgreSQL tsvector).
 
+One search row per ticket holds its whole document: reference, subject, contact (name, phones, emails),
+store, category, tags, every message body (public replies and internal notes) and custom field values.
+Text is folded here in Python (lower case, diacritics dropped, ł→l, ё→е, ß→ss) and split into words
+before it reaches either database, so both backends match exactly the same way and user input never
+reaches a query parser as syntax: the query is rebuilt from plain word tokens.
+
+The row is written inside the action's transaction (`index_ticket`), so search never lags behind.
+All search DDL lives in this module; migrations call `create_schema` / `drop_schema`.
+"""
+
+# ruff: noqa: S608  -- SQL here interpolates only table names; every value is a bound parameter.
 from __future__ import annotations
 
-from linia.tickets.models import Ticket
+import json
+import re
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db import connections, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from linia.directory.models import Category, Store
+from linia.tickets.models import Contact, ContactIdentity, Message, Tag, Ticket
+from linia.tickets.numbering import format_reference, parse_reference
+
+TABLE = "tickets_search"
+MAX_DOCUMENT_CHARS = 200_000  # keeps a PostgreSQL tsvector well under its 1 MB limit
+MAX_QUERY_TOKENS = 16
+BATCH_SIZE = 500
+
+_SQLITE_DDL = [
+    # rowid is the ticket id; tenant_id is stored but not indexed (a filter, never a match target).
+    f"CREATE VIRTUAL TABLE {TABLE} USING fts5("
+    "reference, subject, body, tenant_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')",
+]
+_POSTGRES_DDL = [
+    # No foreign key: Django's flush truncates ticket tables without CASCADE. Stale rows are harmless
+    # (results are always joined back to tenant-scoped tickets) and `rebuild` removes them.
+    f"CREATE TABLE {TABLE} (ticket_id bigint PRIMARY KEY, tenant_id bigint NOT NULL, document tsvector NOT NULL)",
+    f"CREATE INDEX {TABLE}_document ON {TABLE} USING gin (document)",
+    f"CREATE INDEX {TABLE}_tenant ON {TABLE} (tenant_id)",
+]
 
 
-def index_ticket(ticket: Ticket) -> None:
-    """Refresh the ticket's search document. Replaced by the FTS implementation."""
-    return None
+def create_schema(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        for sql in _POSTGRES_DDL if connection.vendor == "postgresql" else _SQLITE_DDL:
+            cursor.execute(sql)
+
+
+def drop_schema(connection: BaseDatabaseWrapper) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+# --- text folding -------------------------------------------------------------------------------
+
+# Letters that carry no combining mark in Unicode, so NFKD alone would keep them.
+_LETTERS = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ß": "ss", "ẞ": "ss",
+                          "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i", "ħ": "h", "þ": "th"})
+_MARKS = re.compile("[\u0300-\u036f\u0483-\u0489\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+_WORD = re.compile(r"[^\W_]+")
+
+
+def fold(text: str) -> str:
+    """Lower-case text without diacritics: 'Zażółć ЁЛКА Café' -> 'zazolc елка cafe'."""
+    if text.isascii():
+        return text.lower()
+    return _MARKS.sub("", unicodedata.normalize("NFKD", text.translate(_LETTERS))).lower()
+
+
+def words(text: str) -> list[str]:
+    """The folded words of text, as both the index and the query see them."""
+    return _WORD.findall(fold(text))
+
+
+def _clean(text: str, limit: int = MAX_DOCUMENT_CHARS) -> str:
+    return " ".join(words(text[:limit]))[:limit]
+
+
+# --- documents ----------------------------------------------------------------------------------
+
+def _related_sql(count: int) -> str:
+    """One round trip for everything a document needs beyond the ticket row itself."""
+    marks = ", ".join(["%s"] * count)
+    ticket, message = Ticket._meta.db_table, Message._meta.db_table
+    tags, tag = Ticket.tags.through._meta.db_table, Tag._meta.db_table
+    contact, identity = Contact._meta.db_table, ContactIdentity._meta.db_table
+    store, category = Store._meta.db_table, Category._meta.db_table
+    return (
+        f"SELECT ticket_id, body_text FROM {message} WHERE ticket_id IN ({marks}) "
+        f"UNION ALL SELECT x.ticket_id, g.name FROM {tags} x JOIN {tag} g ON g.id = x.tag_id "
+        f"WHERE x.ticket_id IN ({marks}) "
+        f"UNION ALL SELECT t.id, c.name FROM {ticket} t JOIN {contact} c ON c.id = t.contact_id "
+        f"WHERE t.id IN ({marks}) "
+        f"UNION ALL SELECT t.id, i.value FROM {ticket} t JOIN {identity} i ON i.contact_id = t.contact_id "
+        f"WHERE t.id IN ({marks}) "
+        f"UNION ALL SELECT t.id, s.code || ' ' || s.name || ' ' || s.city FROM {ticket} t "
+        f"JOIN {store} s ON s.id = t.store_id WHERE t.id IN ({marks}) "
+        f"UNION ALL SELECT t.id, c.code || ' ' || c.name FROM {ticket} t "
+        f"JOIN {category} c ON c.id = t.category_id WHERE t.id IN ({marks})"
+    )
+
+
+def _related_texts(ticket_ids: Sequence[int], using: str) -> dict[int, list[str]]:
+    texts: dict[int, list[str]] = defaultdict(list)
+    with connections[using].cursor() as cursor:
+        cursor.execute(_related_sql(len(ticket_ids)), list(ticket_ids) * 6)
+        for ticket_id, text in cursor.fetchall():
+            if text:
+                texts[ticket_id].append(text)
+    return texts
+
+
+def _values(data: Any) -> Iterator[str]:
+    """Scalar values of a custom-fields JSON document (keys are field ids, not searchable text)."""
+    if isinstance(data, dict):
+        for value in data.values():
+            yield from _values(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _values(value)
+    elif data is not None and not isinstance(data, bool):
+        yield str(data)
+
+
+def _row(ticket_id: int, tenant_id: int, reference: str, subject: str, custom_fields: Any,
+         texts: Iterable[str]) -> tuple[int, int, str, str, str]:
+    if isinstance(custom_fields, str):  # raw cursors return JSON as text
+        custom_fields = json.loads(custom_fields or "{}")
+    number = reference.rpartition("-")[2].lstrip("0")
+    body = "\n".join([*texts, *_values(custom_fields)])
+    return ticket_id, tenant_id, _clean(f"{reference} {number}"), _clean(subject), _clean(body)
+
+
+def _upsert(rows: Sequence[tuple[int, int, str, str, str]], using: str) -> None:
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        sql = (f"INSERT INTO {TABLE} (ticket_id, tenant_id, document) VALUES (%s, %s, "
+               "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') "
+               "|| setweight(to_tsvector('simple', %s), 'D')) "
+               "ON CONFLICT (ticket_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, document = EXCLUDED.document")
+    else:
+        sql = f"INSERT OR REPLACE INTO {TABLE} (rowid, tenant_id, reference, subject, body) VALUES (%s, %s, %s, %s, %s)"
+    with connection.cursor() as cursor:
+        if len(rows) == 1:
+            cursor.execute(sql, rows[0])
+        else:
+            cursor.executemany(sql, rows)
+
+
+def index_ticket(ticket: Ticket, *, using: str = "default") -> None:
+    """Refresh the ticket's search row: one read for its related texts, one upsert. Call in the action."""
+    texts = _related_texts([ticket.pk], using)[ticket.pk]
+    _upsert([_row(ticket.pk, ticket.tenant_id, ticket.reference, ticket.subject, ticket.custom_fields, texts)],
+            using)
+
+
+def rebuild(tenant_id: int | None = None, *, using: str = "default", batch_size: int = BATCH_SIZE) -> int:
+    """Reindex every ticket (of one tenant, or all) in batches; returns how many were indexed.
+
+    Each batch commits on its own, so a large rebuild never holds a long write lock; rows of tickets
+    that no longer exist are deleted at the end.
+    """
+    ticket = Ticket._meta.db_table
+    where = "id > %s" + (" AND tenant_id = %s" if tenant_id is not None else "")
+    select = (f"SELECT id, tenant_id, reference, subject, custom_fields FROM {ticket} "
+              f"WHERE {where} ORDER BY id LIMIT %s")
+    last, count = 0, 0
+    while True:
+        params = [last, tenant_id, batch_size] if tenant_id is not None else [last, batch_size]
+        with transaction.atomic(using=using):
+            with connections[using].cursor() as cursor:
+                cursor.execute(select, params)
+                batch = cursor.fetchall()
+            if not batch:
+                break
+            texts = _related_texts([r[0] for r in batch], using)
+            _upsert([_row(pk, tenant, ref, subject, custom, texts.get(pk, []))
+                     for pk, tenant, ref, subject, custom in batch], using)
+        count += len(batch)
+        last = batch[-1][0]
+    _delete_orphans(tenant_id, using)
+    return count
+
+
+def _delete_orphans(tenant_id: int | None, using: str) -> None:
+    connection = connections[using]
+    key = "ticket_id" if connection.vendor == "postgresql" else "rowid"
+    sql = f"DELETE FROM {TABLE} WHERE {key} NOT IN (SELECT id FROM {Ticket._meta.db_table})"
+    params: list[Any] = []
+    if tenant_id is not None:
+        sql += " AND tenant_id = %s"
+        params.append(tenant_id)
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+# --- querying -----------------------------------------------------------------------------------
+
+def _reference_hits(tenant_id: int, q: str) -> list[int]:
+    """A ticket named by its reference ("SPR-000123", "#123") or bare number ("123")."""
+    text = q.strip().lstrip("#").strip()
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        return list(Ticket.objects.filter(tenant_id=tenant_id, number=int(text)).values_list("pk", flat=True))
+    parsed = parse_reference(text) if text.isascii() and len(text) <= 32 else None
+    if parsed is None or len(str(parsed[1])) > 18:
+        return []
+    reference = format_reference(*parsed)
+    return list(Ticket.objects.filter(tenant_id=tenant_id, reference=reference).values_list("pk", flat=True))
+
+
+def search_ticket_ids(tenant_id: int, q: str, limit: int = 500, *, using: str = "default") -> list[int]:
+    """Ids of the tenant's tickets matching every word of q (the last word as a prefix), best first.
+
+    Any text is safe: q is reduced to word tokens, so quotes, operators and emoji are never syntax.
+    """
+    hits = _reference_hits(tenant_id, q)
+    tokens = words(q[:1000])[:MAX_QUERY_TOKENS]
+    if not tokens or limit <= 0:
+        return hits[:max(limit, 0)]
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        query = " & ".join(f"'{t}'" for t in tokens) + ":*"
+        sql = (f"SELECT ticket_id FROM {TABLE}, to_tsquery('simple', %s) query "
+               "WHERE tenant_id = %s AND document @@ query "
+               "ORDER BY ts_rank(document, query) DESC, ticket_id DESC LIMIT %s")
+    else:
+        query = " ".join(f'"{t}"' for t in tokens) + "*"
+        sql = (f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s AND tenant_id = %s "
+               f"ORDER BY bm25({TABLE}, 10.0, 4.0, 1.0), rowid DESC LIMIT %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [query, int(tenant_id), limit])
+        found = [int(row[0]) for row in cursor.fetchall()]
+    seen = set(hits)
+    return (hits + [pk for pk in found if pk not in seen])[:limit]

@@ -172,7 +172,7 @@ class StoreIndex:
                 return []
             return [Match(self.rows[pos].id, 100.0) for pos in sorted(allowed)][:limit]
         scores = self._exact_code(q_tokens, allowed)
-        meaningful = [t for t in q_tokens if t not in STOPWORDS and (len(t) > 1 or t.isdigit())] or q_tokens
+        meaningful = [t for t in q_tokens if t not in STOPWORDS] or q_tokens
         combined = self._all_tokens(meaningful, allowed)
         for pos, score in combined.items():
             scores.setdefault(pos, score)

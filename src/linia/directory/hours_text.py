@@ -7,7 +7,7 @@ Accepted text, case-insensitive, days in English, Polish, Russian or French:
     "pn-pt 06:00-22:00; sb 07:00-21:00; nd 09:00-20:00"
     "пн-вс 08:00-23:00", "daily 22:00-06:00", "mon 08:00-13:00, 14:00-20:00"
     a raw JSON object in the stored format.
-Days not mentioned are closed. Pure: no Django.
+Days not mentioned are closed. Errors are linia.directory.hours.HoursError. Pure: no Django.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from linia.directory.hours import DAYS, HoursError, format_span, parse_spans, parse_weekly, weekly_to_json
 
 _DAY_WORDS: dict[str, tuple[str, ...]] = {
     "mon": ("mon", "monday", "pn", "pon", "poniedziałek", "poniedzialek", "пн", "пон", "понедельник",
@@ -40,21 +40,16 @@ _FULL_DAY_WORDS = {"24h", "24 h", "24 hours", "całą dobę", "cala dobe", "кр
 _DASH = r"\s*[-–—]\s*"
 _TIME = r"(\d{1,2})[:.](\d{2})"
 _SPAN_RE = re.compile(rf"^{_TIME}{_DASH}{_TIME}$")
-_STORED_SPAN_RE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
-
-
-class HoursTextError(ValueError):
-    """Opening hours that cannot be understood; the message says what to write instead."""
 
 
 HINT = 'write e.g. "mon-fri 08:00-22:00; sat 09:00-21:00; sun closed" or "24/7"'
 
 
 def parse_hours_text(text: str) -> dict[str, object]:
-    """The stored JSON for a human opening-hours text; raises HoursTextError saying what to fix."""
+    """The stored JSON for a human opening-hours text; raises HoursError saying what to fix."""
     value = text.strip()
     if not value:
-        raise HoursTextError(f"opening hours are empty: {HINT}")
+        raise HoursError(f"opening hours are empty: {HINT}")
     if value.startswith("{"):
         return _from_json(value)
     if " ".join(value.lower().split()) in _ALWAYS_WORDS:
@@ -70,9 +65,9 @@ def _from_json(value: str) -> dict[str, object]:
     try:
         data = json.loads(value)
     except json.JSONDecodeError as exc:
-        raise HoursTextError(f"opening hours JSON is malformed ({exc.msg} at char {exc.pos})") from exc
+        raise HoursError(f"opening hours JSON is malformed ({exc.msg} at char {exc.pos})") from exc
     if not isinstance(data, dict):
-        raise HoursTextError(f"opening hours JSON must be an object: {HINT}")
+        raise HoursError(f"opening hours JSON must be an object: {HINT}")
     return validate_weekly(data)
 
 
@@ -82,7 +77,7 @@ def _apply_segment(segment: str, week: dict[str, list[str]]) -> None:
     spans = _parse_spans(times_part, segment)
     for day in days:
         if day in week:
-            raise HoursTextError(f"{day} is given twice in {segment!r}: list each day once")
+            raise HoursError(f"{day} is given twice in {segment!r}: list each day once")
         week[day] = spans
 
 
@@ -96,7 +91,7 @@ def _split_segment(segment: str) -> tuple[str, str]:
                 return head, word
     match = re.search(r"\d", lowered)
     if match is None:
-        raise HoursTextError(f"no opening times in {segment!r}: {HINT}")
+        raise HoursError(f"no opening times in {segment!r}: {HINT}")
     return lowered[: match.start()].strip().rstrip(":").strip(), lowered[match.start():].strip()
 
 
@@ -114,14 +109,14 @@ def _parse_days(text: str) -> list[str]:
         elif len(bounds) == 2:
             days.extend(_day_range(_day(bounds[0]), _day(bounds[1])))
         else:
-            raise HoursTextError(f"bad day range {item!r}: write e.g. mon-fri")
+            raise HoursError(f"bad day range {item!r}: write e.g. mon-fri")
     return days
 
 
 def _day(word: str) -> str:
     day = DAY_BY_WORD.get(word.strip().rstrip("."))
     if day is None:
-        raise HoursTextError(f"unknown day {word!r}: use mon, tue, wed, thu, fri, sat, sun "
+        raise HoursError(f"unknown day {word!r}: use mon, tue, wed, thu, fri, sat, sun "
                              "(or pn..nd, пн..вс, lun..dim)")
     return day
 
@@ -138,62 +133,21 @@ def _parse_spans(text: str, segment: str) -> list[str]:
     if text in _FULL_DAY_WORDS:
         return ["00:00-24:00"]
     text = re.sub(_DASH, "-", text)
-    spans = [_parse_span(item, segment) for item in re.split(r"\s*[,/]\s*|\s+", text) if item]
-    _check_day_spans(spans, segment)
-    return spans
+    return [_parse_span(item, segment) for item in re.split(r"\s*[,/]\s*|\s+", text) if item]
 
 
 def _parse_span(item: str, segment: str) -> str:
     match = _SPAN_RE.match(item.strip())
     if match is None:
-        raise HoursTextError(f"bad time span {item!r} in {segment!r}: write HH:MM-HH:MM, e.g. 08:00-22:00")
+        raise HoursError(f"bad time span {item!r} in {segment!r}: write HH:MM-HH:MM, e.g. 08:00-22:00")
     h1, m1, h2, m2 = (int(g) for g in match.groups())
-    span = f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"
-    check_span(span)
-    return span
-
-
-# --- validating the stored format (until linia.directory.hours.parse_weekly takes over) ----------
-
-def check_span(span: str) -> None:
-    match = _STORED_SPAN_RE.match(span)
-    if match is None:
-        raise HoursTextError(f"bad time span {span!r}: write HH:MM-HH:MM, e.g. 08:00-22:00")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2):
-        raise HoursTextError(f"bad time in {span!r}: hours 00-23 (24:00 only as an end), minutes 00-59")
-
-
-def _minutes(span: str) -> tuple[int, int]:
-    start, end = span.split("-")
-    a = int(start[:2]) * 60 + int(start[3:])
-    b = int(end[:2]) * 60 + int(end[3:])
-    return a, b if b > a else b + 24 * 60  # end <= start: runs past midnight
-
-
-def _check_day_spans(spans: list[str], where: str) -> None:
-    ranges = sorted(_minutes(s) for s in spans)
-    for (_, end), (start, _) in zip(ranges, ranges[1:], strict=False):
-        if start < end:
-            raise HoursTextError(f"overlapping spans {', '.join(spans)} in {where!r}: merge them into one")
+    try:
+        (span,) = parse_spans([f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"])
+    except HoursError as exc:
+        raise HoursError(f"{exc} in {segment!r}") from None
+    return format_span(span)
 
 
 def validate_weekly(data: Mapping[str, object]) -> dict[str, object]:
-    """Check (and normalise) the stored format; raises HoursTextError."""
-    if "always" in data:
-        if data.get("always") is not True or len(data) != 1:
-            raise HoursTextError('24/7 is written {"always": true} with no other keys')
-        return {"always": True}
-    unknown = sorted(set(data) - set(DAYS))
-    if unknown:
-        raise HoursTextError(f"unknown keys {', '.join(map(str, unknown))}: use mon, tue, wed, thu, fri, sat, sun")
-    week: dict[str, object] = {}
-    for day in DAYS:
-        spans = data.get(day, [])
-        if not isinstance(spans, list) or not all(isinstance(s, str) for s in spans):
-            raise HoursTextError(f'{day} must be a list of "HH:MM-HH:MM" strings, e.g. ["08:00-22:00"]')
-        for span in spans:
-            check_span(span)
-        _check_day_spans(spans, day)
-        week[day] = list(spans)
-    return week
+    """Check a stored-format schedule with linia.directory.hours and return its normalised form."""
+    return weekly_to_json(parse_weekly(data))

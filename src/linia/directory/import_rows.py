@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
 
-from linia.directory.hours_text import HoursTextError, parse_hours_text, validate_weekly
+from linia.directory.hours_text import parse_hours_text, validate_weekly
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -314,7 +314,7 @@ def clean_store(values: Mapping[str, Any], *, default_time_zone: str, phone_regi
         if name in values:
             try:
                 out[name] = check(values[name])
-            except (ValueError, HoursTextError) as exc:
+            except ValueError as exc:
                 errors[name] = str(exc)
     return out, errors
 
@@ -332,7 +332,7 @@ def clean_product(values: Mapping[str, Any], attribute_columns: list[str] | None
                              if values.get(col) is not None and text(values[col]) != ""}
     elif "attributes" in values:
         if isinstance(values["attributes"], Mapping):
-            out["attributes"] = {str(k): cell_json(v) for k, v in values["attributes"].items()}
+            out["attributes"] = {str(k): v for k, v in values["attributes"].items()}  # already JSON (API)
         else:
             errors["attributes"] = "attributes must be an object of name: value pairs"
     return out, errors

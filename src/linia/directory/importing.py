@@ -336,6 +336,13 @@ def _db_datetime(value: dt.datetime) -> object:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+_UPSERT = (
+    "INSERT INTO {table} (tenant_id, store_id, product_id, quantity, updated_at) VALUES (%s, %s, %s, %s, %s) "
+    "ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = excluded.quantity, "
+    "updated_at = excluded.updated_at WHERE {changed}"
+)
+
+
 class _StockWriter:
     """Raw INSERT ... ON CONFLICT DO UPDATE WHERE changed: counts unchanged rows and is ~4x faster than the ORM.
 
@@ -349,13 +356,10 @@ class _StockWriter:
         self.timed: list[tuple[object, ...]] = []
         self.untimed: list[tuple[object, ...]] = []
         self.sent = self.written = 0
-        q = connection.ops.quote_name
-        table = q(Stock._meta.db_table)
-        base = (f"INSERT INTO {table} (tenant_id, store_id, product_id, quantity, updated_at) "
-                f"VALUES (%s, %s, %s, %s, %s) ON CONFLICT (store_id, product_id) DO UPDATE SET "
-                f"quantity = excluded.quantity, updated_at = excluded.updated_at WHERE {table}.quantity <> excluded.quantity")
-        self.sql_untimed = base
-        self.sql_timed = base + f" OR {table}.updated_at <> excluded.updated_at"
+        table = connection.ops.quote_name(Stock._meta.db_table)  # a model constant, not input
+        changed = f"{table}.quantity <> excluded.quantity"
+        self.sql_untimed = _UPSERT.format(table=table, changed=changed)
+        self.sql_timed = _UPSERT.format(table=table, changed=f"{changed} OR {table}.updated_at <> excluded.updated_at")
 
     def add(self, store_id: int, product_id: int, quantity: Decimal, updated_at: object) -> None:
         if updated_at is None:

@@ -1,11 +1,28 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
+from django.views.generic import RedirectView
 
-from linia.desk import views
+from linia.desk.views import directory, new_ticket, ticket, tickets
 
 app_name = "desk"
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("tickets/", views.home, name="tickets"),
+    path("", RedirectView.as_view(pattern_name="desk:tickets", permanent=False), name="home"),
+    path("tenant/", tickets.switch_tenant_view, name="switch_tenant"),
+    path("tickets/", tickets.ticket_list_view, name="tickets"),
+    re_path(r"^tickets/export\.(?P<fmt>csv|xlsx)$", tickets.ticket_export, name="tickets_export"),
+    path("tickets/filters/", tickets.saved_filter_create, name="filter_create"),
+    path("tickets/filters/<int:pk>/", tickets.saved_filter_open, name="filter_open"),
+    path("tickets/filters/<int:pk>/delete/", tickets.saved_filter_delete, name="filter_delete"),
+    path("tickets/new/", new_ticket.ticket_new, name="ticket_new"),
+    path("tickets/custom-fields/", ticket.custom_fields_partial, name="custom_fields"),
+    path("tickets/<int:pk>/", ticket.ticket_view, name="ticket"),
+    path("tickets/<int:pk>/reply/", ticket.ticket_reply, name="ticket_reply"),
+    path("tickets/<int:pk>/update/", ticket.ticket_update, name="ticket_update"),
+    path("tickets/<int:pk>/merge/", ticket.ticket_merge, name="ticket_merge"),
+    path("tickets/<int:pk>/attachments/<int:attachment_id>/", ticket.attachment_download, name="attachment"),
+    path("directory/", directory.directory, name="directory"),
+    re_path(r"^directory/export\.(?P<fmt>csv|xlsx)$", directory.directory_export, name="directory_export"),
+    path("directory/stores/pick/", directory.store_picker, name="store_picker"),
+    path("directory/stores/<int:pk>/", directory.store_detail, name="store"),
 ]

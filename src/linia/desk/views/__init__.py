@@ -1,0 +1,1 @@
+"""Agent desk views (server-rendered Django templates with htmx for partial updates)."""

@@ -1,0 +1,43 @@
+"""What every desk view shares: login + current tenant, permission errors as pages, action errors as forms."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from linia.core.permissions import Perm, PermissionDenied, has_perm
+from linia.core.tenancy import current_tenant
+
+TenantView = Callable[..., HttpResponse]
+
+
+def desk_view(perm: Perm | None = None) -> Callable[[TenantView], Callable[..., HttpResponse]]:
+    """Login required; the view receives the current tenant; missing permission renders a 403 page."""
+
+    def decorate(view: TenantView) -> Callable[..., HttpResponse]:
+        @login_required
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            tenant = current_tenant(request)
+            if tenant is None:
+                return render(request, "desk/no_tenant.html", {}, status=403)
+            if perm is not None and not has_perm(request.user, perm, tenant):
+                return forbidden(request)
+            try:
+                return view(request, tenant, *args, **kwargs)
+            except PermissionDenied:
+                return forbidden(request)
+
+        return wrapper
+
+    return decorate
+
+
+def forbidden(request: HttpRequest) -> HttpResponse:
+    return render(request, "desk/forbidden.html", {}, status=403)
+

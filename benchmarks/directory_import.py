@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import random
+import shutil
 import sqlite3
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._util import setup_django
 
 TARGET_SECONDS = 60.0
 STORES, PRODUCTS = 2600, 400
@@ -86,22 +88,16 @@ def baseline(db: Path, stock_csv: Path) -> tuple[float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stock-rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary LINIA_HOME")
     parser.add_argument("--reimport", action="store_true", help="also time importing the same stock file again")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="linia-bench-import-"))
-    os.environ.update(LINIA_HOME=str(home), DJANGO_SETTINGS_MODULE="linia.settings")
-    os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    home = setup_django("linia-bench-import-")
     from django.db import connection
 
     from linia.core.models import Tenant
     from linia.directory.importing import import_file
     from linia.directory.models import Stock
 
-    call_command("migrate", verbosity=0, skip_checks=True)
     tenant = Tenant.objects.create(slug="bench", name="Bench", time_zone="Europe/Warsaw", default_language="pl",
                                    ticket_prefix="BEN")
     print(f"SQLite {sqlite3.sqlite_version}, data in {home}; generating files ...", flush=True)
@@ -118,6 +114,8 @@ def main() -> int:
 
     t_base, count = baseline(Path(connection.settings_dict["NAME"]), stock_csv)
     assert count == args.stock_rows
+    if not args.keep:
+        shutil.rmtree(home, ignore_errors=True)
     print(f"{'baseline: raw executemany of stock':<34} {t_base:8.2f} s")
     total = t_stores + t_stock
     print(f"stock import / raw baseline: {t_stock / t_base:.2f}x "

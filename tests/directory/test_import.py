@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from openpyxl import Workbook
 
 from linia.cli import main as linia
@@ -33,7 +37,10 @@ def write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path
     return path
 
 
-def run_cli(*args: str) -> tuple[int, str, str]:
+def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
+    """`linia import ...` in-process; Django closes connections after a command, which would end the
+    test's transaction on PostgreSQL, so that one call is neutralised here."""
+    monkeypatch.setattr(connections, "close_all", lambda: None)
     out, err = io.StringIO(), io.StringIO()
     code = 0
     with redirect_stdout(out), redirect_stderr(err):
@@ -359,29 +366,52 @@ def test_upsert_stock_rejects_bad_payload_as_a_whole(stocked: Tenant) -> None:
 
 # --- the `linia import` command ------------------------------------------------------------------------
 
-def test_cli_exit_codes(tenant: Tenant, tmp_path: Path) -> None:
+def test_cli_exit_codes(tenant: Tenant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     good = write(tmp_path, "s.csv", "code,name,city\nA1,One,Warszawa\n")
-    code, out, _ = run_cli("stores", str(good), "--tenant", "lid")
+    code, out, _ = run_cli(monkeypatch, "stores", str(good), "--tenant", "lid")
     assert code == 0 and "1 created" in out
     bad = write(tmp_path, "b.csv", "code,name,city\n" + "".join(f"B{i},,Warszawa\n" for i in range(60)))
-    code, _, err = run_cli("stores", str(bad), "--tenant", "lid")
+    code, _, err = run_cli(monkeypatch, "stores", str(bad), "--tenant", "lid")
     assert code == 2
     assert "row 2, name: name is empty" in err and "and 10 more errors" in err and "nothing was written" in err
     assert not Store.objects.filter(code__startswith="B").exists()
-    code, out, _ = run_cli("stores", str(bad), "--tenant", "lid", "--skip-invalid")
+    code, out, _ = run_cli(monkeypatch, "stores", str(bad), "--tenant", "lid", "--skip-invalid")
     assert code == 0 and "60 skipped" in out
-    code, _, err = run_cli("stores", str(good), "--tenant", "nobody")
+    code, _, err = run_cli(monkeypatch, "stores", str(good), "--tenant", "nobody")
     assert code == 2 and "unknown tenant 'nobody'" in err and "lid" in err
-    code, _, err = run_cli("stores", str(tmp_path / "missing.csv"), "--tenant", "lid")
+    code, _, err = run_cli(monkeypatch, "stores", str(tmp_path / "missing.csv"), "--tenant", "lid")
     assert code == 2 and "file not found" in err
-    code, _, err = run_cli("stores", str(write(tmp_path, "x.ods", "x")), "--tenant", "lid")
+    code, _, err = run_cli(monkeypatch, "stores", str(write(tmp_path, "x.ods", "x")), "--tenant", "lid")
     assert code == 2 and "unknown file type" in err
-    code, _, _ = run_cli("shops", str(good), "--tenant", "lid")
+    code, _, _ = run_cli(monkeypatch, "shops", str(good), "--tenant", "lid")
     assert code == 2
 
 
-def test_cli_dry_run(tenant: Tenant, tmp_path: Path) -> None:
+def test_cli_dry_run(tenant: Tenant, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write(tmp_path, "s.csv", "code,name,city\nA1,One,Warszawa\n")
-    code, out, _ = run_cli("stores", str(path), "--tenant", "lid", "--dry-run")
+    code, out, _ = run_cli(monkeypatch, "stores", str(path), "--tenant", "lid", "--dry-run")
     assert code == 0 and "dry run" in out and "1 created" in out
     assert not Store.objects.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=False)
+def test_linia_import_as_a_process(tmp_path: Path) -> None:
+    """The installed `linia` script against a migrated SQLite database in its own LINIA_HOME."""
+    env = {**os.environ, "LINIA_HOME": str(tmp_path / "home"), "DJANGO_SETTINGS_MODULE": "linia.settings"}
+    env.pop("DATABASE_URL", None)
+    linia_bin = str(Path(sys.executable).parent / "linia")
+
+    def sh(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([linia_bin, *args], env=env, capture_output=True, text=True, timeout=300, check=False)
+
+    assert sh("migrate", "--skip-checks", "-v0").returncode == 0
+    made = sh("shell", "-c", "from linia.core.models import Tenant; "
+              "Tenant.objects.create(slug='lid', name='Lid', ticket_prefix='LID')")
+    assert made.returncode == 0, made.stderr
+    good = sh("import", "stores", str(FIXTURES / "stores.csv"), "--tenant", "lid")
+    assert good.returncode == 0 and "2 created" in good.stdout, good.stderr
+    bad_file = write(tmp_path, "bad.csv", "store_code,sku,quantity\nVL001,NOPE,1\n")
+    bad = sh("import", "stock", str(bad_file), "--tenant", "lid")
+    assert bad.returncode == 2
+    assert "row 2, sku: unknown SKU 'NOPE'" in bad.stderr

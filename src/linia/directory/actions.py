@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Model, QuerySet
 from django.forms.models import model_to_dict
 
 from linia.core import audit
@@ -37,6 +38,13 @@ def _field_errors(data: Mapping[str, Any], allowed: tuple[str, ...], required: t
     return errors
 
 
+def _taken(same_key: QuerySet[Any], current: Model | None) -> bool:
+    """Another row of the tenant already has this code/SKU."""
+    if current is not None:
+        same_key = same_key.exclude(pk=current.pk)
+    return same_key.exists()
+
+
 def _changes(obj: Any, before: dict[str, Any], fields: Mapping[str, Any]) -> dict[str, Any]:
     for name, value in fields.items():
         setattr(obj, name, value)
@@ -59,8 +67,8 @@ def save_store(actor: Any, tenant: Tenant, data: Mapping[str, Any], store: Store
                                   default_time_zone=tenant.time_zone,
                                   phone_region=REGION_BY_LANGUAGE.get(tenant.default_language, "RU"))
     errors.update({k: [v] for k, v in problems.items()})
-    taken = Store.objects.filter(tenant=tenant, code=clean.get("code")).exclude(pk=getattr(store, "pk", None))
-    if "code" not in errors and "code" in clean and taken.exists():
+    if "code" not in errors and "code" in clean and _taken(Store.objects.filter(tenant=tenant, code=clean["code"]),
+                                                          store):
         errors["code"] = [f"code {clean['code']} is already used by another store of this tenant"]
     if errors:
         raise ActionError("invalid_store", "Check the store fields.", errors)
@@ -94,8 +102,8 @@ def save_product(actor: Any, tenant: Tenant, data: Mapping[str, Any], product: P
     errors = _field_errors(data, PRODUCT_FIELDS, ("sku", "name"), creating=product is None)
     clean, problems = clean_product({k: v for k, v in data.items() if k in PRODUCT_FIELDS})
     errors.update({k: [v] for k, v in problems.items()})
-    taken = Product.objects.filter(tenant=tenant, sku=clean.get("sku")).exclude(pk=getattr(product, "pk", None))
-    if "sku" not in errors and "sku" in clean and taken.exists():
+    if "sku" not in errors and "sku" in clean and _taken(Product.objects.filter(tenant=tenant, sku=clean["sku"]),
+                                                        product):
         errors["sku"] = [f"SKU {clean['sku']} is already used by another product of this tenant"]
     if errors:
         raise ActionError("invalid_product", "Check the product fields.", errors)

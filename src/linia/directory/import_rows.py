@@ -10,7 +10,7 @@ import csv
 import datetime as dt
 import io
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -102,7 +102,7 @@ def _sniff_delimiter(header_line: str) -> str:
     return best if counts[best] else ","
 
 
-def _header(raw: list[object]) -> list[str]:
+def _header(raw: Sequence[object]) -> list[str]:
     names = [text(v).lstrip("\ufeff").strip().lower() for v in raw]
     seen: set[str] = set()
     for name in names:

@@ -353,8 +353,8 @@ class _StockWriter:
     def __init__(self, tenant_id: int) -> None:
         self.tenant_id = tenant_id
         self.now = _db_datetime(timezone.now())
-        self.timed: list[tuple[object, ...]] = []
-        self.untimed: list[tuple[object, ...]] = []
+        self.timed: list[tuple[Any, ...]] = []
+        self.untimed: list[tuple[Any, ...]] = []
         self.sent = self.written = 0
         table = connection.ops.quote_name(Stock._meta.db_table)  # a model constant, not input
         changed = f"{table}.quantity <> excluded.quantity"

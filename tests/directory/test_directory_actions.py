@@ -45,10 +45,10 @@ def test_store_validation_names_every_bad_field() -> None:
     t = f.tenant()
     f.store(t, "TAKEN")
     with pytest.raises(ActionError) as err:
-        actions.save_store(None, t, {"code": "TAKEN", "name": "", "time_zone": "Mars/Olympus",
+        actions.save_store(None, t, {"code": "TAKEN", "name": "", "time_zone": "Mars/Olympus", "is_active": "maybe",
                                      "hours": "mon 25:00-26:00", "latitude": "north", "colour": "red"})
     fields = err.value.fields
-    assert set(fields) == {"code", "name", "city", "time_zone", "opening_hours", "latitude", "colour"}
+    assert set(fields) == {"code", "name", "city", "time_zone", "opening_hours", "latitude", "colour", "is_active"}
     assert "already used" in fields["code"][0]
     assert "IANA" in fields["time_zone"][0]
     assert "25:00" in fields["opening_hours"][0]
@@ -114,3 +114,10 @@ def test_products_save_validate_and_delete() -> None:
     assert not Product.objects.exists()
     kinds = list(Event.objects.order_by("pk").values_list("kind", flat=True))
     assert kinds == ["product.saved", "product.saved", "product.deleted"]
+
+
+def test_store_hours_of_a_wrong_type_is_a_field_error() -> None:
+    t = f.tenant()
+    with pytest.raises(ActionError) as err:
+        actions.save_store(None, t, {"code": "S1", "name": "x", "city": "y", "opening_hours": ["08:00-22:00"]})
+    assert "must be text or an object" in err.value.fields["opening_hours"][0]

@@ -342,7 +342,7 @@ def test_stock_errors_unknown_codes_bad_numbers(stocked: Tenant, tmp_path: Path)
 
 
 def test_upsert_stock_is_idempotent(stocked: Tenant) -> None:
-    rows = [{"store_code": "W1", "sku": "MILK", "quantity": 5},
+    rows: list[dict[str, object]] = [{"store_code": "W1", "sku": "MILK", "quantity": 5},
             {"store_code": "W1", "sku": "BREAD", "quantity": "7.250", "updated_at": "2026-11-25T10:00:00Z"}]
     first = upsert_stock(None, stocked, rows)
     state = list(Stock.objects.order_by("pk").values("store_id", "product_id", "quantity", "updated_at"))
@@ -415,3 +415,11 @@ def test_linia_import_as_a_process(tmp_path: Path) -> None:
     bad = sh("import", "stock", str(bad_file), "--tenant", "lid")
     assert bad.returncode == 2
     assert "row 2, sku: unknown SKU 'NOPE'" in bad.stderr
+
+
+def test_progress_lines_on_a_non_terminal(tenant: Tenant, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(tmp_path, "s.csv", "code,name,city\n" + "".join(f"A{i},S{i},Warszawa\n" for i in range(1500)))
+    import_file(None, tenant, "stores", path, progress=True)
+    assert "stores: s.csv: 1500 rows read" in capsys.readouterr().err
+    import_file(None, tenant, "stores", path)
+    assert capsys.readouterr().err == ""

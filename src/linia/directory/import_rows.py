@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import phonenumbers
 
-from linia.directory.hours_text import parse_hours_text, validate_weekly
+from linia.directory.hours import HoursError
+from linia.directory.hours_text import HINT, parse_hours_text, validate_weekly
 
 CSV_SUFFIXES = {".csv", ".txt", ".tsv"}
 XLSX_SUFFIXES = {".xlsx", ".xlsm"}
@@ -267,6 +268,8 @@ def parse_hours(value: object) -> dict[str, object]:
     """Stored weekly schedule from text (see hours_text) or an already structured dict."""
     if isinstance(value, Mapping):
         return validate_weekly(value)
+    if value is not None and not isinstance(value, str):
+        raise HoursError(f"opening hours must be text or an object, not {value!r}: {HINT}")
     if not text(value):
         return {}
     return parse_hours_text(text(value))

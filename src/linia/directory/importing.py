@@ -182,7 +182,7 @@ def _run(actor: Any, tenant: Tenant, result: ImportResult, body: Callable[[], No
 def _import_stores(tenant: Tenant, table: Table, result: ImportResult, bar: _Progress, skip_invalid: bool) -> None:
     present = [c for c in STORE_COLUMNS if c in table.columns]
     fields = ["opening_hours" if c == "hours" else c for c in present]
-    existing = {s["code"]: s for s in Store.objects.filter(tenant=tenant).values("code", *fields)}
+    existing = {s["code"]: s for s in Store.objects.filter(tenant=tenant).values(*fields)}
     region = REGION_BY_LANGUAGE.get(tenant.default_language, "RU")
     writer = _Upserter(Store, ["tenant", "code"], [f for f in fields if f != "code"] + ["updated_at"])
     seen: dict[str, int] = {}

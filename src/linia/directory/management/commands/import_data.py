@@ -25,6 +25,7 @@ ignored (products: kept as attributes).
   stock     store_code*, sku*, quantity*, updated_at (ISO 8601, e.g. 2026-11-25T14:30:00+01:00;
             without an offset: the store's local time; default: now)
   (* required) Rows are matched by code / sku / (store_code, sku): new ones are created, others updated.
+  Only the columns in the file are changed; an empty cell clears that value (hours: no hours known).
 
 Any invalid row rejects the whole file: nothing is written, the report (row, column, what to fix) goes
 to stderr and the exit code is 2. With --skip-invalid the valid rows are imported, invalid ones

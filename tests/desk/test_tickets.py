@@ -105,8 +105,9 @@ def test_csv_export_uses_filter_and_tenant_time_zone(desk: Desk) -> None:
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     assert rows[0][0] == "Reference" and len(rows) == 2
     assert rows[1][0] == desk.ticket.reference and rows[1][6] == "VL-001 Svetlanskaya"
-    from django.utils import timezone
     from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
     expected = timezone.localtime(desk.ticket.created_at, ZoneInfo("Asia/Vladivostok")).strftime("%Y-%m-%d %H:%M")
     assert rows[1][10] == expected
 

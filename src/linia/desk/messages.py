@@ -20,7 +20,7 @@ FIELD_LABELS = {
 
 def _status(value: Any) -> str:
     try:
-        return str(Status(value).label)
+        return str(Status(value).label)  # a lazy string
     except ValueError:
         return str(value)
 
@@ -46,7 +46,7 @@ def describe_event(event: Any) -> str:
         return _("Attachments added")
     if kind == "ticket.merged":
         return _("Merged into %(reference)s") % {"reference": data.get("into_reference", "?")}
-    return kind
+    return str(kind)
 
 
 ERROR_MESSAGES = {

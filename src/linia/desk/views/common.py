@@ -8,21 +8,22 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 
 from linia.core.permissions import Perm, PermissionDenied, has_perm
 from linia.core.tenancy import current_tenant
 
-TenantView = Callable[..., HttpResponse]
+TenantView = Callable[..., HttpResponseBase]
 
 
-def desk_view(perm: Perm | None = None) -> Callable[[TenantView], Callable[..., HttpResponse]]:
+def desk_view(perm: Perm | None = None) -> Callable[[TenantView], Callable[..., HttpResponseBase]]:
     """Login required; the view receives the current tenant; missing permission renders a 403 page."""
 
-    def decorate(view: TenantView) -> Callable[..., HttpResponse]:
+    def decorate(view: TenantView) -> Callable[..., HttpResponseBase]:
         @login_required
         @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             tenant = current_tenant(request)
             if tenant is None:
                 return render(request, "desk/no_tenant.html", {}, status=403)

@@ -44,7 +44,7 @@ def _other_tickets(request: HttpRequest, tenant: Tenant, ticket: Ticket) -> Quer
     return qs.exclude(pk=ticket.pk).order_by("-id")[:10]
 
 
-def _status_choices(tenant: Tenant, ticket: Ticket) -> list[tuple[str, str]]:
+def _status_choices(tenant: Tenant, ticket: Ticket) -> list[tuple[str, Any]]:
     allowed = statuses.transitions(tenant.settings).get(ticket.status, frozenset()) | {ticket.status}
     return [(value, label) for value, label in Status.choices if value in allowed]
 
@@ -120,7 +120,8 @@ def _field_changes(request: HttpRequest, ticket: Ticket) -> tuple[dict[str, Any]
         tags = sorted({t.strip() for t in post.get("tags", "").split(",") if t.strip()})
         if tags != sorted(ticket.tags.values_list("name", flat=True)):
             changes["tags"] = tags
-    category = Category.objects.filter(tenant_id=ticket.tenant_id, pk=changes.get("category", ticket.category_id)).first()
+    category_id = changes.get("category", ticket.category_id)
+    category = Category.objects.filter(tenant_id=ticket.tenant_id, pk=category_id).first() if category_id else None
     cf_form = CustomFieldsForm(category, post)
     if cf_form.fields and not cf_form.is_valid():
         return changes, cf_form
@@ -140,8 +141,8 @@ def ticket_update(request: HttpRequest, tenant: Tenant, pk: int) -> HttpResponse
     except ActionError as exc:
         return _failed(request, tenant, ticket, exc)
     if bad_form is not None:
-        exc = ActionError("invalid_custom_fields", _("Some fields of this category are missing or wrong."))
-        return _failed(request, tenant, ticket, exc, cf_form=bad_form)
+        invalid = ActionError("invalid_custom_fields", _("Some fields of this category are missing or wrong."))
+        return _failed(request, tenant, ticket, invalid, cf_form=bad_form)
     old_status = ticket.status
     new_status = request.POST.get("status", old_status)
     try:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -92,7 +92,7 @@ def _selected_store(tenant: Tenant, raw: str | None) -> Store | None:
 
 
 @desk_view(Perm.EXPORT)
-def ticket_export(request: HttpRequest, tenant: Tenant, fmt: str) -> HttpResponse:
+def ticket_export(request: HttpRequest, tenant: Tenant, fmt: str) -> HttpResponse | StreamingHttpResponse:
     flt, error = _filter_from(request)
     if error is not None:
         messages.error(request, _("The export was not made: %(error)s") % {"error": error.message})
@@ -115,8 +115,8 @@ def saved_filter_create(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         messages.error(request, _("This filter cannot be saved: %(error)s") % {"error": exc.message})
         return redirect(back)
     try:
-        SavedFilter.objects.create(tenant=tenant, user=request.user, name=name, params=dict(flt.to_params()),
-                                   shared=bool(request.POST.get("shared")))
+        SavedFilter.objects.create(tenant=tenant, user=cast(User, request.user), name=name,
+                                   params=dict(flt.to_params()), shared=bool(request.POST.get("shared")))
     except IntegrityError:
         messages.error(request, _("You already have a filter named “%(name)s”.") % {"name": name})
         return redirect(back)

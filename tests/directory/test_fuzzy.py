@@ -94,6 +94,7 @@ def test_city_filter_and_city_lookup(index: StoreIndex) -> None:
     assert index.city_ids("Владивосток") == [1, 2]
     assert index.city_ids("Habarovsk") == [3]
     assert index.city_ids("Berlin") == []
+    assert index.city_spellings("lodz") == ["Łódź"] and index.city_spellings("Berlin") == []
     assert city_matches("Warszwa", "Warszawa") and not city_matches("Kraków", "Warszawa")
 
 

@@ -279,16 +279,17 @@ def test_is_open_agrees_with_intervals(data: dict[str, object], exc: dict[date, 
 def test_next_opening_and_closing(data: dict[str, object], exc: dict[date, list[str]], zone: str,
                                   at: datetime) -> None:
     h = build(data, exc, zone)
+    second = timedelta(seconds=1)  # added in UTC: wall-clock arithmetic would fall into DST gaps
     opening = h.next_opening(at)
     if opening is not None:
         assert utc(opening) > at
-        assert h.is_open(opening) and h.is_open(opening + timedelta(seconds=1))
-        assert not h.is_open(opening - timedelta(seconds=1))
+        assert h.is_open(opening) and h.is_open(utc(opening) + second)
+        assert not h.is_open(utc(opening) - second)
     closing = h.next_closing(at)
     if closing is not None:
         assert utc(closing) > at
         assert not h.is_open(closing)
-        assert h.is_open(closing - timedelta(seconds=1))
+        assert h.is_open(utc(closing) - second)
     status = h.status(at)
     assert status.changes_at == (closing if status.is_open else opening)
     if status.is_open and closing is not None and opening is not None:

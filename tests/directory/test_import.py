@@ -423,3 +423,11 @@ def test_progress_lines_on_a_non_terminal(tenant: Tenant, tmp_path: Path, capsys
     assert "stores: s.csv: 1500 rows read" in capsys.readouterr().err
     import_file(None, tenant, "stores", path)
     assert capsys.readouterr().err == ""
+
+
+def test_a_flood_of_errors_keeps_the_first_thousand_messages_and_counts_all(stocked: Tenant) -> None:
+    rows: list[dict[str, object]] = [{"store_code": f"X{i}", "sku": "MILK", "quantity": 1} for i in range(1200)]
+    result = upsert_stock(None, stocked, rows, skip_invalid=True)
+    assert (result.error_count, result.skipped, len(result.errors)) == (1200, 1200, 1000)
+    assert result.report()[-1] == "... and 1150 more errors (1200 in all)"
+    assert result.counts()["errors"] == 1200

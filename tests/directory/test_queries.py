@@ -95,6 +95,14 @@ def test_index_follows_renames_new_deleted_and_inactive_stores() -> None:
     assert queries.search_stores(t, "niebieski") == []
 
 
+def test_returned_stores_are_copies() -> None:
+    t = f.tenant()
+    f.store(t, name="Alfa")
+    first = queries.search_stores(t, "alfa")[0]
+    first.name = "changed in one request"
+    assert queries.search_stores(t, "alfa")[0].name == "Alfa"
+
+
 def test_invalidate_after_bulk_update_without_timestamp() -> None:
     t = f.tenant()
     store = f.store(t, name="Alfa")

@@ -158,6 +158,10 @@ class StoreIndex:
         """Ids of the stores in the city (typo-tolerant), in index order."""
         return [self.rows[pos].id for name in self.match_city(city) for pos in self._cities[name]]
 
+    def city_spellings(self, city: str) -> list[str]:
+        """The cities as the stores spell them ("Łódź"), for an indexed ``city__in`` lookup."""
+        return sorted({self.rows[pos].city for name in self.match_city(city) for pos in self._cities[name]})
+
     # --- search ---------------------------------------------------------------------------------------
 
     def search(self, query: str, *, city: str = "", limit: int = 20) -> list[Match]:

@@ -85,6 +85,11 @@ def _parse_time(text: str, *, is_end: bool) -> int:
 def _parse_span(text: object) -> Span:
     if not isinstance(text, str):
         raise HoursError(f"{text!r} is not a span (use a string such as \"08:00-22:00\")")
+    return _parse_span_text(text)
+
+
+@lru_cache(maxsize=4096)  # schedules repeat the same few spans across thousands of stores
+def _parse_span_text(text: str) -> Span:
     parts = text.replace("–", "-").split("-")
     if len(parts) != 2:
         raise HoursError(f"{text!r} is not a span (use HH:MM-HH:MM, e.g. 08:00-22:00)")
@@ -167,10 +172,23 @@ def _zone(name: str) -> ZoneInfo:
         raise HoursError(f"{name!r} is not a time zone (use an IANA name such as Europe/Warsaw)") from None
 
 
+@lru_cache(maxsize=65536)
+def _steady_offset(tz: ZoneInfo, day: date) -> timedelta | None:
+    """The UTC offset in force all day long, or None on a day with a transition (DST switch)."""
+    offsets = set()
+    for d in (day, day + timedelta(days=1)):
+        for fold in (0, 1):
+            offsets.add(datetime(d.year, d.month, d.day, tzinfo=tz, fold=fold).utcoffset())
+    return offsets.pop() if len(offsets) == 1 else None
+
+
 def _instant(day: date, minute: int, tz: ZoneInfo) -> datetime:
     """The UTC instant of local wall time ``day + minute``; skipped times move to the transition."""
     day = day + timedelta(days=minute // _DAY_MINUTES)
     minute %= _DAY_MINUTES
+    steady = _steady_offset(tz, day)
+    if steady is not None:  # the common case: plain arithmetic
+        return datetime(day.year, day.month, day.day, minute // 60, minute % 60, tzinfo=UTC) - steady
     naive = datetime(day.year, day.month, day.day, minute // 60, minute % 60)  # noqa: DTZ001
     late = naive.replace(tzinfo=tz).astimezone(UTC)  # fold=0: first occurrence if repeated
     if late.astimezone(tz).replace(tzinfo=None) == naive:
@@ -202,6 +220,13 @@ def _merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
+@lru_cache(maxsize=32768)  # chains share a few schedules: thousands of stores hit the same entries
+def _day_intervals(spans: tuple[Span, ...], tz_name: str, day: date) -> tuple[Interval, ...]:
+    """Merged UTC intervals of the spans starting on local date ``day``."""
+    tz = _zone(tz_name)
+    return tuple(_merge((_instant(day, s.start, tz), _instant(day, s.end, tz)) for s in spans))
+
+
 def _utc(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() is None:
         raise HoursError("a time-zone-aware datetime is needed (got a naive one)")
@@ -229,8 +254,7 @@ class OpeningHours:
         return self.weekly.spans_for(day.weekday())
 
     def _utc_intervals(self, day: date) -> list[Interval]:
-        tz = self.zone
-        return _merge((_instant(day, s.start, tz), _instant(day, s.end, tz)) for s in self.spans_on(day))
+        return list(_day_intervals(self.spans_on(day), self.tz, day))
 
     def _timeline(self, first: date, last: date) -> list[Interval]:
         """Merged UTC intervals of all spans starting on ``first``..``last``."""
@@ -254,35 +278,37 @@ class OpeningHours:
         today = now.astimezone(self.zone).date()
         return any(s <= now < e for s, e in self._timeline(today - timedelta(days=1), today))
 
-    def next_opening(self, at: datetime) -> datetime | None:
-        """First instant after ``at`` when the store opens (None if not within 14 days)."""
+    def _scan(self, at: datetime) -> tuple[bool, datetime | None, datetime | None]:
+        """(open at ``at``, next opening, next closing) from one merged timeline, widened from a few
+        days to the 14-day look-ahead only when the short one does not settle both edges."""
         now = _utc(at)
         today = now.astimezone(self.zone).date()
-        for horizon in (2, LOOKAHEAD_DAYS):
-            for start, _end in self._timeline(today - timedelta(days=1), today + timedelta(days=horizon)):
-                if start > now:
-                    return self._local(start)
-        return None
-
-    def next_closing(self, at: datetime) -> datetime | None:
-        """First instant after ``at`` when the store closes (None for 24/7 or not within 14 days)."""
-        now = _utc(at)
-        today = now.astimezone(self.zone).date()
+        result: tuple[bool, datetime | None, datetime | None] = (False, None, None)
         for horizon in (2, LOOKAHEAD_DAYS):
             last = today + timedelta(days=horizon)
             # An interval reaching the window's end may go on with spans after it: not yet a closing.
             boundary = _instant(last + timedelta(days=1), 0, self.zone)
-            for _start, end in self._timeline(today - timedelta(days=1), last):
-                if end > now:
-                    if end < boundary:
-                        return self._local(end)
-                    break
-        return None
+            timeline = self._timeline(today - timedelta(days=1), last)
+            is_open = any(s <= now < e for s, e in timeline)
+            opening = next((self._local(s) for s, _e in timeline if s > now), None)
+            closing = next((e for _s, e in timeline if e > now), None)
+            closing = self._local(closing) if closing is not None and closing < boundary else None
+            result = (is_open, opening, closing)
+            if opening is not None and closing is not None:
+                break
+        return result
+
+    def next_opening(self, at: datetime) -> datetime | None:
+        """First instant after ``at`` when the store opens (None if not within 14 days)."""
+        return self._scan(at)[1]
+
+    def next_closing(self, at: datetime) -> datetime | None:
+        """First instant after ``at`` when the store closes (None for 24/7 or not within 14 days)."""
+        return self._scan(at)[2]
 
     def status(self, at: datetime) -> OpenStatus:
-        open_now = self.is_open(at)
-        changes = self.next_closing(at) if open_now else self.next_opening(at)
-        return OpenStatus(is_open=open_now, changes_at=changes,
+        open_now, opening, closing = self._scan(at)
+        return OpenStatus(is_open=open_now, changes_at=closing if open_now else opening,
                           today=self.intervals_for_date(self.local_date(at)))
 
 

@@ -2,21 +2,24 @@
 
 Every function is scoped to the tenant passed in (or the store's own tenant).
 
-The search index of a tenant's stores lives in process memory and is keyed by a fingerprint read with
-one aggregate query per call (count, newest ``updated_at``, highest id), so every process notices an
-edit, an import (the importer sets ``updated_at``), a deletion or a new store. Bulk writes that bypass
-``updated_at`` (``QuerySet.update``) must call ``invalidate_store_index``.
+A tenant's active stores and their search index live in process memory, keyed by a fingerprint read
+with one aggregate query per call (count, newest ``updated_at``, highest id), so every process notices
+an edit, an import (the importer sets ``updated_at``), a deletion or a new store. Bulk writes that
+bypass ``updated_at`` (``QuerySet.update``) must call ``invalidate_store_index``. Callers get copies
+of the cached stores.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote_plus
 
 from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.db.models.base import ModelState
 from django.utils import timezone
 
 from linia.core.errors import NotFound
@@ -49,21 +52,43 @@ def _spans(raw: object, where: str) -> tuple[Span, ...]:
         raise HoursError(f"{where}: {exc}") from None
 
 
-def _build_hours(store: Store, holidays: Iterable[Holiday], exceptions: Iterable[StoreHoursException]) -> OpeningHours:
+_WEEKLY_CACHE: dict[str, WeeklySchedule] = {}
+
+
+def _weekly(store: Store) -> WeeklySchedule:
+    """The parsed weekly schedule. Chains share a few schedules, so parsing is cached by content
+    (the repr of JSON data is unambiguous and cheap to take)."""
+    data = store.opening_hours or {}
+    key = repr(data)
+    weekly = _WEEKLY_CACHE.get(key)
+    if weekly is None:
+        try:
+            weekly = parse_weekly(data)
+        except HoursError as err:
+            raise HoursError(f"store {store.code}: {err}") from None
+        if len(_WEEKLY_CACHE) > 4096:
+            _WEEKLY_CACHE.clear()
+        _WEEKLY_CACHE[key] = weekly
+    return weekly
+
+
+_Holidays = list[tuple[date, str, tuple[Span, ...]]]  # (date, case-folded region or "", spans)
+
+
+def _parse_holidays(holidays: Iterable[Holiday]) -> _Holidays:
+    # All-region holidays first, so a region's own entry for the same date replaces them.
+    return [(h.date, h.region.strip().casefold(), _spans(h.spans, f"holiday {h.date} ({h.name})"))
+            for h in sorted(holidays, key=lambda h: bool(h.region.strip()))]
+
+
+def _build_hours(store: Store, holidays: _Holidays, exceptions: Iterable[StoreHoursException],
+                 weekly: WeeklySchedule | None = None) -> OpeningHours:
     """Store exceptions over the store region's holidays over all-region holidays."""
     region = store.region.strip().casefold()
-    dated: dict[date, tuple[Span, ...]] = {}
-    for holiday in sorted(holidays, key=lambda h: bool(h.region)):
-        if holiday.region and holiday.region.strip().casefold() != region:
-            continue
-        dated[holiday.date] = _spans(holiday.spans, f"holiday {holiday.date} ({holiday.name})")
+    dated = {day: spans for day, where, spans in holidays if not where or where == region}
     for exc in exceptions:
         dated[exc.date] = _spans(exc.spans, f"store {store.code}, exception {exc.date}")
-    try:
-        weekly = parse_weekly(store.opening_hours or {})
-    except HoursError as err:
-        raise HoursError(f"store {store.code}: {err}") from None
-    return OpeningHours(weekly, dated, store.time_zone)
+    return OpeningHours(weekly or _weekly(store), dated, store.time_zone)
 
 
 def store_hours(store: Store, *, exceptions_from: date | None = None) -> OpeningHours:
@@ -74,7 +99,7 @@ def store_hours(store: Store, *, exceptions_from: date | None = None) -> Opening
     if exceptions_from is not None:
         exceptions = exceptions.filter(date__gte=exceptions_from)
         holidays = holidays.filter(date__gte=exceptions_from)
-    return _build_hours(store, holidays, exceptions)
+    return _build_hours(store, _parse_holidays(holidays), exceptions)
 
 
 def store_status(store: Store, at: datetime | None = None) -> OpenStatus:
@@ -89,29 +114,53 @@ def _closed_hours(store: Store) -> OpeningHours:
         return OpeningHours(WeeklySchedule(), {}, "UTC")
 
 
-def _statuses(tenant: Tenant, stores: list[Store], at: datetime) -> list[tuple[Store, OpenStatus]]:
-    """Statuses of many stores with two queries for their exceptions and holidays; a store with broken
-    hours data shows as closed (and is logged) instead of breaking the whole list."""
+def _statuses(tenant: Tenant, stores: list[Store], at: datetime, of_stores: Q,
+              weekly: Mapping[int, WeeklySchedule | HoursError]) -> list[tuple[Store, OpenStatus]]:
+    """Statuses of many stores with two queries for exceptions and holidays (``of_stores`` selects the
+    stores' exceptions). Stores with the same hours share one computation. A store with broken hours
+    data shows as closed (and is logged) instead of breaking the whole list."""
     window = ((at - _WINDOW_BEFORE).date(), (at + _WINDOW_AFTER).date())
-    holidays = list(Holiday.objects.filter(tenant=tenant, date__range=window))
+    try:
+        holidays = _parse_holidays(Holiday.objects.filter(tenant=tenant, date__range=window))
+    except HoursError as err:
+        log.warning("holidays ignored: %s", err)
+        holidays = []
     by_store: dict[int, list[StoreHoursException]] = {}
-    for exc in StoreHoursException.objects.filter(tenant=tenant, store__in=stores, date__range=window):
+    for exc in StoreHoursException.objects.filter(of_stores, tenant=tenant, date__range=window):
         by_store.setdefault(exc.store_id, []).append(exc)
+    memo: dict[Hashable, OpenStatus] = {}
     result = []
     for store in stores:
         try:
-            hours = _build_hours(store, holidays, by_store.get(store.pk, []))
+            parsed = weekly.get(store.pk)
+            if isinstance(parsed, HoursError):
+                raise parsed
+            hours = _build_hours(store, holidays, by_store.get(store.pk, []), parsed)
         except HoursError as err:
             log.warning("opening hours ignored: %s", err)
             hours = _closed_hours(store)
-        result.append((store, hours.status(at)))
+        key = (hours.weekly, hours.tz, tuple(sorted(hours.exceptions.items())))
+        status = memo.get(key)
+        if status is None:
+            status = memo[key] = hours.status(at)
+        result.append((store, status))
     return result
 
 
-# --- search index --------------------------------------------------------------------------------------
+# --- search index and the tenant's stores in memory ---------------------------------------------------
 
 _Fingerprint = tuple[int, datetime | None, int | None]
-_INDEXES: dict[int, tuple[_Fingerprint, StoreIndex]] = {}
+
+
+@dataclass(frozen=True)
+class _TenantStores:
+    fingerprint: _Fingerprint
+    index: StoreIndex
+    stores: dict[int, Store]  # active stores by id; callers get copies
+    weekly: dict[int, WeeklySchedule | HoursError]  # parsed once per rebuild
+
+
+_CACHE: dict[int, _TenantStores] = {}
 _LOCK = threading.Lock()
 
 
@@ -120,41 +169,65 @@ def _fingerprint(tenant: Tenant) -> _Fingerprint:
     return agg["n"], agg["changed"], agg["top"]
 
 
+def _tenant_stores(tenant: Tenant) -> _TenantStores:
+    fingerprint = _fingerprint(tenant)
+    cached = _CACHE.get(tenant.pk)
+    if cached is not None and cached.fingerprint == fingerprint:
+        return cached
+    stores = list(Store.objects.filter(tenant=tenant, is_active=True).order_by("city", "name", "id"))
+    index = StoreIndex(StoreRow(s.pk, s.code, s.name, s.city, s.address, s.region) for s in stores)
+    entry = _TenantStores(fingerprint, index, {s.pk: s for s in stores}, {s.pk: _try_weekly(s) for s in stores})
+    with _LOCK:
+        _CACHE[tenant.pk] = entry
+    return entry
+
+
+def _try_weekly(store: Store) -> WeeklySchedule | HoursError:
+    try:
+        return _weekly(store)
+    except HoursError as err:
+        return err
+
+
 def store_index(tenant: Tenant) -> StoreIndex:
     """The tenant's active stores as a fuzzy index, rebuilt when the stores changed."""
-    fingerprint = _fingerprint(tenant)
-    cached = _INDEXES.get(tenant.pk)
-    if cached is not None and cached[0] == fingerprint:
-        return cached[1]
-    rows = Store.objects.filter(tenant=tenant, is_active=True).order_by("city", "name", "id").values_list(
-        "id", "code", "name", "city", "address", "region")
-    index = StoreIndex(StoreRow(*row) for row in rows)
-    with _LOCK:
-        _INDEXES[tenant.pk] = (fingerprint, index)
-    return index
+    return _tenant_stores(tenant).index
 
 
 def invalidate_store_index(tenant_id: int) -> None:
     with _LOCK:
-        _INDEXES.pop(tenant_id, None)
+        _CACHE.pop(tenant_id, None)
 
 
-def _stores_by_ids(tenant: Tenant, ids: list[int]) -> list[Store]:
-    found = Store.objects.filter(tenant=tenant, is_active=True).in_bulk(ids)
-    return [found[i] for i in ids if i in found]
+def _copy(store: Store) -> Store:
+    # A shallow copy without pickling machinery: same field values, a fresh state (no related cache).
+    clone = Store.__new__(Store)
+    clone.__dict__.update(store.__dict__)
+    clone._state = ModelState()
+    clone._state.db, clone._state.adding = store._state.db, False
+    return clone
+
+
+def _copies(entry: _TenantStores, ids: Iterable[int]) -> list[Store]:
+    # Copies, so that a caller changing a store cannot change what other requests see.
+    return [_copy(entry.stores[i]) for i in ids if i in entry.stores]
 
 
 def search_stores(tenant: Tenant, q: str, *, city: str = "", limit: int = 20) -> list[Store]:
     """Stores by code, name, city, street or region, typo-tolerant, best first (exact code first)."""
-    matches = store_index(tenant).search(q, city=city, limit=limit)
-    return _stores_by_ids(tenant, [m.id for m in matches])
+    entry = _tenant_stores(tenant)
+    return _copies(entry, (m.id for m in entry.index.search(q, city=city, limit=limit)))
 
 
 def stores_in_city(tenant: Tenant, city: str, at: datetime | None = None) -> list[tuple[Store, OpenStatus]]:
     """All active stores of a city (typo-tolerant), open ones first, with their status at ``at``."""
     at = at or timezone.now()
-    stores = _stores_by_ids(tenant, store_index(tenant).city_ids(city))
-    statuses = _statuses(tenant, stores, at)
+    entry = _tenant_stores(tenant)
+    spellings = entry.index.city_spellings(city)
+    if not spellings:
+        return []
+    stores = _copies(entry, entry.index.city_ids(city))
+    statuses = _statuses(tenant, stores, at, Q(store__city__in=spellings, store__is_active=True), entry.weekly)
     statuses.sort(key=lambda pair: (not pair[1].is_open, pair[0].name))
     return statuses
 

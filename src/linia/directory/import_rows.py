@@ -132,7 +132,7 @@ def _open_csv(path: Path) -> Table:
         try:
             for record in reader:
                 start, line = line + 1, reader.line_num + 1
-                if any(cell.strip() for cell in record):
+                if any(record) and "".join(record).strip():
                     yield start, dict(zip(columns, record, strict=False))
         except csv.Error as exc:
             raise FileProblem(f"{path.name} line {line + 1}: {exc}; check the quotes on that line") from exc
@@ -168,6 +168,8 @@ def _open_xlsx(path: Path) -> Table:
 
 def text(value: object) -> str:
     """A cell as text: Excel gives 1001.0 for the code typed as 1001."""
+    if type(value) is str:  # the common case first: every CSV cell
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -178,9 +180,13 @@ def text(value: object) -> str:
 
 
 def parse_decimal(value: object, *, places: int = 3, max_digits: int = 14) -> Decimal:
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= max_digits - places:
+        return Decimal(value)  # fast path: whole numbers, most stock quantities
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}; write e.g. 12 or 12.5")
     raw = text(value).replace(" ", "").replace("\u00a0", "").replace(",", ".")
+    if not raw:
+        raise ValueError("the cell is empty; write a number such as 12 or 12.5")
     try:
         number = Decimal(raw) if not isinstance(value, int | Decimal) else Decimal(value)
     except InvalidOperation:

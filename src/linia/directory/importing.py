@@ -48,6 +48,7 @@ STORE_COLUMNS = ("code", "name", "address", "city", "region", "latitude", "longi
 STOCK_COLUMNS = ("store_code", "sku", "quantity", "updated_at")
 BATCH = 2000
 REPORT_LINES = 50
+KEPT_ERRORS = 1000  # a file of a million bad rows must not hold a million messages
 
 __all__ = ["KINDS", "ImportResult", "RowError", "import_file", "upsert_stock"]
 
@@ -57,7 +58,8 @@ class ImportResult:
     """Counts and the validation report of one import.
 
     `ok` is False when the input was rejected and nothing was written; with skip_invalid the
-    import is ok and `errors` lists the skipped rows.
+    import is ok and `errors` lists the problems of the skipped rows (the first KEPT_ERRORS of
+    `error_count`).
     """
 
     kind: str
@@ -68,14 +70,25 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
     dry_run: bool = False
     rejected: bool = False
+    error_count: int = 0
+    _last_error_row: int = field(default=-1, repr=False)
 
     @property
     def ok(self) -> bool:
         return not self.rejected
 
+    def add_error(self, row: int, column: str, message: str) -> None:
+        """Rows arrive in order, so a new row number means one more skipped row."""
+        self.error_count += 1
+        if row != self._last_error_row:
+            self._last_error_row = row
+            self.skipped += 1
+        if len(self.errors) < KEPT_ERRORS:
+            self.errors.append(RowError(row, column, message))
+
     def counts(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-                "skipped": self.skipped, "errors": len(self.errors)}
+                "skipped": self.skipped, "errors": self.error_count}
 
     def summary(self) -> str:
         verb = "rejected" if self.rejected else ("checked (dry run)" if self.dry_run else "imported")
@@ -85,8 +98,8 @@ class ImportResult:
 
     def report(self, limit: int = REPORT_LINES) -> list[str]:
         lines = [str(e) for e in self.errors[:limit]]
-        if len(self.errors) > limit:
-            lines.append(f"... and {len(self.errors) - limit} more errors ({len(self.errors)} in all)")
+        if self.error_count > len(lines):
+            lines.append(f"... and {self.error_count - len(lines)} more errors ({self.error_count} in all)")
         return lines
 
 
@@ -115,7 +128,7 @@ def import_file(actor: Any, tenant: Tenant, kind: str, path: Path, *, skip_inval
         missing = [c for c in REQUIRED[kind] if c not in table.columns]
         if missing:
             result.errors = [RowError(1, c, f"missing column {c!r}: add it to the header row") for c in missing]
-            result.rejected = True
+            result.error_count, result.rejected = len(missing), True
             return result
         bar = _Progress(f"{kind}: {Path(path).name}", table.total, enabled=progress)
         try:
@@ -147,7 +160,7 @@ def _payload_rows(rows: Sequence[object], result: ImportResult) -> Iterator[tupl
         if isinstance(row, Mapping):
             yield number, dict(row)
         else:
-            result.errors.append(RowError(number, "", "each row must be an object with store_code, sku, quantity"))
+            result.add_error(number, "", "each row must be an object with store_code, sku, quantity")
 
 
 # --- the transaction around every import -----------------------------------------------------------
@@ -157,12 +170,12 @@ def _check_perm(actor: Any, tenant: Tenant) -> None:
         require(actor, Perm.DIRECTORY_MANAGE, tenant)
 
 
-def _run(actor: Any, tenant: Tenant, result: ImportResult, body: Callable[[], None], *, skip_invalid: bool, source: str) -> None:
+def _run(actor: Any, tenant: Tenant, result: ImportResult, body: Callable[[], None], *,
+         skip_invalid: bool, source: str) -> None:
     try:
         with transaction.atomic():
             body()
-            result.skipped = len({e.row for e in result.errors})
-            if result.errors and not skip_invalid:
+            if result.error_count and not skip_invalid:
                 result.rejected = True
                 raise _Rollback
             if result.dry_run:
@@ -191,11 +204,11 @@ def _import_stores(tenant: Tenant, table: Table, result: ImportResult, bar: _Pro
         values = {f: row.get(c) for c, f in zip(present, fields, strict=True)}
         clean, errors = clean_store(values, default_time_zone=tenant.time_zone, phone_region=region)
         for name, message in errors.items():
-            result.errors.append(RowError(number, "hours" if name == "opening_hours" else name, message))
+            result.add_error(number, "hours" if name == "opening_hours" else name, message)
         if not errors and not _duplicate(seen, clean["code"], number, "code", result):
             _count_and_queue(result, writer, existing.get(clean["code"]), clean,
                              lambda c: Store(tenant=tenant, **{"time_zone": tenant.time_zone, **c}))
-        if result.errors and not skip_invalid:
+        if result.error_count and not skip_invalid:
             writer.discard()  # the file will be rejected: keep validating, stop writing
     writer.flush()
 
@@ -209,11 +222,12 @@ def _import_products(tenant: Tenant, table: Table, result: ImportResult, bar: _P
     for number, row in table.rows:
         bar.update()
         clean, errors = clean_product(row, attribute_columns if attribute_columns else None)
-        result.errors.extend(RowError(number, name, message) for name, message in errors.items())
+        for name, message in errors.items():
+            result.add_error(number, name, message)
         if not errors and not _duplicate(seen, clean["sku"], number, "sku", result):
             _count_and_queue(result, writer, existing.get(clean["sku"]), clean,
                              lambda c: Product(tenant=tenant, **c))
-        if result.errors and not skip_invalid:
+        if result.error_count and not skip_invalid:
             writer.discard()
     writer.flush()
 
@@ -221,7 +235,7 @@ def _import_products(tenant: Tenant, table: Table, result: ImportResult, bar: _P
 def _duplicate(seen: dict[Any, int], key: Any, number: int, column: str, result: ImportResult) -> bool:
     first = seen.setdefault(key, number)
     if first != number:
-        result.errors.append(RowError(number, column, f"{key} is already on row {first}: keep one of the rows"))
+        result.add_error(number, column, f"{key} is already on row {first}: keep one of the rows")
         return True
     return False
 
@@ -279,9 +293,9 @@ def _import_stock(tenant: Tenant, table: Table, result: ImportResult, bar: _Prog
             if first == number:
                 writer.add(store_id, product_id, quantity, updated_at)
             else:
-                result.errors.append(RowError(number, "sku", f"store {text(row.get('store_code'))} and SKU "
-                                              f"{text(row.get('sku'))} are already on row {first}: keep one row"))
-        if result.errors and not skip_invalid:
+                result.add_error(number, "sku", f"store {text(row.get('store_code'))} and SKU "
+                                 f"{text(row.get('sku'))} are already on row {first}: keep one row")
+        if result.error_count and not skip_invalid:
             writer.discard()
     writer.flush()
     created = Stock.objects.filter(tenant=tenant).count() - before
@@ -292,24 +306,23 @@ def _import_stock(tenant: Tenant, table: Table, result: ImportResult, bar: _Prog
 def _stock_row(number: int, row: Mapping[str, object], stores: dict[str, tuple[int, ZoneInfo]],
                products: dict[str, int], timestamps: dict[tuple[object, ZoneInfo], object],
                result: ImportResult) -> tuple[int, int, Decimal, object] | None:
-    errors = result.errors
-    count = len(errors)
-    store = stores.get(text(row.get("store_code")))
+    count = result.error_count
+    code = text(row.get("store_code"))
+    store = stores.get(code)
     if store is None:
-        code = text(row.get("store_code"))
-        errors.append(RowError(number, "store_code", f"unknown store code {code!r}: import the store first"
-                               if code else "store_code is empty; fill it in"))
-    product_id = products.get(text(row.get("sku")))
+        result.add_error(number, "store_code", f"unknown store code {code!r}: import the store first"
+                         if code else "store_code is empty; fill it in")
+    sku = text(row.get("sku"))
+    product_id = products.get(sku)
     if product_id is None:
-        sku = text(row.get("sku"))
-        errors.append(RowError(number, "sku", f"unknown SKU {sku!r}: import the product first"
-                               if sku else "sku is empty; fill it in"))
+        result.add_error(number, "sku", f"unknown SKU {sku!r}: import the product first"
+                         if sku else "sku is empty; fill it in")
     try:
         quantity = parse_decimal(row.get("quantity"))
         if quantity < 0:
-            errors.append(RowError(number, "quantity", f"{quantity} is negative; stock is 0 or more"))
+            result.add_error(number, "quantity", f"{quantity} is negative; stock is 0 or more")
     except ValueError as exc:
-        errors.append(RowError(number, "quantity", str(exc)))
+        result.add_error(number, "quantity", str(exc))
     updated_at: object = None
     raw_time = row.get("updated_at")
     if store is not None and raw_time not in (None, ""):
@@ -319,8 +332,8 @@ def _stock_row(number: int, row: Mapping[str, object], stores: dict[str, tuple[i
             try:
                 updated_at = _remember(timestamps, key, _db_datetime(parse_datetime(raw_time, store[1])))
             except ValueError as exc:
-                errors.append(RowError(number, "updated_at", str(exc)))
-    if len(errors) > count or store is None or product_id is None:
+                result.add_error(number, "updated_at", str(exc))
+    if result.error_count > count or store is None or product_id is None:
         return None
     return store[0], product_id, quantity, updated_at
 

@@ -22,8 +22,9 @@ ignored (products: kept as attributes).
             default the tenant's), hours ("mon-fri 08:00-22:00; sat 09:00-21:00; sun closed", "24/7",
             "pn-pt 06:00-22:00", "пн-вс 08:00-23:00", or JSON), is_active (1/0, yes/no)
   products  sku*, name*; every other column goes into the product's attributes
-  stock     store_code*, sku*, quantity*, updated_at (ISO 8601, e.g. 2026-11-25T14:30:00+01:00;
-            without an offset: the store's local time; default: now)
+  stock     store_code*, sku*, quantity* (0 or more, up to 3 decimals, "3.5" or "3,5"), updated_at
+            (ISO 8601, e.g. 2026-11-25T14:30:00+01:00; without an offset: the store's local time;
+            empty: now, if the quantity changed). Stores and products must exist first.
   (* required) Rows are matched by code / sku / (store_code, sku): new ones are created, others updated.
   Only the columns in the file are changed; an empty cell clears that value (hours: no hours known).
 

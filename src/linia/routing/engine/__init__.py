@@ -1,0 +1,68 @@
+"""Pure-Python ACD routing engine: state in, decisions out, deterministic. No Django here.
+
+Usage: build a ``Router`` with queues and agents, feed it operations (``add_task``, ``set_presence``,
+``accept``/``decline``/``timeout``/``complete``, ``transfer``/``escalate``) and call ``step(now)``
+for the decisions (offers, expiries, overflows, max-wait exits). See docs/routing-engine.md.
+"""
+
+from linia.routing.engine.model import (
+    CALL,
+    CHAT,
+    DEFAULT_BLOCKS,
+    DEFAULT_CAPACITY,
+    EMAIL,
+    MESSENGER,
+    ROUTABLE,
+    TICKET,
+    Agent,
+    Decision,
+    EngineError,
+    MaxWaitExceeded,
+    Offer,
+    OfferExpired,
+    OfferRescinded,
+    Overflowed,
+    OverflowStep,
+    Presence,
+    Queue,
+    QueueStats,
+    Requirement,
+    Strategy,
+    Task,
+    TaskInfo,
+    TaskStatus,
+    TransferFallback,
+    requirement_for,
+)
+from linia.routing.engine.router import Router
+
+__all__ = [
+    "CALL",
+    "CHAT",
+    "DEFAULT_BLOCKS",
+    "DEFAULT_CAPACITY",
+    "EMAIL",
+    "MESSENGER",
+    "ROUTABLE",
+    "TICKET",
+    "Agent",
+    "Decision",
+    "EngineError",
+    "MaxWaitExceeded",
+    "Offer",
+    "OfferExpired",
+    "OfferRescinded",
+    "OverflowStep",
+    "Overflowed",
+    "Presence",
+    "Queue",
+    "QueueStats",
+    "Requirement",
+    "Router",
+    "Strategy",
+    "Task",
+    "TaskInfo",
+    "TaskStatus",
+    "TransferFallback",
+    "requirement_for",
+]

@@ -24,6 +24,12 @@
     if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
     if (typing(ev.target)) {
       if (ev.key === "Escape") ev.target.blur();
+      // Enter in a store search picks the first hit instead of submitting the whole form.
+      if (ev.key === "Enter" && ev.target.closest("[data-store-picker]") && ev.target.type === "search") {
+        ev.preventDefault();
+        var first = ev.target.closest("[data-store-picker]").querySelector("[data-pick-store]");
+        if (first) first.click();
+      }
       return;
     }
     var search = document.getElementById("global-search");
@@ -33,6 +39,10 @@
     else if (ev.key === "Enter") {
       var cur = document.querySelector("[data-row-link].current");
       if (cur) { window.location.href = cur.getAttribute("data-row-link"); }
+    }
+    else if (ev.key === "r") {
+      var reply = document.querySelector(".reply textarea");
+      if (reply) { ev.preventDefault(); reply.focus(); }
     }
     else if (ev.key === "n") {
       var link = document.getElementById("nav-new-ticket");

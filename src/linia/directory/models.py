@@ -26,6 +26,8 @@ class Store(TenantOwned):
     class Meta:
         ordering = ["city", "name"]
         constraints = [models.UniqueConstraint(fields=["tenant", "code"], name="store_tenant_code")]
+        # Lets the directory's per-request "did the stores change?" aggregate read only this index.
+        indexes = [models.Index(fields=["tenant", "updated_at"], name="store_tenant_updated")]
         verbose_name = _("store")
         verbose_name_plural = _("stores")
 

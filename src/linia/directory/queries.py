@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote_plus
 
-from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.db import connection
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -130,21 +131,31 @@ def _statuses(tenant: Tenant, stores: list[Store], at: datetime, of_stores: Q,
         by_store.setdefault(exc.store_id, []).append(exc)
     memo: dict[Hashable, OpenStatus] = {}
     result = []
+    alive = []  # keeps parsed schedules alive so that their ids stay unique within this call
     for store in stores:
-        try:
-            parsed = weekly.get(store.pk)
-            if isinstance(parsed, HoursError):
-                raise parsed
-            hours = _build_hours(store, holidays, by_store.get(store.pk, []), parsed)
-        except HoursError as err:
-            log.warning("opening hours ignored: %s", err)
-            hours = _closed_hours(store)
-        key = (hours.weekly, hours.tz, tuple(sorted(hours.exceptions.items())))
+        parsed = weekly.get(store.id) or _try_weekly(store)
+        alive.append(parsed)
+        own = by_store.get(store.id, [])
+        # Same schedule, zone, region and own exceptions: same status; compute it once. Equal schedules
+        # are one object (parsing is cached by content), so the id is a cheap key.
+        key = (id(parsed), store.time_zone, store.region, tuple((e.date, repr(e.spans)) for e in own))
         status = memo.get(key)
         if status is None:
-            status = memo[key] = hours.status(at)
+            status = memo[key] = _status_or_closed(store, parsed, holidays, own, at)
         result.append((store, status))
     return result
+
+
+def _status_or_closed(store: Store, parsed: WeeklySchedule | HoursError, holidays: _Holidays,
+                      own: list[StoreHoursException], at: datetime) -> OpenStatus:
+    try:
+        if isinstance(parsed, HoursError):
+            raise parsed
+        hours = _build_hours(store, holidays, own, parsed)
+    except HoursError as err:
+        log.warning("opening hours ignored: %s", err)
+        hours = _closed_hours(store)
+    return hours.status(at)
 
 
 # --- search index and the tenant's stores in memory ---------------------------------------------------
@@ -164,9 +175,16 @@ _CACHE: dict[int, _TenantStores] = {}
 _LOCK = threading.Lock()
 
 
+_FINGERPRINT_SQL = "SELECT COUNT(*), MAX(updated_at), MAX(id) FROM {table} WHERE tenant_id = %s"
+
+
 def _fingerprint(tenant: Tenant) -> _Fingerprint:
-    agg = Store.objects.filter(tenant=tenant).aggregate(n=Count("id"), changed=Max("updated_at"), top=Max("id"))
-    return agg["n"], agg["changed"], agg["top"]
+    # Raw SQL: this runs on every directory read, and the ORM would cost more than the query itself,
+    # which reads only the (tenant, updated_at) index. The table name comes from the model, not input.
+    with connection.cursor() as cursor:
+        cursor.execute(_FINGERPRINT_SQL.format(table=connection.ops.quote_name(Store._meta.db_table)), [tenant.pk])
+        count, changed, top = cursor.fetchone()
+    return count, changed, top
 
 
 def _tenant_stores(tenant: Tenant) -> _TenantStores:

@@ -84,36 +84,55 @@ def _clean(text: str, limit: int = MAX_DOCUMENT_CHARS) -> str:
 
 # --- documents ----------------------------------------------------------------------------------
 
-def _related_sql(count: int) -> str:
-    """One round trip for everything a document needs beyond the ticket row itself."""
-    marks = ", ".join(["%s"] * count)
+def _branches() -> dict[str, str]:
+    """SELECT (ticket id, text) per source; `{ids}` becomes the placeholders of the ticket ids."""
     ticket, message = Ticket._meta.db_table, Message._meta.db_table
     tags, tag = Ticket.tags.through._meta.db_table, Tag._meta.db_table
     contact, identity = Contact._meta.db_table, ContactIdentity._meta.db_table
     store, category = Store._meta.db_table, Category._meta.db_table
-    return (
-        f"SELECT ticket_id, body_text FROM {message} WHERE ticket_id IN ({marks}) "
-        f"UNION ALL SELECT x.ticket_id, g.name FROM {tags} x JOIN {tag} g ON g.id = x.tag_id "
-        f"WHERE x.ticket_id IN ({marks}) "
-        f"UNION ALL SELECT t.id, c.name FROM {ticket} t JOIN {contact} c ON c.id = t.contact_id "
-        f"WHERE t.id IN ({marks}) "
-        f"UNION ALL SELECT t.id, i.value FROM {ticket} t JOIN {identity} i ON i.contact_id = t.contact_id "
-        f"WHERE t.id IN ({marks}) "
-        f"UNION ALL SELECT t.id, s.code || ' ' || s.name || ' ' || s.city FROM {ticket} t "
-        f"JOIN {store} s ON s.id = t.store_id WHERE t.id IN ({marks}) "
-        f"UNION ALL SELECT t.id, c.code || ' ' || c.name FROM {ticket} t "
-        f"JOIN {category} c ON c.id = t.category_id WHERE t.id IN ({marks})"
-    )
+    return {
+        "messages": f"SELECT ticket_id, body_text FROM {message} WHERE ticket_id IN ({{ids}})",
+        "tags": f"SELECT x.ticket_id, g.name FROM {tags} x JOIN {tag} g ON g.id = x.tag_id "
+                f"WHERE x.ticket_id IN ({{ids}})",
+        "identities": f"SELECT t.id, i.value FROM {ticket} t JOIN {identity} i ON i.contact_id = t.contact_id "
+                      f"WHERE t.id IN ({{ids}})",
+        "contact": f"SELECT t.id, c.name FROM {ticket} t JOIN {contact} c ON c.id = t.contact_id "
+                   f"WHERE t.id IN ({{ids}})",
+        "store": f"SELECT t.id, s.code || ' ' || s.name || ' ' || s.city FROM {ticket} t "
+                 f"JOIN {store} s ON s.id = t.store_id WHERE t.id IN ({{ids}})",
+        "category": f"SELECT t.id, c.code || ' ' || c.name FROM {ticket} t "
+                    f"JOIN {category} c ON c.id = t.category_id WHERE t.id IN ({{ids}})",
+    }
 
 
-def _related_texts(ticket_ids: Sequence[int], using: str) -> dict[int, list[str]]:
+def _related_texts(ticket_ids: Sequence[int], using: str, parts: Sequence[str] = ()) -> dict[int, list[str]]:
+    """One round trip for everything a document needs beyond the ticket row (or only `parts` of it)."""
+    branches = _branches()
+    chosen = [branches[p] for p in parts or branches]
+    marks = ", ".join(["%s"] * len(ticket_ids))
+    sql = " UNION ALL ".join(chosen).replace("{ids}", marks)
     texts: dict[int, list[str]] = defaultdict(list)
     with connections[using].cursor() as cursor:
-        cursor.execute(_related_sql(len(ticket_ids)), list(ticket_ids) * 6)
+        cursor.execute(sql, list(ticket_ids) * len(chosen))
         for ticket_id, text in cursor.fetchall():
             if text:
                 texts[ticket_id].append(text)
     return texts
+
+
+def _known_texts(ticket: Ticket) -> tuple[list[str], list[str]]:
+    """Texts of relations already loaded on the instance, and the parts still to read."""
+    texts, parts = [], ["messages", "tags"]
+    if ticket.contact_id is not None:
+        parts.append("identities")
+    for name, field in (("contact", Ticket.contact), ("store", Ticket.store), ("category", Ticket.category)):
+        if getattr(ticket, f"{name}_id") is None:
+            continue
+        if not field.is_cached(ticket):
+            parts.append(name)
+        elif (obj := getattr(ticket, name)) is not None:
+            texts.append(" ".join(str(getattr(obj, attr, "")) for attr in ("code", "name", "city")))
+    return texts, parts
 
 
 def _values(data: Any) -> Iterator[str]:
@@ -155,7 +174,8 @@ def _upsert(rows: Sequence[tuple[int, int, str, str, str]], using: str) -> None:
 
 def index_ticket(ticket: Ticket, *, using: str = "default") -> None:
     """Refresh the ticket's search row: one read for its related texts, one upsert. Call in the action."""
-    texts = _related_texts([ticket.pk], using)[ticket.pk]
+    known, parts = _known_texts(ticket)
+    texts = known + _related_texts([ticket.pk], using, parts)[ticket.pk]
     _upsert([_row(ticket.pk, ticket.tenant_id, ticket.reference, ticket.subject, ticket.custom_fields, texts)],
             using)
 

@@ -237,6 +237,18 @@ def test_unknown_file_type_and_missing_file(tenant: Tenant, tmp_path: Path) -> N
         import_file(None, tenant, "stores", tmp_path / "nope.csv")
     with pytest.raises(ActionError, match="cannot read"):
         import_file(None, tenant, "stores", write(tmp_path, "fake.xlsx", "not a zip"))
+    with pytest.raises(ActionError, match="UTF-16"):
+        import_file(None, tenant, "stores", write(tmp_path, "u16.csv", "\ufeffcode,name,city\n", "utf-16"))
+    book = Workbook()
+    book.save(tmp_path / "book.xlsx")
+    disguised = tmp_path / "book.csv"
+    disguised.write_bytes((tmp_path / "book.xlsx").read_bytes())
+    with pytest.raises(ActionError, match=r"rename it to \.xlsx"):
+        import_file(None, tenant, "stores", disguised)
+    with pytest.raises(ActionError, match="'name' appears twice"):
+        import_file(None, tenant, "stores", write(tmp_path, "dup.csv", "code,name,Name,city\n"))
+    with pytest.raises(ActionError, match="empty"):
+        import_file(None, tenant, "stores", write(tmp_path, "empty.csv", ""))
 
 
 def test_fixture_files_import(tenant: Tenant) -> None:

@@ -82,9 +82,13 @@ def detect_encoding(path: Path) -> tuple[str, int]:
     decoder = codecs.getincrementaldecoder("utf-8")()
     encoding, lines = "utf-8", 0
     with path.open("rb") as fh:
-        first = fh.read(3)
-        if first == codecs.BOM_UTF8:
-            encoding, first = "utf-8-sig", b""
+        first = fh.read(4)
+        if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            raise FileProblem(f"{path.name} is UTF-16 text: save it as CSV UTF-8 (or .xlsx) instead")
+        if first == b"PK\x03\x04":
+            raise FileProblem(f"{path.name} is a spreadsheet (zip), not CSV text: rename it to .xlsx")
+        if first[:3] == codecs.BOM_UTF8:
+            encoding, first = "utf-8-sig", first[3:]
         chunk = first + fh.read(_CHUNK)
         while chunk:
             lines += chunk.count(b"\n")
@@ -94,6 +98,11 @@ def detect_encoding(path: Path) -> tuple[str, int]:
                 except UnicodeDecodeError:
                     encoding = "cp1251"  # the usual encoding of Russian Excel exports
             chunk = fh.read(_CHUNK)
+    if encoding != "cp1251":
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            encoding = "cp1251"  # a multi-byte character cut off at the very end
     return encoding, lines
 
 

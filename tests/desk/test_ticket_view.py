@@ -142,3 +142,27 @@ def test_merge_by_reference(desk: Desk) -> None:
     desk.ticket.refresh_from_db()
     assert desk.ticket.merged_into_id == target.pk and desk.ticket.status == "closed"
     assert "The milk was sour." in desk.client.get(response["Location"]).content.decode()
+
+
+def test_times_in_agent_time_zone_and_localized_category(desk: Desk) -> None:
+    import datetime as dt
+
+    Ticket.objects.filter(pk=desk.ticket.pk).update(
+        updated_at=dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC),
+        created_at=dt.datetime(2026, 1, 15, 12, 0, tzinfo=dt.UTC))
+    desk.category.names = {"pl": "Jakość produktu"}
+    desk.category.save()
+    actions.update_ticket(None, desk.ticket, category=desk.category.pk, custom_fields={"receipt_no": "R-1"})
+    Ticket.objects.filter(pk=desk.ticket.pk).update(updated_at=dt.datetime(2026, 1, 15, 12, 30, tzinfo=dt.UTC))
+    listing = desk.client.get("/tickets/").content.decode()
+    assert "15.01.2026 13:30" in listing  # agent on Europe/Warsaw (UTC+1 in January)
+    assert "15.01.2026 13:00" in desk.client.get(url(desk)).content.decode()
+    desk.client.post("/i18n/setlang/", {"language": "pl"})
+    assert "Jakość produktu" in desk.client.get("/tickets/").content.decode()
+
+
+def test_inbound_message_shows_customer_and_registering_agent(desk: Desk) -> None:
+    ticket = actions.create_ticket(desk.agent, desk.tenant, subject="Call", channel="call", body="Hello",
+                                   contact=desk.ticket.contact_id)
+    page = desk.client.get(url(desk, ticket=ticket)).content.decode()
+    assert "<strong>Ivan Petrov</strong>" in page and "registered by anna" in page

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from linia.directory.models import Category
@@ -103,4 +104,7 @@ class NewTicketForm(forms.Form):
 
     def __init__(self, tenant: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.filter(tenant=tenant, is_active=True)  # type: ignore[attr-defined]
+        field = self.fields["category"]
+        field.queryset = Category.objects.filter(tenant=tenant, is_active=True)  # type: ignore[attr-defined]
+        language = translation.get_language() or "en"
+        field.label_from_instance = lambda c: c.localized_name(language)  # type: ignore[attr-defined]

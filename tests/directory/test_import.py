@@ -72,6 +72,7 @@ def stocked(tenant: Tenant) -> Iterator[Tenant]:
     ("Круглосуточно", {"always": True}),
     ("mon-fri 08:00-22:00; sat closed", WEEK_8_22),
     ("pn-pt 8:00-22:00", WEEK_8_22),
+    ("pn-pt 8-22", WEEK_8_22),
     ("Пн-Пт 08:00-22:00\nСб, Вс выходной", WEEK_8_22),
     ("lun - ven 08.00 – 22.00", WEEK_8_22),
     ("sb-nd 10:00-14:00, 15:00-20:00", {d: [] for d in ("mon", "tue", "wed", "thu", "fri")}

@@ -5,7 +5,7 @@ Accepted text, case-insensitive, days in English, Polish, Russian or French:
     "24/7"                                   -> {"always": true}
     "mon-fri 08:00-22:00; sat 09:00-21:00; sun closed"
     "pn-pt 06:00-22:00; sb 07:00-21:00; nd 09:00-20:00"
-    "пн-вс 08:00-23:00", "daily 22:00-06:00", "mon 08:00-13:00, 14:00-20:00"
+    "пн-вс 08:00-23:00", "daily 22:00-06:00", "mon 08:00-13:00, 14:00-20:00", "pn-sb 8-22"
     a raw JSON object in the stored format.
 Days not mentioned are closed. Errors are linia.directory.hours.HoursError. Pure: no Django.
 """
@@ -38,7 +38,7 @@ _CLOSED_WORDS = {"closed", "off", "-", "—", "–", "zamknięte", "zamkniete", 
 _FULL_DAY_WORDS = {"24h", "24 h", "24 hours", "całą dobę", "cala dobe", "круглосуточно", "00:00-24:00"}
 
 _DASH = r"\s*[-–—]\s*"
-_TIME = r"(\d{1,2})[:.](\d{2})"
+_TIME = r"(\d{1,2})(?:[:.](\d{2}))?"  # "8:00", "08.00" or a bare hour "8"
 _SPAN_RE = re.compile(rf"^{_TIME}{_DASH}{_TIME}$")
 
 
@@ -140,7 +140,7 @@ def _parse_span(item: str, segment: str) -> str:
     match = _SPAN_RE.match(item.strip())
     if match is None:
         raise HoursError(f"bad time span {item!r} in {segment!r}: write HH:MM-HH:MM, e.g. 08:00-22:00")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    h1, m1, h2, m2 = (int(g or 0) for g in match.groups())
     try:
         (span,) = parse_spans([f"{h1:02d}:{m1:02d}-{h2:02d}:{m2:02d}"])
     except HoursError as exc:

@@ -195,7 +195,7 @@ def parse_decimal(value: object, *, places: int = 3, max_digits: int = 14) -> De
         raise ValueError(f"not a number: {value!r}; write e.g. 12 or 12.5")
     raw = text(value).replace(" ", "").replace("\u00a0", "").replace(",", ".")
     if not raw:
-        raise ValueError("the cell is empty; write a number such as 12 or 12.5")
+        raise ValueError("empty: write a number such as 12 or 12.5")
     try:
         number = Decimal(raw) if not isinstance(value, int | Decimal) else Decimal(value)
     except InvalidOperation:

@@ -116,6 +116,7 @@ class World:
 @pytest.fixture(autouse=True)
 def _media(settings: Any, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # users are made per test
     settings.LINIA_EVENT_FEED_DELAY_SECONDS = 0
 
 

@@ -61,7 +61,7 @@ def test_store_list_search_city_and_open_now(world: World) -> None:
     assert [s["code"] for s in open_now["items"]] == ["KR-1"]
     assert open_now["items"][0]["status"]["is_open"] is True
     r = a.api.get("stores", {"open_now": "true"})
-    assert r.status_code == 400 and "city" in error_of(r)["fields"]
+    assert r.status_code == 422 and "city" in error_of(r)["fields"]
 
 
 def test_store_create_patch_delete(world: World) -> None:
@@ -76,7 +76,7 @@ def test_store_create_patch_delete(world: World) -> None:
     assert r.status_code == 200, r.content
     assert r.json()["name"] == "Gdańsk Oliwa" and r.json()["phone"] == "+48581234567"
     dup = a.api.post("stores", {"code": "GD-1", "name": "x", "city": "y"})
-    assert dup.status_code == 400 and "code" in error_of(dup)["fields"]
+    assert dup.status_code == 422 and "code" in error_of(dup)["fields"]
     assert a.api.delete(f"stores/{store['id']}").status_code == 204
     assert a.api.get(f"stores/{store['id']}").status_code == 404
     assert Event.objects.filter(tenant=a.tenant, kind="store.deleted").exists()
@@ -85,7 +85,7 @@ def test_store_create_patch_delete(world: World) -> None:
 def test_bad_store_fields_name_each_field(world: World) -> None:
     r = world.a.api.post("stores", {"code": "X", "name": "X", "city": "X", "time_zone": "Mars/Base",
                                     "opening_hours": {"mon": ["25:00-26:00"]}})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert {"time_zone", "opening_hours"} <= set(error_of(r)["fields"])
 
 
@@ -113,7 +113,7 @@ def test_products_crud_and_search(world: World) -> None:
     assert [p["sku"] for p in a.api.get("products", {"q": "масло"}).json()["items"]] == ["4820001"]
     r = a.api.patch(f"products/{pid}", {"name": "Масло 72%"})
     assert r.status_code == 200 and r.json()["name"] == "Масло 72%"
-    assert a.api.post("products", {"sku": "4820001", "name": "dup"}).status_code == 400
+    assert a.api.post("products", {"sku": "4820001", "name": "dup"}).status_code == 422
     assert a.api.delete(f"products/{pid}").status_code == 204
     assert a.api.get(f"products/{pid}").status_code == 404
 
@@ -126,7 +126,7 @@ def test_stock_for_store_and_for_sku(world: World) -> None:
     by_sku = a.api.get("stock", {"sku": a.product.sku}).json()
     assert [s["store_code"] for s in by_sku["items"]] == [a.store.code]
     r = a.api.get("stock")
-    assert r.status_code == 400 and error_of(r)["code"] == "invalid_filter"
+    assert r.status_code == 422 and error_of(r)["code"] == "invalid_filter"
 
 
 def test_stock_pages_with_next_offset(world: World) -> None:
@@ -249,7 +249,7 @@ def test_rejected_ticket_leaves_no_inline_contact(world: World) -> None:
     a = world.a
     r = a.api.post("tickets", {"subject": "x", "channel": "call", "category_id": a.category.pk,
                                "custom_fields": {}, "contact": {"name": "Ghost", "phone": "+48 606 000 006"}})
-    assert r.status_code == 400
+    assert r.status_code == 422
     assert "custom_fields.receipt_no" in error_of(r)["fields"]
     assert a.api.get("contacts", {"q": "Ghost"}).json()["count"] == 0
 
@@ -263,7 +263,7 @@ def test_ticket_external_id_is_idempotent(world: World) -> None:
     assert first.json()["id"] == second.json()["id"]
     assert Ticket.objects.filter(tenant=a.tenant, subject__in=["Webform", "changed on retry"]).count() == 1
     r = a.api.post("tickets", {"subject": "no body", "channel": "webform", "external_id": "form-43"})
-    assert r.status_code == 400 and "body" in error_of(r)["fields"]
+    assert r.status_code == 422 and "body" in error_of(r)["fields"]
 
 
 def test_ticket_list_filters(world: World) -> None:
@@ -277,7 +277,7 @@ def test_ticket_list_filters(world: World) -> None:
     assert a.api.get("tickets", {"tag": "milk"}).json()["count"] == 1
     assert a.api.get("tickets", {"store_id": a.store.pk}).json()["count"] == 1
     r = a.api.get("tickets", {"status": "bogus"})
-    assert r.status_code == 400 and error_of(r)["code"] == "invalid_filter"
+    assert r.status_code == 422 and error_of(r)["code"] == "invalid_filter"
 
 
 def test_ticket_patch_status_merge(world: World) -> None:
@@ -342,17 +342,17 @@ def test_attachment_upload_refusals(world: World, settings: object) -> None:
 
     a = world.a
     r = a.api.upload(f"tickets/{a.ticket.pk}/attachments", {"file": SimpleUploadedFile("x.exe", b"MZ")})
-    assert r.status_code == 400 and error_of(r)["code"] == "attachment_type"
+    assert r.status_code == 422 and error_of(r)["code"] == "attachment_type"
     r = a.api.upload(f"tickets/{a.ticket.pk}/attachments", {}, body="no files")
-    assert r.status_code == 400 and "file" in error_of(r)["fields"]
+    assert r.status_code == 422 and "file" in error_of(r)["fields"]
     r = a.api.post(f"tickets/{a.ticket.pk}/attachments", {"file": "not multipart"})
-    assert r.status_code == 400
+    assert r.status_code == 422
     r = a.api.upload(f"tickets/{a.ticket.pk}/attachments", {"file": SimpleUploadedFile("a.pdf", b"x")},
                      kind="shout")
-    assert r.status_code == 400 and "kind" in error_of(r)["fields"]
+    assert r.status_code == 422 and "kind" in error_of(r)["fields"]
     r = a.api.upload(f"tickets/{a.ticket.pk}/attachments", {"file": SimpleUploadedFile("a.pdf", b"x")},
                      message_id="abc")
-    assert r.status_code == 400 and "message_id" in error_of(r)["fields"]
+    assert r.status_code == 422 and "message_id" in error_of(r)["fields"]
 
 
 def test_ticket_history_and_search(world: World) -> None:
@@ -364,7 +364,7 @@ def test_ticket_history_and_search(world: World) -> None:
     found = a.api.get("search", {"q": "sour milk"}).json()
     assert [t["id"] for t in found["items"]] == [a.ticket.pk]
     r = a.api.get("search", {"q": "  "})
-    assert r.status_code == 400 and "q" in error_of(r)["fields"]
+    assert r.status_code == 422 and "q" in error_of(r)["fields"]
 
 
 def test_store_staff_sees_only_their_store(world: World) -> None:

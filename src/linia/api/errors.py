@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -95,9 +96,20 @@ def unauthorized(message: str = "Send a valid API token: `Authorization: Bearer 
     return response
 
 
-def _on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+# Refusals because of the object's state, not the request's fields: they stay 400 even with `fields`.
+STATE_CODES = frozenset({"invalid_transition", "invalid_merge", "ticket_closed"})
+
+
+def action_status(exc: ActionError) -> int:
+    """ActionError's own status; a 400 that names bad fields is reported as 422, like schema errors."""
     status = exc.status if 400 <= exc.status < 500 else 400
-    return error_response(status, exc.code, exc.message, exc.fields)
+    if status == 400 and exc.fields and exc.code not in STATE_CODES:
+        return 422
+    return status
+
+
+def _on_action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    return error_response(action_status(exc), exc.code, exc.message, exc.fields)
 
 
 def _on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
@@ -161,11 +173,17 @@ def install(api: NinjaAPI) -> None:
 
 
 def parse_json(raw: bytes) -> Any:
-    """Strict JSON: rejects NaN/Infinity (they are not JSON and break numeric columns)."""
+    """Strict JSON: rejects NaN/Infinity and numbers too big for a float (they break JSON columns)."""
     def reject(name: str) -> Any:
         raise MalformedJSON(f"{name} is not allowed")
 
+    def finite(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise MalformedJSON(f"the number {text[:40]} is too large")
+        return value
+
     try:
-        return json.loads(raw, parse_constant=reject)
+        return json.loads(raw, parse_constant=reject, parse_float=finite)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise MalformedJSON(str(exc)) from exc

@@ -118,8 +118,9 @@ def _closed_hours(store: Store) -> OpeningHours:
 def _statuses(tenant: Tenant, stores: list[Store], at: datetime, of_stores: Q,
               weekly: Mapping[int, WeeklySchedule | HoursError]) -> list[tuple[Store, OpenStatus]]:
     """Statuses of many stores with two queries for exceptions and holidays (``of_stores`` selects the
-    stores' exceptions). Stores with the same hours share one computation. A store with broken hours
-    data shows as closed (and is logged) instead of breaking the whole list."""
+    stores' exceptions). Stores with the same hours share one computation (and one read-only
+    OpenStatus object). A store with broken hours data shows as closed (and is logged) instead of
+    breaking the whole list."""
     window = ((at - _WINDOW_BEFORE).date(), (at + _WINDOW_AFTER).date())
     try:
         holidays = _parse_holidays(Holiday.objects.filter(tenant=tenant, date__range=window))

@@ -242,7 +242,7 @@ def _duplicate(seen: dict[Any, int], key: Any, number: int, column: str, result:
 
 
 def _count_and_queue(result: ImportResult, writer: _Upserter, before: dict[str, Any] | None,
-                     clean: dict[str, Any], build: Any) -> None:
+                     clean: dict[str, Any], build: Callable[[dict[str, Any]], Model]) -> None:
     if before is None:
         result.created += 1
     elif all(before.get(k) == v for k, v in clean.items()):
@@ -291,7 +291,7 @@ def _import_stock(tenant: Tenant, table: Table, result: ImportResult, bar: _Prog
             parsed = _stock_row(number, row, stores, products, timestamps, result)
             if parsed is not None:
                 store_id, product_id, quantity, updated_at = parsed
-                first = seen.setdefault(store_id << 32 | product_id, number)
+                first = seen.setdefault(store_id << 64 | product_id, number)
                 if first == number:
                     writer.add(store_id, product_id, quantity, updated_at)
                 else:

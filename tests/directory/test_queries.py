@@ -146,6 +146,17 @@ def test_stores_open_now_and_in_city() -> None:
     assert queries.stores_in_city(t, "Berlin") == []
 
 
+def test_store_statuses_in_bulk_match_one_by_one() -> None:
+    t, other = f.tenant(), f.tenant()
+    stores = [f.store(t, opening_hours={"mon": ["08:00-11:00"]}), f.store(t), f.store(t, opening_hours={}), f.store(t)]
+    StoreHoursException.objects.create(tenant=t, store=stores[1], date=date(2026, 5, 18), spans=[])
+    foreign = f.store(other)
+    bulk = queries.store_statuses(t, [*stores, foreign], NOON_WAW)
+    assert [s for s, _ in bulk] == stores
+    assert [st for _, st in bulk] == [queries.store_status(s, NOON_WAW) for s in stores]
+    assert [st.is_open for _, st in bulk] == [False, False, False, True]
+
+
 def test_broken_hours_data_shows_closed_without_breaking_the_list() -> None:
     t = f.tenant()
     good = f.store(t, name="Good", city="Poznań")

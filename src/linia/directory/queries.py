@@ -251,6 +251,16 @@ def stores_in_city(tenant: Tenant, city: str, at: datetime | None = None) -> lis
     return statuses
 
 
+def store_statuses(tenant: Tenant, stores: Iterable[Store], at: datetime | None = None
+                   ) -> list[tuple[Store, OpenStatus]]:
+    """Statuses of many stores of the tenant at once (three queries in all, not two per store); stores
+    of other tenants are left out."""
+    at = at or timezone.now()
+    entry = _tenant_stores(tenant)
+    mine = [s for s in stores if s.tenant_id == tenant.pk]
+    return _statuses(tenant, mine, at, Q(store__in=[s.pk for s in mine]), entry.weekly)
+
+
 def stores_open_now(tenant: Tenant, city: str, at: datetime | None = None) -> list[tuple[Store, OpenStatus]]:
     return [pair for pair in stores_in_city(tenant, city, at) if pair[1].is_open]
 

@@ -54,6 +54,9 @@ def test_list_filters_and_text_search(desk: Desk) -> None:
     assert other.reference in mine and desk.ticket.reference not in mine
     found = desk.client.get(LIST, {"q": "loyalty"}).content.decode()
     assert other.reference in found and desk.ticket.reference not in found
+    assert '<option value="relevance" selected>' in found  # text search ranks best matches first
+    both = desk.client.get(LIST, {"q": "milk OR loyalty", "order": "-created"}).content.decode()
+    assert '<option value="-created" selected>' in both
 
 
 def test_invalid_filter_shows_message_not_500(desk: Desk) -> None:

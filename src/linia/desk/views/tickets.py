@@ -37,10 +37,18 @@ FILTER_KEYS = ("q", "status", "priority", "channel", "category_id", "store_id", 
                "contact_id", "created_from", "created_to", "open_only", "order")
 
 
+def _params(request: HttpRequest) -> QueryDict:
+    """The query string; a text search without an explicit order lists best matches first."""
+    params = request.GET.copy()
+    if params.get("q", "").strip() and not params.get("order"):
+        params["order"] = "relevance"
+    return params
+
+
 def _filter_from(request: HttpRequest) -> tuple[TicketFilter, ActionError | None]:
     """The filter in the query string; a bad one falls back to no filter plus an error to show."""
     try:
-        return TicketFilter.from_params(request.GET), None
+        return TicketFilter.from_params(_params(request)), None
     except ActionError as exc:
         return TicketFilter.from_params(QueryDict()), exc
 
@@ -74,7 +82,7 @@ def ticket_list_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     query = "" if error else filter_query(flt.to_params())
     context = {
         "nav": "tickets", "page": page, "filter_error": error, "query": query,
-        "sel": {key: request.GET.getlist(key) for key in FILTER_KEYS},
+        "sel": {key: _params(request).getlist(key) for key in FILTER_KEYS},
         "search_q": request.GET.get("q", ""),
         "statuses": Status.choices, "priorities": Priority.choices, "channels": Channel.choices, "orders": ORDER_LABELS,
         "categories": Category.objects.filter(tenant=tenant, is_active=True),

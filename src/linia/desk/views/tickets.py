@@ -45,6 +45,22 @@ def _params(request: HttpRequest) -> QueryDict:
     return params
 
 
+FILTER_LABELS = {"q": gettext_lazy("Text"), "status": gettext_lazy("Status"), "priority": gettext_lazy("Priority"),
+                 "channel": gettext_lazy("Channel"), "category_id": gettext_lazy("Category"),
+                 "store_id": gettext_lazy("Store"), "department_id": gettext_lazy("Department"),
+                 "assignee": gettext_lazy("Assignee"), "tag": gettext_lazy("Tag"),
+                 "contact_id": gettext_lazy("Contact"), "created_from": gettext_lazy("Created from"),
+                 "created_to": gettext_lazy("Created to"), "open_only": gettext_lazy("Open only"),
+                 "order": gettext_lazy("Sort")}
+
+
+def _filter_problems(error: ActionError | None) -> list[tuple[str, str, str]]:
+    """(label, parameter, what is wrong) for each bad filter value."""
+    if error is None:
+        return []
+    return [(str(FILTER_LABELS.get(key, key)), key, "; ".join(items)) for key, items in error.fields.items()]
+
+
 def _filter_from(request: HttpRequest) -> tuple[TicketFilter, ActionError | None]:
     """The filter in the query string; a bad one falls back to no filter plus an error to show."""
     try:
@@ -81,7 +97,7 @@ def ticket_list_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     page = Paginator(_tickets(request, tenant, flt), PAGE_SIZE).get_page(request.GET.get("page"))
     query = "" if error else filter_query(flt.to_params())
     context = {
-        "nav": "tickets", "page": page, "filter_error": error, "query": query,
+        "nav": "tickets", "page": page, "filter_error": error, "filter_problems": _filter_problems(error), "query": query,
         "sel": {key: _params(request).getlist(key) for key in FILTER_KEYS},
         "search_q": request.GET.get("q", ""),
         "statuses": Status.choices, "priorities": Priority.choices, "channels": Channel.choices, "orders": ORDER_LABELS,

@@ -139,7 +139,8 @@ def _statuses(tenant: Tenant, stores: list[Store], at: datetime, of_stores: Q,
         own = by_store.get(store.id, [])
         # Same schedule, zone, region and own exceptions: same status; compute it once. Equal schedules
         # are one object (parsing is cached by content), so the id is a cheap key.
-        key = (id(parsed), store.time_zone, store.region, tuple((e.date, repr(e.spans)) for e in own))
+        own_key = tuple((e.date, repr(e.spans)) for e in own) if own else ()
+        key = (id(parsed), store.time_zone, store.region, own_key)
         status = memo.get(key)
         if status is None:
             status = memo[key] = _status_or_closed(store, parsed, holidays, own, at)

@@ -17,9 +17,9 @@ from django.db.models import Model
 from django.test import Client
 
 from linia.core.models import AuditLog, Membership, Role, Tenant, User
-from linia.demo import dyskont, seed_demo, vostok
-from linia.demo.common import PASSWORD
-from linia.demo.run import specs
+from linia.demo import dyskont, vostok
+from linia.demo.common import PASSWORD, describe_hours, weekly
+from linia.demo.run import seed_demo, specs
 from linia.demo.seed import SMALL_STORES, stores_for
 from linia.demo.tickets import split_counts
 from linia.directory.models import (
@@ -214,3 +214,9 @@ def test_split_counts_sums_exactly() -> None:
     assert split_counts(40, [38, 32, 18, 12]) == [15, 13, 7, 5]
     assert sum(split_counts(321, [38, 32, 18, 12])) == 321
     assert split_counts(0, [1, 2]) == [0, 0]
+
+
+def test_reply_texts_summarise_hours_in_the_tenant_language() -> None:
+    assert describe_hours(weekly(["06:00-22:00"], closed=("sun",)), "pl") == "pon.–sob. 06:00-22:00; niedz. nieczynne"
+    assert describe_hours(weekly(["08:00-01:00"]), "ru") == "ежедневно 08:00-01:00"
+    assert describe_hours({"always": True}, "fr") == "24h/24, 7j/7"

@@ -2,8 +2,6 @@
 
 vostok-market (ru, Far East, 40 stores), dyskont-pl (pl, 2,600 stores, technical faults), maison-mode
 (fr, online fashion, refunds to accounting), quickdrop (en, delivery hubs). Seeding is idempotent.
+Entry point: linia.demo.run.seed_demo; the tenant tables (vostok, dyskont, maison, quickdrop, common) are plain
+Python and import no Django.
 """
-
-from linia.demo.run import DemoReport, seed_demo
-
-__all__ = ["DemoReport", "seed_demo"]

@@ -211,19 +211,25 @@ def slug_ascii(text: str) -> str:
 
 
 _HOURS_WORDS = {
-    "ru": ("круглосуточно", "ежедневно", "выходной"),
-    "pl": ("całodobowo", "codziennie", "nieczynne"),
-    "fr": ("24h/24, 7j/7", "tous les jours", "fermé"),
-    "en": ("24/7", "daily", "closed"),
+    "ru": ("круглосуточно", "ежедневно", "выходной", ("пн", "вт", "ср", "чт", "пт", "сб", "вс")),
+    "pl": ("całodobowo", "codziennie", "nieczynne", ("pon.", "wt.", "śr.", "czw.", "pt.", "sob.", "niedz.")),
+    "fr": ("24h/24, 7j/7", "tous les jours", "fermé", ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim.")),
+    "en": ("24/7", "daily", "closed", ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")),
 }
 
 
 def describe_hours(hours: dict[str, Any], language: str) -> str:
-    """A one-line summary of a weekly schedule for reply texts ("daily 08:00-23:00", "mon: ... ")."""
-    always, every_day, closed = _HOURS_WORDS.get(language, _HOURS_WORDS["en"])
+    """A one-line summary of a weekly schedule for reply texts: "пн–сб 06:00-22:00; вс выходной"."""
+    always, every_day, closed, names = _HOURS_WORDS.get(language, _HOURS_WORDS["en"])
     if hours.get("always"):
         return always
     per_day = [", ".join(hours.get(day) or []) or closed for day in DAYS]
     if len(set(per_day)) == 1:
         return f"{every_day} {per_day[0]}"
-    return "; ".join(f"{day} {text}" for day, text in zip(DAYS, per_day, strict=True))
+    groups: list[tuple[int, int, str]] = []  # runs of consecutive days with the same hours
+    for i, text in enumerate(per_day):
+        if groups and groups[-1][2] == text:
+            groups[-1] = (groups[-1][0], i, text)
+        else:
+            groups.append((i, i, text))
+    return "; ".join(f"{names[a]}–{names[b]} {text}" if a != b else f"{names[a]} {text}" for a, b, text in groups)

@@ -183,8 +183,8 @@ def _texts(spec: TenantSpec, template: TicketTemplate, store: StoreSpec | None, 
     values = _Blank(product=product, name=reporter.name.split(" ")[0], n=str(rng.randrange(1, 7)),
                     store=spec.name, city="", address="", hours="", store_phone="")
     if store is not None:
-        values.update(store=store.name, city=store.city, address=_POSTCODE.sub("", store.address), store_phone=store.phone,
-                      hours=describe_hours(store.opening_hours, spec.language))
+        values.update(store=store.name, city=store.city, address=_POSTCODE.sub("", store.address),
+                      store_phone=store.phone, hours=describe_hours(store.opening_hours, spec.language))
     for key, value in fields.items():
         if isinstance(value, list):
             value = ", ".join(f"{item.get('name')} × {item.get('qty')}" for item in value if isinstance(item, dict))

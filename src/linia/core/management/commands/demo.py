@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from linia.demo import DemoReport, seed_demo
+from linia.demo.run import DemoReport, seed_demo
 
 
 class Command(BaseCommand):

@@ -100,3 +100,18 @@ def test_city_filter_and_city_lookup(index: StoreIndex) -> None:
 
 def test_limit(index: StoreIndex) -> None:
     assert len(index.search("biedronka", limit=2)) == 2
+
+
+def test_ranks_the_right_store_first_among_thousands() -> None:
+    cities = ["Warszawa", "Kraków", "Łódź", "Wrocław", "Poznań", "Владивосток", "Хабаровск", "Находка"]
+    streets = ["Prosta", "Długa", "Kościuszki", "Mickiewicza", "Piłsudskiego", "Ленина", "Светланская"]
+    rows = [StoreRow(i, f"S{i:05d}", f"Sklep {i}", cities[i % len(cities)],
+                     f"ul. {streets[(i // len(cities)) % len(streets)]} {i // 56 + 1}", "")
+            for i in range(2600)]
+    index = StoreIndex(rows)
+    # Each (city, street, number) is unique: numbers go up once every city has had every street.
+    target = next(r for r in rows if r.city == "Хабаровск" and "Светланская" in r.address and r.id > 1000)
+    number = target.address.split()[-1]
+    assert index.search(f"habarovsk svetlanskaja {number}")[0].id == target.id
+    assert index.search(target.code.lower())[0] == (target.id, 200.0)
+    assert all(rows[m.id].city == "Łódź" for m in index.search("lodz", limit=50))

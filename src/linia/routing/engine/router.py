@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from linia.routing.engine.index import AgentIndex
 from linia.routing.engine.model import (
     ROUTABLE,
     Agent,
@@ -38,6 +39,8 @@ from linia.routing.engine.model import (
 )
 
 TaskKey = tuple[int, float, int]  # (-priority, queued_at, seq): smaller is served first
+# A class heap entry: (*TaskKey, task id, token). seq is unique, so entries order exactly like keys.
+Entry = tuple[int, float, int, str, int]
 _OFFER_TIMER = 0
 _WAIT_TIMER = 1
 
@@ -66,7 +69,8 @@ class AgentState:
         self.last_offer_at = profile.last_offer_at
         self.not_responding = profile.not_responding
         self.free: frozenset[str] = frozenset()
-        self.classes: set[Requirement] = set()
+        # channel -> ids of the classes with waiting tasks that this agent is eligible for
+        self.classes: dict[str, set[int]] = {}
 
     def used(self, channel: str) -> int:
         return self.load.get(channel, 0) + (1 if channel in self.pending else 0)
@@ -75,14 +79,18 @@ class AgentState:
         """Channels on which this agent may receive an offer now (see model.ROUTABLE)."""
         if self.presence not in ROUTABLE or self.not_responding:
             return frozenset()
+        capacity = self.profile.capacity
+        if not self.load and not self.pending:
+            return frozenset(c for c, cap in capacity.items() if cap > 0)
         blocks = self.profile.blocks
-        blocked: set[str] = set()
-        for channel in (*self.load, *self.pending):
-            blocked |= blocks.get(channel, frozenset())
+        blocked: frozenset[str] = frozenset()
+        for channel in self.load:
+            blocked = blocked.union(blocks.get(channel, ()))
+        for channel in self.pending:
+            blocked = blocked.union(blocks.get(channel, ()))
+        load, pending = self.load, self.pending
         return frozenset(
-            c
-            for c, cap in self.profile.capacity.items()
-            if c not in self.pending and c not in blocked and self.load.get(c, 0) < cap
+            c for c, cap in capacity.items() if c not in pending and c not in blocked and load.get(c, 0) < cap
         )
 
     def snapshot(self) -> Agent:
@@ -99,6 +107,8 @@ class AgentState:
 class TaskState:
     __slots__ = (
         "agent_id",
+        "cid",
+        "entry",
         "excluded",
         "expires_at",
         "level",
@@ -123,6 +133,8 @@ class TaskState:
         self.stage_start = stage_start
         self.level = 0
         self.req: Requirement | None = None
+        self.cid = -1  # id of the class it waits in, -1 when not waiting
+        self.entry: Entry | None = None  # its current heap entry while waiting
         self.token = 0  # bumped whenever the task leaves its class heap
         self.wait_token = 0  # bumped whenever its wait timer is rescheduled
         self.excluded: set[str] = set()
@@ -139,10 +151,14 @@ class TaskState:
 
 @dataclass(slots=True)
 class TaskClass:
+    """Waiting tasks sharing one Requirement, and the agents statically eligible for them."""
+
+    id: int
     req: Requirement
-    heap: list[tuple[int, float, int, str, int]]
     eligible: set[str]
-    live: int = 0
+    heap: list[Entry] = dataclasses.field(default_factory=list)
+    live: int = 0  # valid heap entries; a class with live > 0 is "active"
+    head: Entry | None = None  # the smallest valid entry (cached)
 
 
 class Router:
@@ -152,11 +168,15 @@ class Router:
         self._queues: dict[str, Queue] = {}
         self._agents: dict[str, AgentState] = {}
         self._tasks: dict[str, TaskState] = {}
-        self._classes: dict[Requirement, TaskClass] = {}
+        self._class_ids: dict[Requirement, int] = {}
+        # (queue, overflow level, target, tenant, channel, language, task skills) -> class id
+        self._shapes: dict[tuple[object, ...], int] = {}
+        self._classes: list[TaskClass] = []
+        self._index_of_agents = AgentIndex()
         self._free: dict[str, set[str]] = {}
         self._idle_key: dict[str, tuple[float, str]] = {}
         self._timers: list[tuple[float, int, int, str, int]] = []
-        self._dirty_classes: set[Requirement] = set()
+        self._dirty_classes: set[int] = set()
         self._dirty_agents: set[str] = set()
         self._outbox: list[Decision] = []
         self._seq = 0
@@ -176,6 +196,7 @@ class Router:
         """Add or replace a queue; waiting tasks of a replaced queue are re-indexed under the new rules."""
         self._check_queue_refs(queue)
         self._queues[queue.id] = queue
+        self._shapes.clear()
         for ts in self._tasks.values():
             if ts.task.queue_id == queue.id and ts.status is TaskStatus.WAITING:
                 ts.level = min(ts.level, len(queue.overflow))
@@ -203,13 +224,15 @@ class Router:
         else:
             state.profile = agent
         self._idle_key[agent.id] = (state.idle_since, agent.id)
-        for req, cls in self._classes.items():
-            if req.admits(agent):
+        self._index_of_agents.add(agent)
+        state.classes = {}
+        for cls in self._classes:
+            if cls.req.admits(agent):
                 cls.eligible.add(agent.id)
-                state.classes.add(req)
+                if cls.live:
+                    state.classes.setdefault(cls.req.channel, set()).add(cls.id)
             else:
                 cls.eligible.discard(agent.id)
-                state.classes.discard(req)
         self._refresh(state, force_dirty=True)
 
     def remove_agent(self, agent_id: str, now: float) -> list[str]:
@@ -222,8 +245,9 @@ class Router:
             ts = self._tasks[task_id]
             ts.agent_id = None
             self._requeue(ts)
-        for req in state.classes:
-            self._classes[req].eligible.discard(agent_id)
+        self._index_of_agents.remove(agent_id)
+        for cls in self._classes:
+            cls.eligible.discard(agent_id)
         for channel in state.free:
             self._free[channel].discard(agent_id)
         del self._agents[agent_id]
@@ -432,23 +456,30 @@ class Router:
     tick = step
 
     def _match(self, now: float) -> None:
-        candidates = set(self._dirty_classes)
+        candidates = self._dirty_classes
         for agent_id in self._dirty_agents:
             state = self._agents[agent_id]
-            candidates.update(r for r in state.classes if r.channel in state.free)
-        self._dirty_classes.clear()
+            for channel in state.free:
+                active = state.classes.get(channel)
+                if active:
+                    candidates |= active
+        self._dirty_classes = set()
         self._dirty_agents.clear()
-        # Keys are unique (seq), so ``order`` only keeps Requirements out of tuple comparisons.
-        heap: list[tuple[TaskKey, int, Requirement]] = []
-        for order, req in enumerate(candidates):
-            head = self._head(self._classes[req])
-            if head is not None:
-                heap.append((head.key, order, req))
+        # Task keys are unique (seq), so the heap never compares class ids.
+        classes = self._classes
+        free_by_channel = self._free
+        empty: set[str] = set()
+        heap = [
+            (cls.head, cid)
+            for cid in candidates
+            if (cls := classes[cid]).head is not None
+            and not cls.eligible.isdisjoint(free_by_channel.get(cls.req.channel, empty))
+        ]
         heapq.heapify(heap)
         while heap:
-            key, order, req = heapq.heappop(heap)
-            cls = self._classes[req]
-            free = self._free.get(req.channel)
+            entry, cid = heapq.heappop(heap)
+            cls = classes[cid]
+            free = self._free.get(cls.req.channel)
             agents = cls.eligible & free if free else None
             if not agents:
                 continue
@@ -456,17 +487,17 @@ class Router:
             if found is None:
                 continue
             ts, choices = found
-            if ts.key > key:  # the head is excluded for every free agent: queue the class at ts
-                heapq.heappush(heap, (ts.key, order, req))
+            assert ts.entry is not None
+            if ts.entry > entry:  # the head is excluded for every free agent: queue the class at ts
+                heapq.heappush(heap, (ts.entry, cid))
                 continue
             self._make_offer(ts, self._select(ts, choices), now)
-            head = self._head(cls)
-            if head is not None:
-                heapq.heappush(heap, (head.key, order, req))
+            if cls.head is not None:
+                heapq.heappush(heap, (cls.head, cid))
 
     def _first_matchable(self, cls: TaskClass, agents: set[str]) -> tuple[TaskState, set[str]] | None:
-        head = self._head(cls)
-        assert head is not None
+        assert cls.head is not None
+        head = self._tasks[cls.head[3]]
         if not head.excluded:
             return head, agents
         remaining = agents - head.excluded
@@ -612,50 +643,87 @@ class Router:
         self._seq += 1
         return self._seq
 
-    def _index(self, ts: TaskState) -> None:
-        queue = self._queues[ts.task.queue_id]
-        req = requirement_for(queue, ts.task, ts.level, ts.target_agent)
-        cls = self._classes.get(req)
-        if cls is None:
-            cls = self._new_class(req)
-        ts.req = req
-        ts.token += 1
-        heapq.heappush(cls.heap, (-ts.priority, ts.task.queued_at, ts.seq, ts.task.id, ts.token))
-        cls.live += 1
-        self._dirty_classes.add(req)
+    def _class_for(self, ts: TaskState) -> int:
+        task = ts.task
+        skills = tuple(sorted(task.skills.items())) if task.skills else ()
+        shape = (
+            task.queue_id,
+            ts.level,
+            ts.target_agent,
+            task.tenant_id,
+            task.channel,
+            task.language,
+            skills,
+        )
+        cid = self._shapes.get(shape)
+        if cid is None:
+            req = requirement_for(self._queues[task.queue_id], task, ts.level, ts.target_agent)
+            cid = self._class_ids.get(req)
+            if cid is None:
+                cid = len(self._classes)
+                self._class_ids[req] = cid
+                self._classes.append(TaskClass(cid, req, self._index_of_agents.eligible(req)))
+            self._shapes[shape] = cid
+        return cid
 
-    def _new_class(self, req: Requirement) -> TaskClass:
-        eligible = {aid for aid, st in self._agents.items() if req.admits(st.profile)}
-        cls = TaskClass(req, [], eligible)
-        self._classes[req] = cls
-        for agent_id in eligible:
-            self._agents[agent_id].classes.add(req)
-        return cls
+    def _index(self, ts: TaskState) -> None:
+        cid = self._class_for(ts)
+        cls = self._classes[cid]
+        req = cls.req
+        ts.req = req
+        ts.cid = cid
+        ts.token += 1
+        entry = (-ts.priority, ts.task.queued_at, ts.seq, ts.task.id, ts.token)
+        ts.entry = entry
+        heapq.heappush(cls.heap, entry)
+        if cls.head is None or entry < cls.head:
+            cls.head = entry
+        cls.live += 1
+        if cls.live == 1:  # activated: its agents will look at it when they free up
+            channel = req.channel
+            for agent_id in cls.eligible:
+                self._agents[agent_id].classes.setdefault(channel, set()).add(cid)
+        self._dirty_classes.add(cid)
 
     def _unindex(self, ts: TaskState) -> None:
         """Take a waiting task out of its class heap (lazily: its heap entry becomes stale)."""
-        if ts.req is None or ts.status is not TaskStatus.WAITING:
+        if ts.cid < 0 or ts.status is not TaskStatus.WAITING:
             return
-        cls = self._classes[ts.req]
+        cls = self._classes[ts.cid]
+        was_head = cls.head is ts.entry
         ts.token += 1
         cls.live -= 1
         ts.req = None
+        ts.cid = -1
+        ts.entry = None
+        if not cls.live:
+            channel = cls.req.channel
+            for agent_id in cls.eligible:
+                self._agents[agent_id].classes[channel].discard(cls.id)
+            cls.heap = []
+            cls.head = None
+            return
         if len(cls.heap) > 64 and len(cls.heap) > 4 * cls.live:
             cls.heap = [e for e in cls.heap if self._valid(e)]
             heapq.heapify(cls.heap)
+        if was_head:
+            self._head(cls)
 
-    def _valid(self, entry: tuple[int, float, int, str, int]) -> bool:
+    def _valid(self, entry: Entry) -> bool:
         ts = self._tasks.get(entry[3])
         return ts is not None and ts.token == entry[4] and ts.status is TaskStatus.WAITING
 
     def _head(self, cls: TaskClass) -> TaskState | None:
+        """Drop stale entries from the top of the class heap; cache and return the first task."""
         heap = cls.heap
         while heap:
             entry = heap[0]
             ts = self._tasks.get(entry[3])
             if ts is not None and ts.token == entry[4] and ts.status is TaskStatus.WAITING:
+                cls.head = entry
                 return ts
             heapq.heappop(heap)
+        cls.head = None
         return None
 
     def _refresh(self, state: AgentState, force_dirty: bool = False) -> None:
@@ -678,7 +746,6 @@ class Router:
         ts.agent_id = None
         ts.reservation_id = None
         ts.expires_at = None
-        ts.req = None
         self._index(ts)
         self._schedule_wait(ts)
 
@@ -734,7 +801,6 @@ class Router:
         else:
             self._release(ts, now)
         ts.status = TaskStatus.WAITING
-        ts.req = None
         ts.agent_id = None
 
     def _offered_to(self, task_id: str, agent_id: str) -> TaskState:

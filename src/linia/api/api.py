@@ -10,9 +10,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 from ninja.parser import Parser
+from ninja.renderers import JSONRenderer
 
 from linia.api import errors
 from linia.api.auth import TokenAuth
+
+
+class UnicodeJSONRenderer(JSONRenderer):
+    json_dumps_params = {"ensure_ascii": False}  # readable UTF-8 instead of \uXXXX escapes
 
 
 class StrictJSONParser(Parser):
@@ -61,6 +66,7 @@ api = LiniaAPI(
     urls_namespace="api",
     auth=TokenAuth(),
     parser=StrictJSONParser(),
+    renderer=UnicodeJSONRenderer(),
     description="Tenant-scoped REST API of Linia. Send `Authorization: Bearer <token>`; "
                 "errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`. Guide: docs/api.md.",
 )

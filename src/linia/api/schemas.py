@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import BaseModel, ModelWrapValidatorHandler, field_validator, model_validator
 
 from linia.api.pagination import MAX_ID
 from linia.tickets.models import Channel, Priority, Status
@@ -17,9 +17,14 @@ Text = Annotated[str, Field(max_length=100_000)]
 
 
 def _no_nul(value: Any) -> Any:
-    """NUL characters cannot be stored by PostgreSQL; reject them as bad input instead of failing later."""
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("NUL characters are not allowed")
+    """Text the database cannot store (NUL, lone UTF-16 surrogates from JSON escapes) is bad input, not a 500."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("NUL characters are not allowed")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("not valid Unicode (a lone surrogate escape?)") from None
     if isinstance(value, dict):
         for k, v in value.items():
             _no_nul(k)
@@ -31,7 +36,15 @@ def _no_nul(value: Any) -> Any:
 
 
 class In(Schema):
-    """Base of request bodies: strict about text that the database cannot store."""
+    """Base of request bodies: a JSON object (never read from attributes), no text the database cannot store."""
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _objects_only(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        # ninja's Schema reads attributes of any object; a request body part must be a JSON object.
+        if not isinstance(value, dict | BaseModel):
+            raise ValueError("must be a JSON object")
+        return handler(value)
 
     @field_validator("*", mode="before")
     @classmethod

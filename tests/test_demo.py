@@ -8,6 +8,7 @@ from io import StringIO
 from random import Random
 from typing import Any
 
+import jsonschema
 import phonenumbers
 import pytest
 from django.core.management import call_command
@@ -147,6 +148,19 @@ def test_store_hours_and_exceptions_parse(seeded: str) -> None:
     vm = Store.objects.filter(tenant__slug="vostok-market")
     assert any(s.opening_hours.get("always") for s in vm)
     assert any(s.opening_hours.get("mon") == ["08:00-01:00"] for s in vm)
+
+
+def test_seeded_rows_pass_model_validation(seeded: str) -> None:
+    for model in (Tenant, Department, Category, Membership, Vacancy, Holiday):
+        for row in model._default_manager.all():
+            row.full_clean()
+    for store in Store.objects.filter(tenant__slug__in=["vostok-market", "maison-mode", "quickdrop"]):
+        store.full_clean()
+    for category in Category.objects.exclude(field_schema={}):
+        jsonschema.Draft202012Validator.check_schema(category.field_schema)
+    for t in Ticket.objects.select_related("category"):  # stored custom fields still match the schema
+        assert t.category is not None
+        assert not list(jsonschema.Draft202012Validator(t.category.field_schema).iter_errors(t.custom_fields))
 
 
 def test_cli_prints_logins_and_url(seeded: str) -> None:

@@ -88,12 +88,12 @@ def _params(request: HttpRequest) -> tuple[str, str, bool]:
 
 def _rows(tenant: Tenant, q: str, city: str, open_now: bool, limit: int | None) -> list[tuple[Store, Any]]:
     if q:
-        pairs = [(s, queries.store_status(s)) for s in queries.search_stores(tenant, q, city=city,
-                                                                               limit=limit or 10_000)]
+        found = queries.search_stores(tenant, q, city=city, limit=limit or 10_000)
+        pairs = queries.store_statuses(tenant, found)  # keeps the best-match order
     elif city:
         pairs = list(queries.stores_in_city(tenant, city))
     elif limit is None:  # export of the whole directory
-        pairs = [(s, queries.store_status(s)) for s in Store.objects.filter(tenant=tenant, is_active=True)]
+        pairs = queries.store_statuses(tenant, Store.objects.filter(tenant=tenant, is_active=True))
     else:
         pairs = []
     return [(s, st) for s, st in pairs if st.is_open] if open_now else pairs

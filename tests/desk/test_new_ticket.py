@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from linia.core.models import Role
+from linia.tickets import actions
 from linia.tickets.models import Contact, Ticket
 from tests import factories as f
 from tests.desk.conftest import Desk
@@ -78,3 +79,14 @@ def test_client_staff_cannot_open_the_form(desk: Desk) -> None:
     client = Client()
     client.force_login(staff)
     assert client.get(NEW).status_code == 403
+
+
+def test_known_customer_lookup_by_phone(desk: Desk) -> None:
+    response = desk.client.get(reverse("desk:contact_lookup"), {"contact_phone": "423 222 33 44"})
+    text = response.content.decode()
+    assert "Ivan Petrov" in text and desk.ticket.reference in text and 'data-phone="+74232223344"' in text
+    assert desk.client.get(reverse("desk:contact_lookup"), {"contact_phone": "99"}).content.decode().strip() == ""
+    f.user("outsider", tenant=desk.other)
+    actions.find_or_create_contact(None, desk.other, name="Ivan Foreign", phones=["+7 423 222 33 45"])
+    foreign = desk.client.get(reverse("desk:contact_lookup"), {"contact_name": "Ivan"}).content.decode()
+    assert "Ivan Petrov" in foreign and "Ivan Foreign" not in foreign

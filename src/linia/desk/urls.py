@@ -15,6 +15,7 @@ urlpatterns = [
     path("tickets/filters/<int:pk>/", tickets.saved_filter_open, name="filter_open"),
     path("tickets/filters/<int:pk>/delete/", tickets.saved_filter_delete, name="filter_delete"),
     path("tickets/new/", new_ticket.ticket_new, name="ticket_new"),
+    path("contacts/lookup/", new_ticket.contact_lookup, name="contact_lookup"),
     path("tickets/custom-fields/", ticket.custom_fields_partial, name="custom_fields"),
     path("tickets/<int:pk>/", ticket.ticket_view, name="ticket"),
     path("tickets/<int:pk>/reply/", ticket.ticket_reply, name="ticket_reply"),

@@ -12,13 +12,15 @@ from django.utils.translation import gettext as _
 
 from linia.core.errors import ActionError
 from linia.core.models import Tenant
-from linia.core.permissions import Perm
+from linia.core.permissions import Perm, scope_tickets
 from linia.desk.forms import CustomFieldsForm, NewTicketForm
 from linia.desk.messages import translated_error
 from linia.desk.views.common import desk_view
 from linia.desk.views.ticket import uploaded
 from linia.directory.models import Category, Store
 from linia.tickets import actions
+from linia.tickets.models import Ticket
+from linia.tickets.queries import contact_search
 
 
 def _category(tenant: Tenant, form: NewTicketForm) -> Category | None:
@@ -78,3 +80,18 @@ def _attach_errors(form: NewTicketForm, cf_form: CustomFieldsForm, fields: dict[
             for item in items:
                 form.add_error(target, item)
     cf_form.add_action_errors(fields)
+
+
+@desk_view(Perm.CONTACTS_VIEW)
+def contact_lookup(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    """htmx: known customers matching the phone, email or name being typed, with their latest tickets."""
+    terms = [request.GET.get(k, "").strip()[:200] for k in ("contact_phone", "contact_email", "contact_name")]
+    found: dict[int, Any] = {}
+    for term in (t for t in terms if len(t) >= 3):
+        for contact in contact_search(request.user, tenant, term)[:5]:
+            found.setdefault(contact.pk, contact)
+    rows = []
+    for contact in list(found.values())[:5]:
+        tickets = scope_tickets(request.user, tenant, Ticket.objects.filter(contact=contact)).order_by("-id")[:3]
+        rows.append((contact, list(contact.identities.all()), list(tickets)))
+    return render(request, "desk/_contact_lookup.html", {"rows": rows})

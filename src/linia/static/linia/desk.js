@@ -86,3 +86,16 @@
     picker.querySelector("[data-store-label]").textContent = btn.getAttribute("data-none");
   });
 })();
+
+// Known-customer lookup on the new-ticket form: "Use" copies the customer's name, phone and email.
+document.addEventListener("click", function (ev) {
+  var btn = ev.target.closest && ev.target.closest("[data-fill-contact]");
+  if (!btn) return;
+  ev.preventDefault();
+  var box = btn.closest("[data-contact-fields]");
+  [["name", "contact_name"], ["phone", "contact_phone"], ["email", "contact_email"]].forEach(function (pair) {
+    var value = btn.getAttribute("data-" + pair[0]);
+    var input = box.querySelector("[name=" + pair[1] + "]");
+    if (input && value) input.value = value;
+  });
+});

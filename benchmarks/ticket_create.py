@@ -1,11 +1,12 @@
 """Ticket creation through the service layer against raw SQL inserts of the same rows.
 
-    .venv/bin/python benchmarks/ticket_create.py [--n 2000] [--db sqlite|postgres|both]
+    .venv/bin/python benchmarks/ticket_create.py [--n 2000] [--db sqlite|postgres|both] [--breakdown]
 
 Service: ``linia.tickets.actions.create_ticket(None, tenant, ...)`` — ticket + first message + two events
 + search index, one transaction per ticket. Baseline, same run and same connection: ``cursor.execute`` of
 the counter UPDATE ... RETURNING, the ticket, message and two event INSERTs, one transaction per ticket.
 Both run in alternating rounds so background load hits them alike. Target: service >= 30% of baseline.
+--breakdown adds a third path, create_ticket with search indexing switched off, to show the index's share.
 
 SQLite: a fresh database in a temporary LINIA_HOME. PostgreSQL: database linia_bench_<pid> on
 127.0.0.1:5432 (created and dropped here; override the server with BENCH_POSTGRES_URL).
@@ -75,15 +76,22 @@ class Bench:
                                                       phones=["+48 601 234 567"])
         self.i = 0
 
-    def service(self, n: int) -> float:
+    def service(self, n: int, index: bool = True) -> float:
+        from linia.tickets import search
         from linia.tickets.actions import create_ticket
 
-        start = time.perf_counter()
-        for _ in range(n):
-            self.i += 1
-            create_ticket(None, self.tenant, subject=f"Przeterminowany jogurt {self.i}", channel="call",
-                          body=BODY, contact=self.contact, category=self.category)
-        return time.perf_counter() - start
+        real = search.index_ticket
+        if not index:
+            search.index_ticket = lambda ticket, **kw: None  # diagnostic only (--breakdown)
+        try:
+            start = time.perf_counter()
+            for _ in range(n):
+                self.i += 1
+                create_ticket(None, self.tenant, subject=f"Przeterminowany jogurt {self.i}", channel="call",
+                              body=BODY, contact=self.contact, category=self.category)
+            return time.perf_counter() - start
+        finally:
+            search.index_ticket = real
 
     def baseline(self, n: int) -> float:
         from django.db import connection, transaction
@@ -119,7 +127,7 @@ class Bench:
         return time.perf_counter() - start
 
 
-def run(db: str, n: int) -> float:
+def run(db: str, n: int, breakdown: bool) -> float:
     name = setup(db)
     try:
         from django.db import connection
@@ -128,16 +136,22 @@ def run(db: str, n: int) -> float:
         bench.service(20)  # warm caches and code paths
         bench.baseline(20)
         per_round = max(1, n // ROUNDS)
-        spent = {"service": 0.0, "baseline": 0.0}
+        spent = {"service": 0.0, "baseline": 0.0, "unindexed": 0.0}
         for _ in range(ROUNDS):
             spent["baseline"] += bench.baseline(per_round)
             spent["service"] += bench.service(per_round)
+            if breakdown:
+                spent["unindexed"] += bench.service(per_round, index=False)
         total = per_round * ROUNDS
         service, baseline = total / spent["service"], total / spent["baseline"]
         ratio = service / baseline
         print(f"[{db} {connection.vendor}] {total} tickets each, {ROUNDS} alternating rounds")
         print(f"  raw SQL baseline : {baseline:9.1f} tickets/s")
         print(f"  create_ticket    : {service:9.1f} tickets/s")
+        if breakdown:
+            share = 1 - spent["unindexed"] / spent["service"]
+            print(f"  without search   : {total / spent['unindexed']:9.1f} tickets/s "
+                  f"(search indexing is {share:.0%} of create_ticket's time)")
         print(f"  ratio            : {ratio:9.2f}  (target >= {TARGET_RATIO:.2f}) "
               f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}")
         sys.stdout.flush()
@@ -151,15 +165,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=2000, help="tickets per path (default 2000)")
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--breakdown", action="store_true", help="also time create_ticket without search indexing")
     args = parser.parse_args()
     if args.n < 1:
         parser.error("--n must be at least 1")
     if args.db == "both":  # each database needs its own Django settings, so its own process
-        codes = [subprocess.call([sys.executable, __file__, "--n", str(args.n), "--db", db])
+        extra = ["--breakdown"] if args.breakdown else []
+        codes = [subprocess.call([sys.executable, __file__, "--n", str(args.n), "--db", db, *extra])
                  for db in ("sqlite", "postgres")]
         return max(codes)
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-    return 0 if run(args.db, args.n) >= TARGET_RATIO else 1
+    return 0 if run(args.db, args.n, args.breakdown) >= TARGET_RATIO else 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ Text is folded here in Python (lower case, diacritics dropped, ł→l, ё→е, 
 before it reaches either database, so both backends match exactly the same way and user input never
 reaches a query parser as syntax: the query is rebuilt from plain word tokens.
 
-The row is written inside the action's transaction (`index_ticket`), so search never lags behind.
+The document is written inside the action's transaction (`index_ticket`), so search never lags behind.
+PostgreSQL upserts the tsvector row directly (GIN's own pending list absorbs the write cost). On SQLite an
+FTS5 write per transaction costs about as much as the rest of a new ticket, so documents go to a plain
+pending table and move into FTS5 in batches (`flush`, every FLUSH_EVERY ticket ids); searches read
+both, so a document is findable the moment its transaction commits.
 All search DDL lives in this module; migrations call `create_schema` / `drop_schema`.
 """
 
@@ -28,21 +32,27 @@ from linia.tickets.models import Contact, ContactIdentity, Message, Tag, Ticket
 from linia.tickets.numbering import format_reference, parse_reference
 
 TABLE = "tickets_search"
+PENDING = "tickets_search_pending"  # SQLite only: documents not yet moved into the FTS5 table
+FLUSH_EVERY = 64
 MAX_DOCUMENT_CHARS = 200_000  # keeps a PostgreSQL tsvector well under its 1 MB limit
 MAX_QUERY_TOKENS = 16
 BATCH_SIZE = 500
 
+# Idempotent (IF NOT EXISTS), so a later migration can run create_schema again to add what is new.
 _SQLITE_DDL = [
     # rowid is the ticket id; tenant_id is stored but not indexed (a filter, never a match target).
-    f"CREATE VIRTUAL TABLE {TABLE} USING fts5("
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
     "reference, subject, body, tenant_id UNINDEXED, tokenize = 'unicode61 remove_diacritics 2')",
+    f"CREATE TABLE IF NOT EXISTS {PENDING} (ticket_id integer PRIMARY KEY, tenant_id integer NOT NULL, "
+    "reference text NOT NULL, subject text NOT NULL, body text NOT NULL)",
 ]
 _POSTGRES_DDL = [
     # No foreign key: Django's flush truncates ticket tables without CASCADE. Stale rows are harmless
     # (results are always joined back to tenant-scoped tickets) and `rebuild` removes them.
-    f"CREATE TABLE {TABLE} (ticket_id bigint PRIMARY KEY, tenant_id bigint NOT NULL, document tsvector NOT NULL)",
-    f"CREATE INDEX {TABLE}_document ON {TABLE} USING gin (document)",
-    f"CREATE INDEX {TABLE}_tenant ON {TABLE} (tenant_id)",
+    f"CREATE TABLE IF NOT EXISTS {TABLE} "
+    "(ticket_id bigint PRIMARY KEY, tenant_id bigint NOT NULL, document tsvector NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_document ON {TABLE} USING gin (document)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_tenant ON {TABLE} (tenant_id)",
 ]
 
 
@@ -54,7 +64,8 @@ def create_schema(connection: BaseDatabaseWrapper) -> None:
 
 def drop_schema(connection: BaseDatabaseWrapper) -> None:
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        for table in (TABLE, PENDING):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 # --- text folding -------------------------------------------------------------------------------
@@ -156,13 +167,16 @@ def _row(ticket_id: int, tenant_id: int, reference: str, subject: str, custom_fi
     return ticket_id, tenant_id, _clean(f"{reference} {number}"), _clean(subject), _clean(body)
 
 
-def _upsert(rows: Sequence[tuple[int, int, str, str, str]], using: str) -> None:
+def _upsert(rows: Sequence[tuple[int, int, str, str, str]], using: str, *, pending: bool = False) -> None:
+    """Write documents: PostgreSQL's tsvector table, or SQLite's FTS5 table (or its pending table)."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         sql = (f"INSERT INTO {TABLE} (ticket_id, tenant_id, document) VALUES (%s, %s, "
                "setweight(to_tsvector('simple', %s), 'A') || setweight(to_tsvector('simple', %s), 'B') "
                "|| setweight(to_tsvector('simple', %s), 'D')) "
                "ON CONFLICT (ticket_id) DO UPDATE SET tenant_id = EXCLUDED.tenant_id, document = EXCLUDED.document")
+    elif pending:
+        sql = f"INSERT OR REPLACE INTO {PENDING} (ticket_id, tenant_id, reference, subject, body) VALUES (%s, %s, %s, %s, %s)"
     else:
         sql = f"INSERT OR REPLACE INTO {TABLE} (rowid, tenant_id, reference, subject, body) VALUES (%s, %s, %s, %s, %s)"
     with connection.cursor() as cursor:
@@ -173,11 +187,25 @@ def _upsert(rows: Sequence[tuple[int, int, str, str, str]], using: str) -> None:
 
 
 def index_ticket(ticket: Ticket, *, using: str = "default") -> None:
-    """Refresh the ticket's search row: one read for its related texts, one upsert. Call in the action."""
+    """Refresh the ticket's search document: one read for its related texts, one upsert. Call in the action."""
     known, parts = _known_texts(ticket)
     texts = known + _related_texts([ticket.pk], using, parts)[ticket.pk]
-    _upsert([_row(ticket.pk, ticket.tenant_id, ticket.reference, ticket.subject, ticket.custom_fields, texts)],
-            using)
+    row = _row(ticket.pk, ticket.tenant_id, ticket.reference, ticket.subject, ticket.custom_fields, texts)
+    sqlite = connections[using].vendor != "postgresql"
+    _upsert([row], using, pending=sqlite)
+    if sqlite and ticket.pk % FLUSH_EVERY == 0:  # amortised: one FTS5 write per FLUSH_EVERY tickets
+        flush(using=using)
+
+
+def flush(*, using: str = "default") -> None:
+    """SQLite: move pending documents into the FTS5 table (no-op on PostgreSQL). Runs in one transaction."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        return
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        cursor.execute(f"INSERT OR REPLACE INTO {TABLE} (rowid, tenant_id, reference, subject, body) "
+                       f"SELECT ticket_id, tenant_id, reference, subject, body FROM {PENDING}")
+        cursor.execute(f"DELETE FROM {PENDING}")
 
 
 def rebuild(tenant_id: int | None = None, *, using: str = "default", batch_size: int = BATCH_SIZE) -> int:
@@ -186,6 +214,7 @@ def rebuild(tenant_id: int | None = None, *, using: str = "default", batch_size:
     Each batch commits on its own, so a large rebuild never holds a long write lock; rows of tickets
     that no longer exist are deleted at the end.
     """
+    flush(using=using)  # from here on batches write the FTS5 table directly
     ticket = Ticket._meta.db_table
     where = "id > %s" + (" AND tenant_id = %s" if tenant_id is not None else "")
     select = (f"SELECT id, tenant_id, reference, subject, custom_fields FROM {ticket} "
@@ -210,14 +239,12 @@ def rebuild(tenant_id: int | None = None, *, using: str = "default", batch_size:
 
 def _delete_orphans(tenant_id: int | None, using: str) -> None:
     connection = connections[using]
-    key = "ticket_id" if connection.vendor == "postgresql" else "rowid"
-    sql = f"DELETE FROM {TABLE} WHERE {key} NOT IN (SELECT id FROM {Ticket._meta.db_table})"
-    params: list[Any] = []
-    if tenant_id is not None:
-        sql += " AND tenant_id = %s"
-        params.append(tenant_id)
+    tables = [(TABLE, "ticket_id")] if connection.vendor == "postgresql" else [(TABLE, "rowid"), (PENDING, "ticket_id")]
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for table, key in tables:
+            sql = f"DELETE FROM {table} WHERE {key} NOT IN (SELECT id FROM {Ticket._meta.db_table})"
+            cursor.execute(sql + " AND tenant_id = %s" if tenant_id is not None else sql,
+                           [tenant_id] if tenant_id is not None else [])
 
 
 # --- querying -----------------------------------------------------------------------------------
@@ -244,17 +271,39 @@ def search_ticket_ids(tenant_id: int, q: str, limit: int = 500, *, using: str = 
     if not tokens or limit <= 0:
         return hits[:max(limit, 0)]
     connection = connections[using]
+    pending: list[int] = []
     if connection.vendor == "postgresql":
         query = " & ".join(f"'{t}'" for t in tokens) + ":*"
         sql = (f"SELECT ticket_id FROM {TABLE}, to_tsquery('simple', %s) query "
                "WHERE tenant_id = %s AND document @@ query "
                "ORDER BY ts_rank(document, query) DESC, ticket_id DESC LIMIT %s")
     else:
+        pending = _pending_matches(tenant_id, tokens, using)
         query = " ".join(f'"{t}"' for t in tokens) + "*"
         sql = (f"SELECT rowid FROM {TABLE} WHERE {TABLE} MATCH %s AND tenant_id = %s "
+               f"AND rowid NOT IN (SELECT ticket_id FROM {PENDING}) "  # their pending document is newer
                f"ORDER BY bm25({TABLE}, 10.0, 4.0, 1.0), rowid DESC LIMIT %s")
     with connection.cursor() as cursor:
         cursor.execute(sql, [query, int(tenant_id), limit])
         found = [int(row[0]) for row in cursor.fetchall()]
     seen = set(hits)
-    return (hits + [pk for pk in found if pk not in seen])[:limit]
+    return (hits + [pk for pk in pending + found if pk not in seen])[:limit]
+
+
+def _pending_matches(tenant_id: int, tokens: list[str], using: str) -> list[int]:
+    """SQLite: the tenant's not-yet-flushed documents with every token (the last as a prefix), ranked
+    like bm25's column weights (reference, then subject, then body), newest first among equals."""
+    *whole, prefix = tokens
+    scored: list[tuple[int, int]] = []
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT ticket_id, reference, subject, body FROM {PENDING} WHERE tenant_id = %s",
+                       [int(tenant_id)])
+        for ticket_id, *columns in cursor.fetchall():
+            column_words = [set(text.split()) for text in columns]
+            words = set().union(*column_words)
+            if not all(t in words for t in whole) or not any(w.startswith(prefix) for w in words):
+                continue
+            score = sum(weight * sum(1 for t in tokens if t in cw or any(w.startswith(t) for w in cw))
+                        for weight, cw in zip((10, 4, 1), column_words, strict=True))
+            scored.append((score, int(ticket_id)))
+    return [pk for _, pk in sorted(scored, key=lambda s: (-s[0], -s[1]))]

@@ -1,0 +1,71 @@
+"""Settings from the environment, checked in fresh processes (settings are read once per process)."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+from django.db import connection
+db = settings.DATABASES["default"]
+out = {"home": str(settings.LINIA_HOME), "key": settings.SECRET_KEY, "engine": db["ENGINE"],
+       "name": str(db["NAME"]), "host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"),
+       "debug": settings.DEBUG}
+if db["ENGINE"].endswith("sqlite3"):
+    with connection.cursor() as cur:
+        out["journal_mode"] = cur.execute("PRAGMA journal_mode").fetchone()[0]
+        out["busy_timeout"] = cur.execute("PRAGMA busy_timeout").fetchone()[0]
+        out["foreign_keys"] = cur.execute("PRAGMA foreign_keys").fetchone()[0]
+print(json.dumps(out))
+"""
+
+CLEARED = {"LINIA_HOME", "LINIA_SECRET_KEY", "DATABASE_URL", "LINIA_DEBUG", "REDIS_URL"}
+
+
+def probe(cwd: Path, **env: str) -> dict[str, object]:
+    full = {k: v for k, v in os.environ.items() if k not in CLEARED}
+    full.update(env, DJANGO_SETTINGS_MODULE="linia.settings")
+    proc = subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, env=full, capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_home_defaults_to_var_and_secret_key_is_generated_once(tmp_path: Path) -> None:
+    first = probe(tmp_path)
+    home = tmp_path / "var"
+    assert first["home"] == str(home)
+    key_file = home / "secret_key"
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert first["key"] == key_file.read_text().strip() and len(str(first["key"])) >= 40
+    # Default database: SQLite under LINIA_HOME, in WAL mode with a busy timeout and foreign keys.
+    assert first["engine"] == "django.db.backends.sqlite3"
+    assert first["name"] == str(home / "linia.sqlite3")
+    assert (first["journal_mode"], first["busy_timeout"], first["foreign_keys"]) == ("wal", 30000, 1)
+    assert first["debug"] is False
+    assert probe(tmp_path)["key"] == first["key"]  # reused, not regenerated
+
+
+def test_explicit_home_secret_and_database_url(tmp_path: Path) -> None:
+    db_file = tmp_path / "elsewhere" / "x.sqlite3"
+    db_file.parent.mkdir()
+    out = probe(tmp_path, LINIA_HOME=str(tmp_path / "data"), LINIA_SECRET_KEY="from-env",
+                DATABASE_URL=f"sqlite:///{db_file}", LINIA_DEBUG="1")
+    assert (out["home"], out["key"], out["name"], out["debug"]) == (str(tmp_path / "data"), "from-env",
+                                                                     str(db_file), True)
+    assert out["journal_mode"] == "wal"
+    assert not (tmp_path / "data" / "secret_key").exists()  # an explicit key is not written down
+
+
+def test_postgres_url_is_parsed(tmp_path: Path) -> None:
+    out = probe(tmp_path, LINIA_HOME=str(tmp_path), DATABASE_URL="postgres://linia@127.0.0.1:5433/linia_prod")
+    assert (out["engine"], out["name"], out["host"], out["port"], out["user"]) == (
+        "django.db.backends.postgresql", "linia_prod", "127.0.0.1", 5433, "linia")

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "linia.directory",
     "linia.tickets",
     "linia.api",
+    "ninja",  # serves /api/v1/docs with its bundled Swagger UI files instead of a CDN
     "linia.desk",
 ]
 

@@ -101,7 +101,11 @@ def test_openapi_and_docs_need_no_token(world: World) -> None:
     assert spec["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
     assert "multipart/form-data" in paths["/api/v1/tickets/{ticket_id}/attachments"]["post"]["requestBody"]["content"]
     assert set(paths["/api/v1/tickets"]["post"]["responses"]) >= {"200", "201", "401", "422"}
-    assert Api(None).get("docs").status_code == 200
+    docs = Api(None).get("docs")
+    assert docs.status_code == 200
+    assert b"/static/ninja/swagger-ui-bundle.js" in docs.content and b"cdn" not in docs.content.lower()
+    index = Api(None).get("/api/v1/").json()
+    assert index["openapi"] == "/api/v1/openapi.json"
 
 
 # --- the events feed ----------------------------------------------------------------------------------

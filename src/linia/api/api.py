@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import URLPattern, URLResolver, re_path
 from ninja import NinjaAPI
 from ninja.parser import Parser
@@ -32,6 +32,14 @@ def _not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
 _not_found.csrf_exempt = True  # type: ignore[attr-defined]
 
 
+def _index(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    return JsonResponse({"name": "Linia API", "version": "1", "docs": f"{request.path}docs",
+                         "openapi": f"{request.path}openapi.json"})
+
+
+_index.csrf_exempt = True  # type: ignore[attr-defined]
+
+
 def _guard(view: Callable[..., Any]) -> Callable[..., Any]:
     """Wraps every API view: NUL bytes in the query string and wrong methods get the JSON error format."""
 
@@ -54,7 +62,8 @@ class LiniaAPI(NinjaAPI):
         patterns = super()._get_urls()
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
-                pattern.callback = _guard(pattern.callback)
+                # ninja's root view is a bare Http404 page; answer with a small JSON index instead.
+                pattern.callback = _index if pattern.name == "api-root" else _guard(pattern.callback)
         # Anything else under /api/v1/ answers with the JSON error format, not Django's HTML 404.
         patterns.append(re_path(r"^.*$", _not_found))
         return patterns

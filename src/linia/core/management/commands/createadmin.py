@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from linia.core.models import User
 
-MISSING_PASSWORD_HELP = "no password given: pass --password or set LINIA_ADMIN_PASSWORD (or run it in a terminal)"
+NON_INTERACTIVE_HINT = "no password given: pass --password or set LINIA_ADMIN_PASSWORD (or run it in a terminal)"
 
 
 class Command(BaseCommand):
@@ -25,11 +25,11 @@ class Command(BaseCommand):
         if not password:
             # Never block a script or CI run waiting on a prompt nobody will answer.
             if not sys.stdin or not sys.stdin.isatty():
-                raise CommandError(MISSING_PASSWORD_HELP, returncode=2)
+                raise CommandError(NON_INTERACTIVE_HINT, returncode=2)
             try:
                 password = getpass.getpass("Password: ")
             except (EOFError, KeyboardInterrupt, OSError) as exc:
-                raise CommandError(MISSING_PASSWORD_HELP, returncode=2) from exc
+                raise CommandError(NON_INTERACTIVE_HINT, returncode=2) from exc
         if not opts["username"].strip():
             raise CommandError("empty --username", returncode=2)
         if len(password) < 8:

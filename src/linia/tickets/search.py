@@ -34,6 +34,7 @@ from linia.tickets.numbering import format_reference, parse_reference
 TABLE = "tickets_search"
 PENDING = "tickets_search_pending"  # SQLite only: documents not yet moved into the FTS5 table
 FLUSH_EVERY = 64
+MAX_PENDING_CHARS = 20_000
 MAX_DOCUMENT_CHARS = 200_000  # keeps a PostgreSQL tsvector well under its 1 MB limit
 MAX_QUERY_TOKENS = 16
 BATCH_SIZE = 500
@@ -193,7 +194,8 @@ def index_ticket(ticket: Ticket, *, using: str = "default") -> None:
     row = _row(ticket.pk, ticket.tenant_id, ticket.reference, ticket.subject, ticket.custom_fields, texts)
     sqlite = connections[using].vendor != "postgresql"
     _upsert([row], using, pending=sqlite)
-    if sqlite and ticket.pk % FLUSH_EVERY == 0:  # amortised: one FTS5 write per FLUSH_EVERY tickets
+    # amortised: one FTS5 write per FLUSH_EVERY tickets; a big document goes at once (searches scan pending)
+    if sqlite and (ticket.pk % FLUSH_EVERY == 0 or len(row[4]) > MAX_PENDING_CHARS):
         flush(using=using)
 
 
@@ -286,8 +288,8 @@ def search_ticket_ids(tenant_id: int, q: str, limit: int = 500, *, using: str = 
     with connection.cursor() as cursor:
         cursor.execute(sql, [query, int(tenant_id), limit])
         found = [int(row[0]) for row in cursor.fetchall()]
-    seen = set(hits)
-    return (hits + [pk for pk in pending + found if pk not in seen])[:limit]
+    # dict.fromkeys keeps the first place of each id: a flush between the two reads can list a ticket twice
+    return list(dict.fromkeys(hits + pending + found))[:limit]
 
 
 def _pending_matches(tenant_id: int, tokens: list[str], using: str) -> list[int]:

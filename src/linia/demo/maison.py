@@ -159,7 +159,7 @@ TEMPLATES = [
     TicketTemplate("retour-express", "Retour express au showroom de {city}",
                    "Puis-je rapporter ma commande au showroom de {city} au lieu de l'envoyer par la poste ?",
                    ("chat", "call", "walk_in"),
-                   reply="Oui, le showroom {store} ({address}) accepte les retours : {hours}.",
+                   reply="Oui, notre {store} ({address}) accepte les retours. Horaires : {hours}.",
                    fields=lambda ctx: {"order_number": _order(ctx)}, weight=2),
     TicketTemplate("b2b", "Demande de partenariat professionnel",
                    "Nous sommes une boutique et souhaitons commander en gros pour notre concept store.",

@@ -390,3 +390,20 @@ def test_tenant_model_is_not_leaked_in_single_tenant_forms(world: dict[str, Any]
     body = login(world["staff"]).get(url("directory.store", "add")).content.decode()
     assert "Beta" not in body
     assert Tenant.objects.filter(name="Beta").exists()
+
+
+def test_store_and_product_changes_write_the_same_events_as_directory_actions(world: dict[str, Any]) -> None:
+    from linia.tickets.models import Event
+
+    client = login(world["staff"])
+    client.post(url("directory.store", "add"), store_post())
+    store = Store.objects.get(code="NEW1")
+    client.post(url("directory.store", "delete", store.pk), {"post": "yes"})
+    product = world["product_a"]
+    client.post(url("directory.product", "change", product.pk),
+                {"sku": product.sku, "name": "Milk 2%", "attributes": "{}"})
+    events = list(Event.objects.filter(tenant=world["a"]).order_by("id").values_list("kind", "data"))
+    assert [k for k, _d in events] == ["store.saved", "store.deleted", "product.saved"]
+    assert events[0][1]["created"] is True and events[0][1]["code"] == "NEW1"
+    assert events[2][1]["fields"] == ["name"]
+    assert not Event.objects.filter(tenant=world["b"]).exists()

@@ -331,6 +331,13 @@ class TenantScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         changes = audit_diff(before, snapshot(obj))
         if changes or not change:
             record_change(request, "update" if change else "create", obj, changes)
+            self.on_saved(request, obj, created=not change, changes=changes)
+
+    def on_saved(self, request: HttpRequest, obj: Any, *, created: bool, changes: dict[str, Any]) -> None:
+        """Hook for events the domain's actions would emit (called inside the admin's transaction)."""
+
+    def on_deleted(self, request: HttpRequest, obj: Any) -> None:
+        """Hook called just before a row is deleted (inside the admin's transaction)."""
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         save_formset_audited(request, formset, lambda: super(TenantScopedAdmin, self).save_formset(
@@ -338,11 +345,13 @@ class TenantScopedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         record_delete(request, obj)
+        self.on_deleted(request, obj)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         for obj in queryset:
             record_delete(request, obj)
+            self.on_deleted(request, obj)
         super().delete_queryset(request, queryset)
 
 

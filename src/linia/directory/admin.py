@@ -27,6 +27,7 @@ from linia.directory.models import (
     StoreHoursException,
     Vacancy,
 )
+from linia.tickets.events import emit
 
 _WEEKLY_EXAMPLE = '{"mon": ["08:00-22:00"], ..., "sun": []} or {"always": true}'
 
@@ -70,6 +71,23 @@ class HolidayForm(SpansForm):
         fields = "__all__"
 
 
+class DirectoryEventsAdmin(TenantScopedAdmin):
+    """Emits the same events as linia.directory.actions (store.saved, product.deleted, ...)."""
+
+    view_perm = manage_perm = Perm.DIRECTORY_MANAGE
+    event_name: str = ""
+    key_field: str = ""
+
+    def on_saved(self, request: HttpRequest, obj: Any, *, created: bool, changes: dict[str, Any]) -> None:
+        emit(obj.tenant_id, f"{self.event_name}.saved", actor=request.user,
+             data={f"{self.event_name}_id": obj.pk, self.key_field: getattr(obj, self.key_field),
+                   "created": created, "fields": sorted(changes)})
+
+    def on_deleted(self, request: HttpRequest, obj: Any) -> None:
+        emit(obj.tenant_id, f"{self.event_name}.deleted", actor=request.user,
+             data={f"{self.event_name}_id": obj.pk, self.key_field: getattr(obj, self.key_field)})
+
+
 class StoreHoursExceptionInline(TenantScopedInline):
     model = StoreHoursException
     form = StoreHoursExceptionForm
@@ -78,8 +96,8 @@ class StoreHoursExceptionInline(TenantScopedInline):
 
 
 @admin.register(Store)
-class StoreAdmin(TenantScopedAdmin):
-    view_perm = manage_perm = Perm.DIRECTORY_MANAGE
+class StoreAdmin(DirectoryEventsAdmin):
+    event_name, key_field = "store", "code"
     form = StoreForm
     inlines = (StoreHoursExceptionInline,)
     list_display = ("code", "name", "city", "region", "address", "time_zone", "is_active", "tenant")
@@ -167,8 +185,8 @@ class ProductForm(TenantModelForm):
 
 
 @admin.register(Product)
-class ProductAdmin(TenantScopedAdmin):
-    view_perm = manage_perm = Perm.DIRECTORY_MANAGE
+class ProductAdmin(DirectoryEventsAdmin):
+    event_name, key_field = "product", "sku"
     form = ProductForm
     list_display = ("sku", "name", "updated_at", "tenant")
     list_filter = ("tenant",)

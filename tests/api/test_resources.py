@@ -57,6 +57,8 @@ def test_store_list_search_city_and_open_now(world: World) -> None:
     city = a.api.get("stores", {"city": "Krakow"}).json()
     assert {s["code"] for s in city["items"]} == {"KR-1", "KR-2"}
     assert all(s["status"] is not None for s in city["items"])
+    assert a.api.get("stores", {"q": "rynek", "city": "Gdańsk"}).json()["count"] == 0
+    assert [s["code"] for s in a.api.get("stores", {"q": "rynek", "city": "Kraków"}).json()["items"]] == ["KR-1"]
     open_now = a.api.get("stores", {"city": "krakow", "open_now": "true"}).json()
     assert [s["code"] for s in open_now["items"]] == ["KR-1"]
     assert open_now["items"][0]["status"]["is_open"] is True

@@ -114,7 +114,8 @@ def list_stores(request: HttpRequest, filters: Query[StoreQuery], page: Query[Pa
     if filters.open_now:
         raise ActionError("invalid_filter", "open_now needs a city.", {"city": ["required with open_now"]})
     if filters.q.strip():
-        return paginate(queries.search_stores(p.tenant, filters.q, limit=SEARCH_CAP), page, store_out)
+        found = queries.search_stores(p.tenant, filters.q, city=filters.city, limit=SEARCH_CAP)
+        return paginate(found, page, store_out)
     return paginate(Store.objects.filter(tenant=p.tenant).order_by("city", "name", "id"), page, store_out)
 
 

@@ -144,3 +144,12 @@ def test_tenant_switcher_only_into_member_tenants(desk: Desk) -> None:
     assert desk.foreign_ticket.reference in page and desk.ticket.reference not in page
     # the ticket of the tenant we left is now "another tenant's"
     assert desk.client.get(reverse("desk:ticket", args=[desk.ticket.pk])).status_code == 404
+
+
+def test_builtin_views_in_sidebar(desk: Desk) -> None:
+    mine = actions.create_ticket(None, desk.tenant, subject="Mine", channel="call", assignee=desk.agent.pk)
+    actions.change_status(None, desk.ticket, "solved")
+    page = desk.client.get(LIST, {"assignee": "me", "open_only": "1"}).content.decode()
+    assert 'href="?assignee=me&amp;open_only=1" class="active"' in page
+    assert mine.reference in page and desk.ticket.reference not in page
+    assert desk.ticket.reference not in desk.client.get(LIST, {"open_only": "1"}).content.decode()

@@ -285,3 +285,18 @@ def test_arbitrary_query_params_never_500(world: World, params: dict[str, str], 
     assert response.status_code < 500, (path, params, response.content[:400])
     if response.status_code >= 400:
         error_of(response)
+
+
+def test_unexpected_errors_are_a_generic_logged_500(settings: Any, caplog: pytest.LogCaptureFixture) -> None:
+    from django.test import RequestFactory
+
+    from linia.api.api import api
+
+    settings.DEBUG = True  # even in debug mode no traceback goes to the client
+    request = RequestFactory().get("/api/v1/tickets")
+    with caplog.at_level("ERROR", logger="linia.api"):
+        response = api.on_exception(request, RuntimeError("secret internals"))
+    assert response.status_code == 500
+    assert json.loads(response.content)["error"]["code"] == "server_error"
+    assert b"secret" not in response.content and b"Traceback" not in response.content
+    assert "secret internals" in caplog.text

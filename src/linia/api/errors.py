@@ -144,7 +144,7 @@ def _on_data_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 
 
 def _on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
-    logger.exception("unexpected API error on %s %s", request.method, request.path)
+    logger.error("unexpected API error on %s %s", request.method, request.path, exc_info=exc)
     return error_response(500, "server_error", "Something went wrong on our side; it has been logged.")
 
 

@@ -16,7 +16,7 @@ from linia.tickets import actions as ticket_actions
 from linia.tickets.models import ContactIdentity
 from tests import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.core.admin_urls")]
+pytestmark = pytest.mark.django_db
 
 HOURS = json.dumps(f.WEEKDAYS_8_22)
 
@@ -407,3 +407,22 @@ def test_store_and_product_changes_write_the_same_events_as_directory_actions(wo
     assert events[0][1]["created"] is True and events[0][1]["code"] == "NEW1"
     assert events[2][1]["fields"] == ["name"]
     assert not Event.objects.filter(tenant=world["b"]).exists()
+
+
+def test_autocomplete_offers_only_own_tenant_rows(world: dict[str, Any]) -> None:
+    resp = login(world["staff"]).get(reverse("admin:autocomplete"), {
+        "app_label": "directory", "model_name": "category", "field_name": "default_department", "term": "HR"})
+    assert resp.status_code == 200
+    ids = {int(r["id"]) for r in resp.json()["results"]}
+    assert ids == {world["dept_a"].pk}
+
+
+def test_ticket_page_is_read_only_with_its_messages(world: dict[str, Any]) -> None:
+    ticket = ticket_actions.create_ticket(None, world["a"], subject="Broken fridge", channel="call",
+                                          body="The fridge in aisle 3 is warm")
+    client = login(world["staff"])
+    resp = client.get(url("tickets.ticket", "change", ticket.pk))
+    assert resp.status_code == 200
+    assert "The fridge in aisle 3 is warm" in resp.content.decode()
+    assert client.post(url("tickets.ticket", "change", ticket.pk), {"subject": "x"}).status_code == 403
+    assert client.get(url("tickets.ticket", "add")).status_code == 403

@@ -426,3 +426,17 @@ def test_ticket_page_is_read_only_with_its_messages(world: dict[str, Any]) -> No
     assert "The fridge in aisle 3 is warm" in resp.content.decode()
     assert client.post(url("tickets.ticket", "change", ticket.pk), {"subject": "x"}).status_code == 403
     assert client.get(url("tickets.ticket", "add")).status_code == 403
+
+
+def test_user_admin_changes_are_audited_without_secrets() -> None:
+    root = f.user("root", superuser=True)
+    clerk = f.user("clerk")
+    client = login(root)
+    resp = client.post(reverse("admin:auth_user_password_change", args=[clerk.pk]),
+                       {"password1": "N3w-long-passw0rd", "password2": "N3w-long-passw0rd"})
+    assert resp.status_code == 302
+    clerk.refresh_from_db()
+    assert clerk.check_password("N3w-long-passw0rd")
+    row = AuditLog.objects.get(object_type="core.user", object_id=str(clerk.pk))
+    assert (row.action, row.actor, row.changes) == ("update", root, {"password": ["(hidden)", "(changed)"]})
+    assert "N3w" not in json.dumps(list(AuditLog.objects.values("changes")))

@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -140,6 +140,14 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         # Memberships are roles: audit them in their tenant like any other configuration row.
         save_formset_audited(request, formset, lambda: super(UserAdmin, self).save_formset(
             request, form, formset, change))
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:  # saved (the form redirects)
+            user = User.objects.filter(pk=id).first()
+            if user is not None:
+                record_change(request, "update", user, {"password": ["(hidden)", "(changed)"]})
+        return response
 
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         record_delete(request, obj)

@@ -60,3 +60,10 @@ def test_foreign_references_in_forms_are_refused(desk: Desk) -> None:
     new = desk.client.post("/tickets/new/", {"channel": "call", "subject": "x", "priority": "normal",
                                              "category": foreign_category.pk})
     assert new.status_code == 400 and not Ticket.objects.filter(subject="x").exists()
+
+
+def test_not_found_page_is_friendly_and_reveals_nothing(desk: Desk) -> None:
+    response = desk.client.get(reverse("desk:ticket", args=[desk.foreign_ticket.pk]))
+    text = response.content.decode()
+    assert response.status_code == 404 and "Not found" in text and "Back to tickets" in text
+    assert desk.foreign_ticket.subject not in text and desk.foreign_ticket.reference not in text

@@ -440,3 +440,58 @@ def test_user_admin_changes_are_audited_without_secrets() -> None:
     row = AuditLog.objects.get(object_type="core.user", object_id=str(clerk.pk))
     assert (row.action, row.actor, row.changes) == ("update", root, {"password": ["(hidden)", "(changed)"]})
     assert "N3w" not in json.dumps(list(AuditLog.objects.values("changes")))
+
+
+@pytest.fixture
+def full_world(world: dict[str, Any]) -> dict[str, Any]:
+    """Rows of every admin-registered tenant-owned model in both tenants, and a staff supervisor of A."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from linia.directory.models import Holiday, Promotion, Stock, Vacancy
+    from linia.tickets.models import Tag
+
+    for key in ("a", "b"):
+        t, store = world[key], world[f"store_{key}"]
+        StoreHoursException.objects.create(tenant=t, store=store, date=dt.date(2026, 12, 24), spans=[])
+        Holiday.objects.create(tenant=t, date=dt.date(2026, 12, 25), name="Christmas")
+        Stock.objects.create(tenant=t, store=store, product=world[f"product_{key}"], quantity=Decimal(5),
+                             updated_at=timezone.now())
+        Promotion.objects.create(tenant=t, title="Sale", starts_on=dt.date(2026, 1, 1), ends_on=dt.date(2026, 1, 9))
+        Vacancy.objects.create(tenant=t, position="Cashier", store=store)
+        Tag.objects.create(tenant=t, name="vip")
+        contact = ticket_actions.find_or_create_contact(None, t, name="Jan", phones=["+48600100200"])
+        ticket_actions.create_ticket(None, t, subject="Hello", channel="call", body="Hi", contact=contact.pk)
+        core_actions.create_api_token(None, t, world[f"member_{key}"])
+    sup = f.user("sup_a", tenant=world["a"], role=Role.SUPERVISOR)
+    sup.is_staff = True
+    sup.save()
+    world["sup"] = sup
+    return world
+
+
+def _registered_models() -> list[Any]:
+    from django.contrib import admin
+
+    return [m for m in admin.site._registry if m is Tenant or any(fl.name == "tenant" for fl in m._meta.fields)]
+
+
+def test_every_admin_is_scoped_to_the_users_tenant(full_world: dict[str, Any]) -> None:
+    a, b = full_world["a"], full_world["b"]
+    client = login(full_world["sup"])
+    checked = []
+    for model in _registered_models():
+        label = model._meta.label_lower
+        resp = client.get(url(label, "changelist"))
+        assert resp.status_code == 200, label
+        rows = list(resp.context["cl"].queryset)
+        tenant_ids = {r.pk if model is Tenant else r.tenant_id for r in rows}
+        assert tenant_ids == {a.pk}, f"{label}: {tenant_ids}"
+        foreign = model._default_manager.filter(**({"pk": b.pk} if model is Tenant else {"tenant": b}))
+        assert foreign.exists(), label
+        for view in ("change", "delete", "history"):
+            assert client.get(url(label, view, foreign.first().pk)).status_code == 404, (label, view)
+        checked.append(label)
+    assert len(checked) >= 16

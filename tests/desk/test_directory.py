@@ -45,6 +45,9 @@ def test_city_filter_and_open_now(desk: Desk) -> None:
     assert "Khabarovsk" in start and "Vladivostok" in start  # the list of cities
     partial = desk.client.get(DIR, {"q": "Khabarovsk"}, HTTP_HX_REQUEST="true").content.decode()
     assert "KH-001" in partial and "<html" not in partial
+    restored = desk.client.get(DIR, {"q": "Khabarovsk"}, HTTP_HX_REQUEST="true",
+                               HTTP_HX_HISTORY_RESTORE_REQUEST="true").content.decode()
+    assert "<html" in restored and "KH-001" in restored  # the back button gets the whole page
 
 
 def test_other_tenants_stores_are_invisible(desk: Desk) -> None:

@@ -107,7 +107,8 @@ def directory(request: HttpRequest, tenant: Tenant) -> HttpResponse:
               .order_by("city"))
     context = {"nav": "directory", "q": q, "city": city, "open_now": open_now, "rows": rows, "cities": cities,
                "searched": bool(q or city), "export_query": request.GET.urlencode()}
-    template = "desk/_store_results.html" if request.headers.get("HX-Request") else "desk/directory.html"
+    partial = request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request")
+    template = "desk/_store_results.html" if partial else "desk/directory.html"
     return render(request, template, context)
 
 

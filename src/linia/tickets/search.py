@@ -7,7 +7,7 @@ before it reaches either database, so both backends match exactly the same way a
 reaches a query parser as syntax: the query is rebuilt from plain word tokens.
 
 The document is written inside the action's transaction (`index_ticket`), so search never lags behind.
-PostgreSQL upserts the tsvector row directly (GIN's own pending list absorbs the write cost). On SQLite an
+PostgreSQL upserts the tsvector row directly (GIN's fastupdate list buffers the index write). On SQLite an
 FTS5 write per transaction costs about as much as the rest of a new ticket, so documents go to a plain
 pending table and move into FTS5 in batches (`flush`, every FLUSH_EVERY ticket ids); searches read
 both, so a document is findable the moment its transaction commits.
@@ -267,6 +267,8 @@ def search_ticket_ids(tenant_id: int, q: str, limit: int = 500, *, using: str = 
     """Ids of the tenant's tickets matching every word of q (the last word as a prefix), best first.
 
     Any text is safe: q is reduced to word tokens, so quotes, operators and emoji are never syntax.
+    Order: the ticket q names by reference or number, then (SQLite) matches among the newest, not yet
+    flushed documents, then ranked full-text matches (bm25 / ts_rank; reference > subject > the rest).
     """
     hits = _reference_hits(tenant_id, q)
     tokens = words(q[:1000])[:MAX_QUERY_TOKENS]
@@ -302,8 +304,8 @@ def _pending_matches(tenant_id: int, tokens: list[str], using: str) -> list[int]
                        [int(tenant_id)])
         for ticket_id, *columns in cursor.fetchall():
             column_words = [set(text.split()) for text in columns]
-            words = set().union(*column_words)
-            if not all(t in words for t in whole) or not any(w.startswith(prefix) for w in words):
+            every = set().union(*column_words)
+            if not all(t in every for t in whole) or not any(w.startswith(prefix) for w in every):
                 continue
             score = sum(weight * sum(1 for t in tokens if t in cw or any(w.startswith(t) for w in cw))
                         for weight, cw in zip((10, 4, 1), column_words, strict=True))

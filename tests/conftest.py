@@ -1,5 +1,13 @@
 from __future__ import annotations
 
-import os
+from collections.abc import Iterator
 
-os.environ.setdefault("LINIA_FAST_PASSWORDS", "1")
+import pytest
+from django.test.utils import override_settings
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """Tests create many users: hash their passwords cheaply (settings are loaded before any conftest)."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield

@@ -318,8 +318,9 @@ def _large_page_cache() -> Iterator[None]:
     try:
         yield
     finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"PRAGMA cache_size = {int(previous)}")
+        if not connection.needs_rollback:  # a failed transaction refuses queries; the cache size is harmless
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(previous)}")
 
 
 def _stock_row(number: int, row: Mapping[str, object], stores: dict[str, tuple[int, ZoneInfo]],
@@ -369,17 +370,18 @@ def _db_datetime(value: dt.datetime) -> object:
 
 
 _UPSERT = (
-    "INSERT INTO {table} (tenant_id, store_id, product_id, quantity, updated_at) VALUES (%s, %s, %s, %s, %s) "
+    "INSERT INTO {table} (tenant_id, store_id, product_id, quantity, updated_at) VALUES {values} "
     "ON CONFLICT (store_id, product_id) DO UPDATE SET quantity = excluded.quantity, "
     "updated_at = excluded.updated_at WHERE {changed}"
 )
 
 
 class _StockWriter:
-    """Raw INSERT ... ON CONFLICT DO UPDATE WHERE changed: counts unchanged rows and is ~4x faster than the ORM.
+    """Raw multi-row INSERT ... ON CONFLICT DO UPDATE WHERE changed, on SQLite and PostgreSQL.
 
-    Rows without updated_at get the import time, but only when their quantity changes, so a
-    repeated push leaves the rows untouched (idempotent).
+    The WHERE leaves equal rows untouched, so the row count tells updated from unchanged. Many rows
+    per statement: executemany sends one round trip per row to PostgreSQL. Rows without updated_at
+    get the import time, but only when their quantity changes, so a repeated push is a no-op.
     """
 
     def __init__(self, tenant_id: int) -> None:
@@ -388,10 +390,9 @@ class _StockWriter:
         self.timed: list[tuple[Any, ...]] = []
         self.untimed: list[tuple[Any, ...]] = []
         self.sent = self.written = 0
-        table = connection.ops.quote_name(Stock._meta.db_table)  # a model constant, not input
-        changed = f"{table}.quantity <> excluded.quantity"
-        self.sql_untimed = _UPSERT.format(table=table, changed=changed)
-        self.sql_timed = _UPSERT.format(table=table, changed=f"{changed} OR {table}.updated_at <> excluded.updated_at")
+        self.per_statement = min(1000, (connection.features.max_query_params or 5000) // 5)
+        self.table = connection.ops.quote_name(Stock._meta.db_table)  # a model constant, not input
+        self._sql: dict[tuple[bool, int], str] = {}
 
     def add(self, store_id: int, product_id: int, quantity: Decimal, updated_at: object) -> None:
         if updated_at is None:
@@ -407,12 +408,23 @@ class _StockWriter:
 
     def flush(self) -> None:
         with connection.cursor() as cursor:
-            for sql, rows in ((self.sql_timed, self.timed), (self.sql_untimed, self.untimed)):
-                if rows:
-                    cursor.executemany(sql, rows)
-                    self.sent += len(rows)
+            for timed, rows in ((True, self.timed), (False, self.untimed)):
+                for start in range(0, len(rows), self.per_statement):
+                    chunk = rows[start:start + self.per_statement]
+                    cursor.execute(self._statement(timed, len(chunk)), [v for row in chunk for v in row])
+                    self.sent += len(chunk)
                     self.written += max(cursor.rowcount, 0)
-                    rows.clear()
+                rows.clear()
+
+    def _statement(self, timed: bool, rows: int) -> str:
+        key = (timed, rows)
+        if key not in self._sql:
+            changed = f"{self.table}.quantity <> excluded.quantity"
+            if timed:
+                changed += f" OR {self.table}.updated_at <> excluded.updated_at"
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * rows)
+            self._sql[key] = _UPSERT.format(table=self.table, values=values, changed=changed)
+        return self._sql[key]
 
 
 _IMPORTERS = {"stores": _import_stores, "products": _import_products, "stock": _import_stock}

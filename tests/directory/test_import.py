@@ -444,3 +444,18 @@ def test_a_flood_of_errors_keeps_the_first_thousand_messages_and_counts_all(stoc
     assert (result.error_count, result.skipped, len(result.errors)) == (1200, 1200, 1000)
     assert result.report()[-1] == "... and 1150 more errors (1200 in all)"
     assert result.counts()["errors"] == 1200
+
+
+def test_large_push_counts_across_statements(stocked: Tenant) -> None:
+    Product.objects.bulk_create([Product(tenant=stocked, sku=f"P{i}", name=f"P{i}") for i in range(1300)])
+    rows: list[dict[str, object]] = [
+        {"store_code": code, "sku": f"P{i}", "quantity": i % 7, **({"updated_at": "2026-11-25T10:00Z"} if i % 2 else {})}
+        for code in ("W1", "V1") for i in range(1300)]
+    assert upsert_stock(None, stocked, rows).counts()["created"] == 2600
+    assert upsert_stock(None, stocked, rows).counts() == {"created": 0, "updated": 0, "unchanged": 2600,
+                                                          "skipped": 0, "errors": 0}
+    for row in rows[:3] + rows[-2:]:
+        row["quantity"] = 100
+    again = upsert_stock(None, stocked, rows)
+    assert (again.created, again.updated, again.unchanged) == (0, 5, 2595)
+    assert Stock.objects.filter(tenant=stocked, quantity=100).count() == 5

@@ -24,6 +24,8 @@ def desk_view(perm: Perm | None = None) -> Callable[[TenantView], Callable[..., 
         @login_required
         @wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if _has_nul(request):
+                return render(request, "desk/bad_request.html", {}, status=400)
             tenant = current_tenant(request)
             if tenant is None:
                 return render(request, "desk/no_tenant.html", {}, status=403)
@@ -37,6 +39,12 @@ def desk_view(perm: Perm | None = None) -> Callable[[TenantView], Callable[..., 
         return wrapper
 
     return decorate
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    """NUL never belongs in form text, and PostgreSQL refuses it in text columns."""
+    return any("\x00" in value for data in (request.GET, request.POST) for values in data.lists()
+               for value in values[1] + [values[0]])
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:

@@ -153,3 +153,37 @@ def test_builtin_views_in_sidebar(desk: Desk) -> None:
     assert 'href="?assignee=me&amp;open_only=1" class="active"' in page
     assert mine.reference in page and desk.ticket.reference not in page
     assert desk.ticket.reference not in desk.client.get(LIST, {"open_only": "1"}).content.decode()
+
+
+def test_bulk_status_and_assignee(desk: Desk) -> None:
+    second = actions.create_ticket(None, desk.tenant, subject="Second", channel="call")
+    closed = actions.create_ticket(None, desk.tenant, subject="Closed one", channel="call")
+    actions.change_status(None, closed, "closed")
+    page = desk.client.get(LIST).content.decode()
+    assert 'form="bulk"' in page and 'data-tick-all' in page
+    response = desk.client.post(reverse("desk:bulk_update"), {
+        "ids": [desk.ticket.pk, second.pk, closed.pk, desk.foreign_ticket.pk], "status": "open", "assignee": "me",
+        "query": "channel=call"}, follow=True)
+    text = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/tickets/?channel=call"
+    assert "2 tickets updated." in text and "Not changed" in text
+    assert closed.reference in text and "This status change is not allowed." in text
+    assert f"#{desk.foreign_ticket.pk}: not found" in text and "Foreign secret" not in text
+    for t in (desk.ticket, second):
+        t.refresh_from_db()
+        assert (t.status, t.assignee_id) == ("open", desk.agent.pk)
+    desk.foreign_ticket.refresh_from_db()
+    assert (desk.foreign_ticket.status, desk.foreign_ticket.assignee_id) == ("new", None)
+    nothing = desk.client.post(reverse("desk:bulk_update"), {"ids": [second.pk]}, follow=True)
+    assert "Tick some tickets and choose a status or an assignee." in nothing.content.decode()
+
+
+def test_bulk_only_touches_tickets_the_user_may_see(desk: Desk) -> None:
+    viewer = f.user("viewer", tenant=desk.tenant, role=Role.STORE_STAFF, store=desk.store)
+    client = Client()
+    client.force_login(viewer)
+    other = actions.create_ticket(None, desk.tenant, subject="Not theirs", channel="call")
+    client.post(reverse("desk:bulk_update"), {"ids": [other.pk, desk.ticket.pk], "status": "pending_client"})
+    other.refresh_from_db()
+    desk.ticket.refresh_from_db()
+    assert other.status == "new" and desk.ticket.status == "pending_client"

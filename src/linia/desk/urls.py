@@ -11,6 +11,7 @@ urlpatterns = [
     path("tenant/", tickets.switch_tenant_view, name="switch_tenant"),
     path("tickets/", tickets.ticket_list_view, name="tickets"),
     re_path(r"^tickets/export\.(?P<fmt>csv|xlsx)$", tickets.ticket_export, name="tickets_export"),
+    path("tickets/bulk/", tickets.bulk_update, name="bulk_update"),
     path("tickets/filters/", tickets.saved_filter_create, name="filter_create"),
     path("tickets/filters/<int:pk>/", tickets.saved_filter_open, name="filter_open"),
     path("tickets/filters/<int:pk>/delete/", tickets.saved_filter_delete, name="filter_delete"),

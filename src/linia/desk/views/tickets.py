@@ -14,19 +14,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from linia.core.errors import ActionError
+from linia.core.errors import ActionError, NotFound
 from linia.core.models import Role, Tenant, User
 from linia.core.permissions import Perm, has_perm
 from linia.core.tenancy import switch_tenant
 from linia.desk import exports
+from linia.desk.messages import translated_error
 from linia.desk.models import SavedFilter
 from linia.desk.views.common import desk_view
 from linia.directory.models import Category, Department, Store
+from linia.tickets import actions
 from linia.tickets.models import Channel, Priority, Status, Ticket
-from linia.tickets.queries import TicketFilter, ticket_list
+from linia.tickets.queries import TicketFilter, ticket_detail, ticket_list
 
 PAGE_SIZE = 50
 ORDER_LABELS = [("-created", gettext_lazy("Newest first")), ("created", gettext_lazy("Oldest first")),
@@ -107,6 +109,7 @@ def ticket_list_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         "filter_store": _selected_store(tenant, request.GET.get("store_id")),
         "saved_filters": saved_filters(request.user, tenant),
         "can_export": has_perm(request.user, Perm.EXPORT, tenant),
+        "can_change": has_perm(request.user, Perm.TICKETS_CHANGE, tenant),
     }
     return render(request, "desk/ticket_list.html", context, status=200)
 
@@ -178,3 +181,48 @@ def switch_tenant_view(request: HttpRequest) -> HttpResponse:
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = reverse("desk:tickets")
     return HttpResponseRedirect(target)
+
+
+BULK_LIMIT = 200
+
+
+def _bulk_apply(user: Any, tenant: Tenant, ids: list[int], status: str, assignee: str) -> tuple[int, list[str]]:
+    """Apply status/assignee to each visible ticket through the actions; returns (changed, problems)."""
+    changed, problems = 0, []
+    for pk in ids:
+        try:
+            ticket = ticket_detail(user, tenant, pk)
+        except NotFound:
+            problems.append(_("#%(id)s: not found") % {"id": pk})
+            continue
+        try:
+            if assignee:
+                target = user.pk if assignee == "me" else (None if assignee == "none" else int(assignee))
+                if target != ticket.assignee_id:
+                    ticket = actions.update_ticket(user, ticket, assignee=target)
+            if status and status != ticket.status:
+                actions.change_status(user, ticket, status)
+            changed += 1
+        except ActionError as exc:
+            problems.append(f"{ticket.reference}: {translated_error(exc)[0]}")
+    return changed, problems
+
+
+@require_POST
+@desk_view(Perm.TICKETS_CHANGE)
+def bulk_update(request: HttpRequest, tenant: Tenant) -> HttpResponse:
+    query = request.POST.get("query", "")
+    back = reverse("desk:tickets") + ("?" + query if query else "")
+    ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()][:BULK_LIMIT]
+    status, assignee = request.POST.get("status", ""), request.POST.get("assignee", "")
+    if assignee not in ("", "me", "none") and not assignee.isdigit():
+        assignee = ""
+    if not ids or not (status or assignee):
+        messages.error(request, _("Tick some tickets and choose a status or an assignee."))
+        return redirect(back)
+    changed, problems = _bulk_apply(request.user, tenant, ids, status, assignee)
+    if changed:
+        messages.success(request, ngettext("%(n)d ticket updated.", "%(n)d tickets updated.", changed) % {"n": changed})
+    if problems:
+        messages.error(request, _("Not changed: %(problems)s") % {"problems": "; ".join(problems)})
+    return redirect(back)

@@ -40,6 +40,10 @@
       var cur = document.querySelector("[data-row-link].current");
       if (cur) { window.location.href = cur.getAttribute("data-row-link"); }
     }
+    else if (ev.key === "x") {
+      var row = document.querySelector("[data-row-link].current input[type=checkbox]");
+      if (row) row.checked = !row.checked;
+    }
     else if (ev.key === "r") {
       var reply = document.querySelector(".reply textarea");
       if (reply) { ev.preventDefault(); reply.focus(); }
@@ -98,4 +102,10 @@ document.addEventListener("click", function (ev) {
     var input = box.querySelector("[name=" + pair[1] + "]");
     if (input && value) input.value = value;
   });
+});
+
+// Bulk actions: the header box ticks every row of the page.
+document.addEventListener("change", function (ev) {
+  if (!ev.target.hasAttribute || !ev.target.hasAttribute("data-tick-all")) return;
+  document.querySelectorAll("input[name=ids][form=bulk]").forEach(function (box) { box.checked = ev.target.checked; });
 });

@@ -90,3 +90,15 @@ def test_known_customer_lookup_by_phone(desk: Desk) -> None:
     actions.find_or_create_contact(None, desk.other, name="Ivan Foreign", phones=["+7 423 222 33 45"])
     foreign = desk.client.get(reverse("desk:contact_lookup"), {"contact_name": "Ivan"}).content.decode()
     assert "Ivan Petrov" in foreign and "Ivan Foreign" not in foreign
+
+
+def test_numeric_enum_custom_field_keeps_its_type(desk: Desk) -> None:
+    category = f.category(desk.tenant, "size", field_schema={
+        "type": "object", "properties": {"size": {"type": "integer", "enum": [1, 5, 10], "title": "Pack"}}})
+    response = desk.client.post(NEW, {"channel": "walk_in", "subject": "Pack size", "priority": "normal",
+                                      "category": category.pk, "cf_size": "5"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Ticket.objects.get(subject="Pack size").custom_fields == {"size": 5}
+    bad = desk.client.post(NEW, {"channel": "walk_in", "subject": "Pack size 2", "priority": "normal",
+                                 "category": category.pk, "cf_size": "7"})
+    assert bad.status_code == 400 and "has-error" in bad.content.decode()

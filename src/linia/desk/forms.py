@@ -27,7 +27,7 @@ def _schema_field(spec: dict[str, Any], required: bool) -> forms.Field:
     kind = spec.get("type")
     if "enum" in spec:
         choices = [("", "—")] + [(str(v), str(v)) for v in spec["enum"]]
-        return forms.ChoiceField(choices=choices, **common)
+        return forms.TypedChoiceField(choices=choices, coerce=_enum_coerce(spec["enum"]), empty_value=None, **common)
     if kind == "boolean":
         return forms.BooleanField(label=label, required=False, help_text=help_text)
     if kind == "integer":
@@ -39,6 +39,12 @@ def _schema_field(spec: dict[str, Any], required: bool) -> forms.Field:
     if kind == "string" and int(spec.get("maxLength") or 0) > 200:
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=spec.get("maxLength"), **common)
     return forms.CharField(max_length=spec.get("maxLength"), min_length=spec.get("minLength"), **common)
+
+
+def _enum_coerce(values: list[Any]) -> Any:
+    """Back from the posted text to the schema's own value (an enum may hold numbers or booleans)."""
+    by_text = {str(v): v for v in values}
+    return lambda text: by_text.get(text, text)
 
 
 def _to_json(value: Any) -> Any:

@@ -40,6 +40,10 @@
       var cur = document.querySelector("[data-row-link].current");
       if (cur) { window.location.href = cur.getAttribute("data-row-link"); }
     }
+    else if (ev.key === "?") {
+      var help = document.getElementById("shortcuts");
+      if (help && help.showModal) help.showModal();
+    }
     else if (ev.key === "x") {
       var row = document.querySelector("[data-row-link].current input[type=checkbox]");
       if (row) row.checked = !row.checked;

@@ -43,8 +43,11 @@ def desk_view(perm: Perm | None = None) -> Callable[[TenantView], Callable[..., 
 
 def _has_nul(request: HttpRequest) -> bool:
     """NUL never belongs in form text, and PostgreSQL refuses it in text columns."""
-    return any("\x00" in value for data in (request.GET, request.POST) for values in data.lists()
-               for value in values[1] + [values[0]])
+    for data in (request.GET, request.POST):
+        for key, values in data.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                return True
+    return False
 
 
 def forbidden(request: HttpRequest) -> HttpResponse:

@@ -430,7 +430,8 @@ class Router:
             raise EngineError("not_waiting", f"task {task_id!r} is not waiting")
         if ts.task.channel not in state.compute_free():
             raise EngineError("agent_not_free", f"agent {agent_id!r} has no free capacity")
-        return self._make_offer(ts, agent_id, expires_at - self._queues[ts.task.queue_id].accept_timeout_s)
+        offered_at = expires_at - self._queues[ts.task.queue_id].accept_timeout_s
+        return self._make_offer(ts, agent_id, offered_at, announce=False)
 
     def restore_assignment(self, task: Task, agent_id: str) -> None:
         """Re-create an accepted task after a restart: it counts on the agent's load."""
@@ -550,7 +551,7 @@ class Router:
 
         return least_recent
 
-    def _make_offer(self, ts: TaskState, agent_id: str, now: float) -> int:
+    def _make_offer(self, ts: TaskState, agent_id: str, now: float, announce: bool = True) -> int:
         queue = self._queues[ts.task.queue_id]
         state = self._agents[agent_id]
         self._unindex(ts)
@@ -563,9 +564,11 @@ class Router:
         state.last_offer_at = now
         self._refresh(state)
         self._push_timer(ts.expires_at, _OFFER_TIMER, ts.task.id, self._reservation_seq)
-        self._outbox.append(
-            Offer(ts.task.id, agent_id, queue.id, ts.task.channel, self._reservation_seq, ts.expires_at)
-        )
+        if announce:
+            offer = Offer(
+                ts.task.id, agent_id, queue.id, ts.task.channel, self._reservation_seq, ts.expires_at
+            )
+            self._outbox.append(offer)
         return self._reservation_seq
 
     # ---- timers ----------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ class Router:
         self._idle_key: dict[str, tuple[float, str]] = {}
         self._timers: list[tuple[float, int, int, str, int]] = []
         self._dirty_classes: set[int] = set()
-        self._dirty_agents: set[str] = set()
+        self._dirty_agents: dict[str, set[str]] = {}  # agent -> channels that became free
         self._outbox: list[Decision] = []
         self._seq = 0
         self._timer_seq = 0
@@ -252,7 +252,7 @@ class Router:
             self._free[channel].discard(agent_id)
         del self._agents[agent_id]
         del self._idle_key[agent_id]
-        self._dirty_agents.discard(agent_id)
+        self._dirty_agents.pop(agent_id, None)
         return requeued
 
     def set_presence(self, agent_id: str, presence: Presence, now: float) -> None:
@@ -458,12 +458,13 @@ class Router:
 
     def _match(self, now: float) -> None:
         candidates = self._dirty_classes
-        for agent_id in self._dirty_agents:
+        for agent_id, channels in self._dirty_agents.items():
             state = self._agents[agent_id]
-            for channel in state.free:
-                active = state.classes.get(channel)
-                if active:
-                    candidates |= active
+            for channel in channels:
+                if channel in state.free:
+                    active = state.classes.get(channel)
+                    if active:
+                        candidates |= active
         self._dirty_classes = set()
         self._dirty_agents.clear()
         # Task keys are unique (seq), so the heap never compares class ids.
@@ -741,8 +742,9 @@ class Router:
         for channel in free - old:
             self._free.setdefault(channel, set()).add(agent_id)
         state.free = free
-        if force_dirty or free - old:
-            self._dirty_agents.add(agent_id)
+        became_free = free if force_dirty else free - old
+        if became_free:
+            self._dirty_agents.setdefault(agent_id, set()).update(became_free)
 
     def _requeue(self, ts: TaskState) -> None:
         ts.status = TaskStatus.WAITING

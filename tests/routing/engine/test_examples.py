@@ -537,3 +537,46 @@ def test_restore_after_restart_keeps_loads_and_expires_old_offers() -> None:
     assert router.agent("a").load == {CHAT: 1}
     router.remove_task("done", 16)
     assert router.agent("a").load == {}
+
+
+# ---- configuration changes and read API -----------------------------------------------------------
+
+
+def test_new_skills_make_an_agent_eligible_at_the_next_step() -> None:
+    router = Router([queue(skills={"tech": 6})], [agent("a", {"tech": 2})])
+    router.add_task(task("t1", 1))
+    assert router.step(2) == []
+    router.upsert_agent(agent("a", {"tech": 7}))
+    assert offers(router.step(3)) == [("t1", "a")]
+
+
+def test_queue_changes_reindex_waiting_tasks() -> None:
+    router = Router([queue(skills={"tech": 9})], [agent("a", {"tech": 3})])
+    router.add_task(task("t1", 1))
+    assert router.step(2) == []
+    router.upsert_queue(queue(skills={"tech": 3}))
+    assert offers(router.step(3)) == [("t1", "a")]
+
+
+def test_removing_an_agent_requeues_its_work_in_place() -> None:
+    router = Router([queue()], [agent("a", idle_since=0), agent("b", presence=Presence.BREAK)])
+    router.add_task(task("t1", 1))
+    router.add_task(task("t2", 2))
+    router.step(3)
+    router.accept("t1", "a", 3)
+    router.step(3)  # t2 offered to a as well (chat capacity 3)
+    assert router.remove_agent("a", 4) == ["t1"]
+    assert router.step(4) == [OfferRescinded("t2", "a", 2, "agent_removed")]
+    assert router.waiting() == ["t1", "t2"]
+    router.set_presence("b", Presence.AVAILABLE, 5)
+    assert offers(router.step(5)) == [("t1", "b")]
+
+
+def test_queue_stats_count_by_status_and_longest_wait() -> None:
+    router = Router([queue()], [agent("a", capacity={CHAT: 1})])
+    for n in range(3):
+        router.add_task(task(f"t{n}", 10 + n))
+    router.step(20)
+    router.accept("t0", "a", 21)
+    stats = router.queue_stats("q", 30)
+    assert (stats.waiting, stats.offered, stats.assigned, stats.longest_wait_s) == (2, 0, 1, 19)

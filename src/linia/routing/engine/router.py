@@ -159,6 +159,7 @@ class TaskClass:
     heap: list[Entry] = dataclasses.field(default_factory=list)
     live: int = 0  # valid heap entries; a class with live > 0 is "active"
     head: Entry | None = None  # the smallest valid entry (cached)
+    indexed: bool = False  # in every eligible agent's reverse index (no lazy removal since)
 
 
 class Router:
@@ -231,6 +232,8 @@ class Router:
                 cls.eligible.add(agent.id)
                 if cls.live:
                     state.classes.setdefault(cls.req.channel, set()).add(cls.id)
+                else:
+                    cls.indexed = False  # this agent must be added when it reactivates
             else:
                 cls.eligible.discard(agent.id)
         self._refresh(state, force_dirty=True)
@@ -457,35 +460,49 @@ class Router:
     tick = step
 
     def _match(self, now: float) -> None:
-        candidates = self._dirty_classes
+        classes = self._classes
+        free_by_channel = self._free
+        # Class -> the agents that can be free and eligible for it: by invariant I only agents whose
+        # channel became free, unless the class itself changed (None: any free eligible agent).
+        scope: dict[int, set[str] | None] = dict.fromkeys(self._dirty_classes)
         for agent_id, channels in self._dirty_agents.items():
             state = self._agents[agent_id]
             for channel in channels:
-                if channel in state.free:
-                    active = state.classes.get(channel)
-                    if active:
-                        candidates |= active
+                active = state.classes.get(channel)
+                if not active or channel not in state.free:
+                    continue
+                dead = []
+                for cid in active:
+                    if not classes[cid].live:
+                        dead.append(cid)  # emptied since: drop from the reverse index lazily
+                        classes[cid].indexed = False
+                    elif cid not in scope:
+                        scope[cid] = {agent_id}
+                    elif (agents := scope[cid]) is not None:
+                        agents.add(agent_id)
+                active.difference_update(dead)
         self._dirty_classes = set()
         self._dirty_agents.clear()
         # Task keys are unique (seq), so the heap never compares class ids.
-        classes = self._classes
-        free_by_channel = self._free
-        empty: set[str] = set()
-        heap = [
-            (cls.head, cid)
-            for cid in candidates
-            if (cls := classes[cid]).head is not None
-            and not cls.eligible.isdisjoint(free_by_channel.get(cls.req.channel, empty))
-        ]
+        heap = []
+        for cid, agents in scope.items():
+            cls = classes[cid]
+            free = free_by_channel.get(cls.req.channel)
+            if (
+                cls.head is not None
+                and free
+                and not (cls.eligible if agents is None else agents).isdisjoint(free)
+            ):
+                heap.append((cls.head, cid))
         heapq.heapify(heap)
         while heap:
             entry, cid = heapq.heappop(heap)
             cls = classes[cid]
-            free = self._free.get(cls.req.channel)
-            agents = cls.eligible & free if free else None
-            if not agents:
+            free = free_by_channel[cls.req.channel]
+            agents = scope[cid]
+            if (cls.eligible if agents is None else agents).isdisjoint(free):
                 continue
-            found = self._first_matchable(cls, agents)
+            found = self._first_matchable(cls, (cls.eligible if agents is None else agents) & free)
             if found is None:
                 continue
             ts, choices = found
@@ -683,7 +700,8 @@ class Router:
         if cls.head is None or entry < cls.head:
             cls.head = entry
         cls.live += 1
-        if cls.live == 1:  # activated: its agents will look at it when they free up
+        if cls.live == 1 and not cls.indexed:  # (re)activated: its agents look at it when they free up
+            cls.indexed = True
             channel = req.channel
             for agent_id in cls.eligible:
                 self._agents[agent_id].classes.setdefault(channel, set()).add(cid)
@@ -700,10 +718,7 @@ class Router:
         ts.req = None
         ts.cid = -1
         ts.entry = None
-        if not cls.live:
-            channel = cls.req.channel
-            for agent_id in cls.eligible:
-                self._agents[agent_id].classes[channel].discard(cls.id)
+        if not cls.live:  # inactive: agents' reverse indexes drop it lazily (see _match)
             cls.heap = []
             cls.head = None
             return

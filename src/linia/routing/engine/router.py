@@ -175,7 +175,9 @@ class Router:
         self._classes: list[TaskClass] = []
         self._index_of_agents = AgentIndex()
         self._free: dict[str, set[str]] = {}
+        # Precomputed strategy keys, so that min() over many candidates stays in C.
         self._idle_key: dict[str, tuple[float, str]] = {}
+        self._offer_key: dict[str, tuple[float, str]] = {}
         self._timers: list[tuple[float, int, int, str, int]] = []
         self._dirty_classes: set[int] = set()
         self._dirty_agents: dict[str, set[str]] = {}  # agent -> channels that became free
@@ -225,6 +227,8 @@ class Router:
         else:
             state.profile = agent
         self._idle_key[agent.id] = (state.idle_since, agent.id)
+        last = state.last_offer_at
+        self._offer_key[agent.id] = (-math.inf if last is None else last, agent.id)
         self._index_of_agents.add(agent)
         state.classes = {}
         for cls in self._classes:
@@ -255,6 +259,7 @@ class Router:
             self._free[channel].discard(agent_id)
         del self._agents[agent_id]
         del self._idle_key[agent_id]
+        del self._offer_key[agent_id]
         self._dirty_agents.pop(agent_id, None)
         return requeued
 
@@ -562,12 +567,7 @@ class Router:
                 return (-sum(st.profile.skills.get(n, 0) for n in names), st.idle_since, agent_id)
 
             return skilled
-
-        def least_recent(agent_id: str) -> tuple[float, str]:
-            last = agents[agent_id].last_offer_at
-            return (-math.inf if last is None else last, agent_id)
-
-        return least_recent
+        return self._offer_key.__getitem__  # round robin: least recently offered first
 
     def _make_offer(self, ts: TaskState, agent_id: str, now: float, announce: bool = True) -> int:
         queue = self._queues[ts.task.queue_id]
@@ -580,6 +580,7 @@ class Router:
         ts.expires_at = now + queue.accept_timeout_s
         state.pending[ts.task.channel] = ts.task.id
         state.last_offer_at = now
+        self._offer_key[agent_id] = (now, agent_id)
         self._refresh(state)
         self._push_timer(ts.expires_at, _OFFER_TIMER, ts.task.id, self._reservation_seq)
         if announce:

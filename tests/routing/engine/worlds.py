@@ -144,6 +144,16 @@ OPS = st.one_of(
 )
 
 
+def fingerprint(router: Router) -> tuple[object, ...]:
+    """Everything observable about a router, to check that a rejected operation changed nothing."""
+    return (
+        [router.task(t) for t in router.task_ids()],
+        [router.agent(a) for a in router.agent_ids()],
+        router.offers(),
+        router.waiting(),
+    )
+
+
 @dataclass
 class Driver:
     """Applies abstract operations to a router and keeps the clock and a task counter."""
@@ -160,10 +170,12 @@ class Driver:
 
     def apply(self, op: tuple[Any, ...]) -> None:
         """Apply one op; invalid ones are expected to raise EngineError and change nothing."""
+        before = fingerprint(self.router)
         try:
             self._apply(op)
         except EngineError as error:
             self.errors.append(error.code)
+            assert fingerprint(self.router) == before, f"{error.code} changed the state"
 
     def _apply(self, op: tuple[Any, ...]) -> None:
         r = self.router

@@ -144,6 +144,7 @@ USE_TZ = True
 # --- files ---------------------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = LINIA_HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise serves from here after collectstatic; finders before
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]  # css/js of the desk and vendored libraries
 MEDIA_URL = "/media/"
 MEDIA_ROOT = LINIA_HOME / "media"

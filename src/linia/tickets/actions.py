@@ -18,7 +18,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from linia.core import audit
-from linia.core.errors import ActionError, NotFound
+from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Tenant
 from linia.core.permissions import Perm, require, scope_tickets
 from linia.directory.models import Category, Department, Store
@@ -97,6 +97,62 @@ def find_or_create_contact(actor: Any, tenant: Tenant, *, name: str = "", phones
             ContactIdentity.objects.get_or_create(tenant=tenant, kind=kind, value=value,
                                                   defaults={"contact": contact})
     return contact
+
+
+def update_contact(actor: Any, contact: Contact, *, name: str | None = None, language: str | None = None,
+                   note: str | None = None, phones: Sequence[str] | None = None,
+                   emails: Sequence[str] | None = None) -> Contact:
+    """Change a contact; phones/emails, when given, replace the stored ones (None leaves them)."""
+    if actor is not None:
+        require(actor, Perm.CONTACTS_CHANGE, contact.tenant_id)
+    tenant = contact.tenant
+    wanted = _normalized_identities(tenant, phones or [], emails or [])
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        before = {"name": contact.name, "language": contact.language, "note": contact.note}
+        if name is not None:
+            contact.name = name.strip()[:200]
+        if language is not None:
+            contact.language = language
+        if note is not None:
+            contact.note = note
+        contact.save()
+        changed_ids = _replace_identities(contact, wanted, kinds=_kinds(phones, emails))
+        diff = audit.diff(before, {"name": contact.name, "language": contact.language, "note": contact.note})
+        if diff or changed_ids:
+            emit(contact.tenant_id, "contact.updated", actor=actor,
+                 data={"contact_id": contact.pk, "changes": diff, "identities_changed": changed_ids})
+            if actor is not None:
+                audit.record(actor, "update", contact, changes=diff)
+    return contact
+
+
+def _kinds(phones: Sequence[str] | None, emails: Sequence[str] | None) -> set[str]:
+    kinds = set()
+    if phones is not None:
+        kinds.add(ContactIdentity.Kind.PHONE.value)
+    if emails is not None:
+        kinds.add(ContactIdentity.Kind.EMAIL.value)
+    return kinds
+
+
+def _replace_identities(contact: Contact, wanted: list[tuple[str, str]], *, kinds: set[str]) -> bool:
+    if not kinds:
+        return False
+    taken = (ContactIdentity.objects.filter(tenant_id=contact.tenant_id)
+             .exclude(contact=contact).filter(value__in=[v for _k, v in wanted]))
+    clash = [i.value for i in taken if (i.kind, i.value) in set(wanted)]
+    if clash:
+        raise Conflict("identity_taken", "Another contact already has this phone or email; merge them instead.",
+                       {"phones" if "@" not in clash[0] else "emails": [f"{v} belongs to another contact" for v in clash]})
+    current = {(i.kind, i.value): i for i in contact.identities.filter(kind__in=kinds)}
+    target = {(k, v) for k, v in wanted if k in kinds}
+    removed = [i.pk for key, i in current.items() if key not in target]
+    ContactIdentity.objects.filter(pk__in=removed).delete()
+    added = [ContactIdentity(tenant_id=contact.tenant_id, contact=contact, kind=k, value=v)
+             for k, v in sorted(target - set(current))]
+    ContactIdentity.objects.bulk_create(added)
+    return bool(removed or added)
 
 
 # --- tickets ----------------------------------------------------------------------------------

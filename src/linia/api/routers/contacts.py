@@ -8,7 +8,6 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Status
 
-from linia.api import actions as api_actions
 from linia.api import serializers as out
 from linia.api.auth import Principal, principal
 from linia.api.pagination import MAX_ID, PageParams, paginate
@@ -63,5 +62,5 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status[dict[str,
 def update_contact(request: HttpRequest, payload: ContactPatch, contact_id: int) -> dict[str, Any]:
     p = principal(request)
     contact = _contact(p, contact_id)
-    api_actions.update_contact(p.user, contact, **payload.model_dump(exclude_unset=True))
+    actions.update_contact(p.user, contact, **payload.model_dump(exclude_unset=True))
     return out.contact(_contact(p, contact_id))

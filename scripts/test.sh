@@ -3,6 +3,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+bash scripts/setup_browser.sh  # Debian chromium + playwright for tests/desk_rt (skipped when absent)
 export LINIA_HOME="${LINIA_HOME:-$(mktemp -d /tmp/linia-test-XXXXXX)}"
 export LINIA_FAST_PASSWORDS=1
 status=0

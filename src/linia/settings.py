@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "linia.core",
     "linia.directory",
     "linia.tickets",
+    "linia.routing",
     "linia.api",
     "ninja",  # serves /api/v1/docs with its bundled Swagger UI files instead of a CDN
     "linia.desk",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from linia.core import audit
 from linia.core.errors import ActionError
@@ -24,3 +25,17 @@ def create_api_token(actor: Any, tenant: Tenant, user: User, *, name: str = "") 
                                         key_hash=ApiToken.hash_key(raw))
         audit.record(actor, "token.create", token, tenant=tenant, changes={"user": user.username, "name": name})
     return raw, token
+
+
+def revoke_api_token(actor: Any, token: ApiToken) -> bool:
+    """Revoke a token (idempotent); returns False when it was already revoked."""
+    if actor is not None:
+        require(actor, Perm.CONFIG_MANAGE, token.tenant_id)
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is not None:
+            return False
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record(actor, "token.revoke", token, changes={"revoked_at": [None, token.revoked_at]})
+    return True

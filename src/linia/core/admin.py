@@ -9,15 +9,13 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
-from linia.core import audit
+from linia.core import actions as core_actions
 from linia.core.admin_scoping import (
     JSON_OVERRIDES,
     TenantModelForm,
@@ -200,15 +198,11 @@ class ApiTokenAdmin(TenantScopedAdmin):
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = 0
-        with transaction.atomic():
-            for token in queryset.select_for_update().filter(revoked_at__isnull=True):
-                if not self.allowed(request, Perm.CONFIG_MANAGE, token):
-                    continue
-                token.revoked_at = timezone.now()
-                token.save(update_fields=["revoked_at"])
-                audit.record(request.user, "token.revoke", token, changes={"revoked_at": [None, "now"]})
-                count += 1
+        count = sum(
+            core_actions.revoke_api_token(request.user, token)
+            for token in queryset.filter(revoked_at__isnull=True)
+            if self.allowed(request, Perm.CONFIG_MANAGE, token)
+        )
         self.message_user(request, _("%(n)d token(s) revoked.") % {"n": count}, messages.SUCCESS)
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
+from linia.desk import realtime_views
 from linia.desk.views import directory, new_ticket, ticket, tickets
 
 app_name = "desk"
@@ -27,4 +28,7 @@ urlpatterns = [
     re_path(r"^directory/export\.(?P<fmt>csv|xlsx)$", directory.directory_export, name="directory_export"),
     path("directory/stores/pick/", directory.store_picker, name="store_picker"),
     path("directory/stores/<int:pk>/", directory.store_detail, name="store"),
+    path("desk/agent/", realtime_views.agent_desktop, name="agent"),
+    path("desk/agent/tasks/<int:task_id>/context/", realtime_views.task_context, name="agent_task_context"),
+    path("desk/supervisor/", realtime_views.supervisor_view, name="supervisor"),
 ]

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "linia.api",
     "ninja",  # serves /api/v1/docs with its bundled Swagger UI files instead of a CDN
     "linia.desk",
+    "linia.intake.voice",
 ]
 
 MIDDLEWARE = [

@@ -83,12 +83,13 @@ errors.install(api)
 
 
 def _add_routers() -> None:
-    from linia.api.routers import contacts, directory, events, tickets
+    from linia.api.routers import contacts, directory, events, tickets, voice
 
     api.add_router("/", directory.router)
     api.add_router("/contacts", contacts.router)
     api.add_router("/", tickets.router)
     api.add_router("/", events.router)
+    api.add_router("/", voice.router)
 
 
 _add_routers()

@@ -1,0 +1,1 @@
+"""Channel adapters that turn outside events (PBX, email, chat, ...) into interactions and tasks."""

@@ -1,0 +1,400 @@
+"""Every CTI event, whatever its source (HTTP API, AMI, queue_log), goes through `receive_event`.
+
+One transaction: duplicate check, call state machine (callflow.decide), call + interaction update,
+event rows (CtiEvent, tickets Event), routing side effects in route mode, screen pop on commit.
+Refused events are kept in RejectedCtiEvent and raised as ActionError/Conflict/NotFound (4xx).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+import phonenumbers
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from linia.core.errors import ActionError, Conflict, NotFound
+from linia.core.models import Tenant
+from linia.core.permissions import Perm, require
+from linia.intake.voice import callflow
+from linia.intake.voice.cti import CtiInput
+from linia.intake.voice.models import Call, CtiEvent, Line, LineMode, RejectedCtiEvent
+from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_phone
+from linia.tickets.events import emit
+from linia.tickets.models import Channel, Contact, ContactIdentity, Interaction, Ticket
+
+log = logging.getLogger(__name__)
+
+DEFAULT_WRAPUP_SECONDS = 30
+
+
+class Rejected(ActionError):
+    """A refused CTI event; `status` is the HTTP status the API answers with."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> None:
+        super().__init__(code, message, fields)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    call: Call
+    duplicate: bool
+
+
+# --- rejected log -------------------------------------------------------------------------------
+
+
+def reject(tenant: Tenant | None, code: str, message: str, raw: Any, *, source: str = "api",
+           call_id: str = "", log_code: str = "") -> RejectedCtiEvent:
+    """Keep a refused event for diagnosis (its own transaction: it must survive the refusal)."""
+    text = raw if isinstance(raw, str) else json.dumps(_jsonable(raw), ensure_ascii=False, sort_keys=True)
+    return RejectedCtiEvent.objects.create(
+        tenant=tenant, pbx_call_id=call_id[:200], source=source, code=log_code or code, message=message[:500],
+        raw=text.replace("\x00", "\\u0000")[:20_000], received_at=timezone.now())
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, CtiInput):
+        value = asdict(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+# --- lines and phones ---------------------------------------------------------------------------
+
+
+def e164(raw: str, tenant: Tenant | None = None) -> str:
+    """E.164 when the number parses, else the text as sent. PBXs often send international numbers
+    without "+" (48221234567) or national ones (0221234567, 89161234567): the valid reading wins."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    region = REGION_BY_LANGUAGE.get(tenant.default_language if tenant else "", "RU")
+    candidates = [raw] if raw.startswith("+") or not raw.isdigit() else ["+" + raw, raw]
+    for text in candidates:
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    try:
+        return normalize_phone(raw, region)
+    except ValueError:
+        return raw[:64]
+
+
+def find_line(tenant: Tenant, event: CtiInput, raw: Any, source: str) -> Line:
+    """The line by dialled number (unique across the installation), else by the PBX queue name."""
+    line = None
+    if event.dialled:
+        line = Line.objects.select_related("queue").filter(number=e164(event.dialled, tenant)).first()
+        if line is not None and line.tenant_id != tenant.pk:
+            # Same answer as an unknown number: a PBX must not learn other tenants' lines.
+            _refuse(tenant, 404, "unknown_line", f"no line {event.dialled!r} in this tenant", raw, source,
+                    event.call_id, log_code="foreign_line")
+    elif event.queue:
+        line = Line.objects.select_related("queue").filter(tenant=tenant, pbx_queue=event.queue).first()
+    if line is None:
+        what = f"dialled number {event.dialled!r}" if event.dialled else f"PBX queue {event.queue!r}"
+        _refuse(tenant, 404, "unknown_line", f"no line for {what} in this tenant", raw, source, event.call_id)
+    return line
+
+
+def _refuse(tenant: Tenant | None, status: int, code: str, message: str, raw: Any, source: str, call_id: str,
+            *, log_code: str = "", fields: dict[str, list[str]] | None = None) -> NoReturn:
+    reject(tenant, code, message, raw, source=source, call_id=call_id, log_code=log_code)
+    raise Rejected(status, code, message, fields)
+
+
+# --- receiving an event -------------------------------------------------------------------------
+
+
+def receive_event(actor: Any, tenant: Tenant, event: CtiInput, *, source: str = "api", raw: Any = None) -> Outcome:
+    """Apply one CTI event. Duplicates (same call id + sequence) change nothing and say so."""
+    if actor is not None:
+        require(actor, Perm.CONFIG_MANAGE, tenant)
+    raw = event if raw is None else raw
+    line = find_line(tenant, event, raw, source)
+    try:
+        result = _apply(tenant, line, event, raw, source)
+    except IntegrityError:
+        # A parallel delivery of the same new call or event won the insert: look again (now a duplicate).
+        result = _apply(tenant, line, event, raw, source)
+    if isinstance(result, Outcome):
+        return result
+    status, code, message = result
+    _refuse(tenant, status, code, message, raw, source, event.call_id)
+
+
+def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -> Outcome | tuple[int, str, str]:
+    """The outcome, or (status, code, message) of a refusal (nothing changed)."""
+    with transaction.atomic():
+        call = (Call.objects.select_for_update().select_related("line", "line__queue", "interaction")
+                .filter(tenant=tenant, pbx_call_id=event.call_id).first())
+        seen = CtiEvent.objects.filter(tenant=tenant, pbx_call_id=event.call_id, sequence=event.sequence)
+        if call is not None and seen.exists():  # an accepted event always has its call
+            return Outcome(call, duplicate=True)
+        if call is not None and call.line_id != line.pk:
+            return 409, "line_mismatch", f"call {event.call_id!r} belongs to line {call.line.number}"
+        state = call.state if call is not None else callflow.START
+        decision = callflow.decide(state, event.event, sequence=event.sequence,
+                                   last_sequence=call.last_sequence if call is not None else None)
+        if not decision.ok:
+            return 409, decision.code, decision.message
+        at = event.at or timezone.now()
+        with transaction.atomic():  # savepoint: a racing insert of the same call/event retries cleanly
+            if call is None:
+                call = _new_call(tenant, line, event, at)
+            _advance(call, event, decision.state, at)
+            CtiEvent.objects.create(tenant=tenant, call=call, pbx_call_id=event.call_id, sequence=event.sequence,
+                                    event=event.event, source=source, raw=_jsonable(raw), received_at=timezone.now())
+        emit(tenant.pk, f"call.{event.event}", ticket=call.interaction.ticket,
+             data={"call_id": event.call_id, "call": call.pk, "line": line.number, "state": call.state,
+                   "agent_extension": call.agent_extension, "queue": call.queue_code})
+        if line.mode == LineMode.ROUTE:
+            _route_side_effects(call, event)
+        elif event.event in {"ringing", "answered"} and call.agent_id is not None:
+            _publish_screen_pop(call, call.agent_id)
+        return Outcome(call, duplicate=False)
+
+
+def _new_call(tenant: Tenant, line: Line, event: CtiInput, at: datetime) -> Call:
+    caller = e164(event.caller, tenant)
+    contact = _contact_by_phone(tenant, caller)
+    interaction, _created = Interaction.objects.get_or_create(
+        tenant=tenant, channel=Channel.CALL, external_id=event.call_id,
+        defaults={"contact": contact, "direction": "inbound", "started_at": at,
+                  "data": {"line": line.number, "line_kind": line.kind, "caller": caller}})
+    return Call.objects.create(tenant=tenant, pbx_call_id=event.call_id, line=line, caller=caller,
+                               state=callflow.START, last_sequence=event.sequence, interaction=interaction,
+                               queue_code=event.queue)
+
+
+def _contact_by_phone(tenant: Tenant, phone: str) -> Contact | None:
+    if not phone.startswith("+"):
+        return None
+    identity = (ContactIdentity.objects.select_related("contact")
+                .filter(tenant=tenant, kind=ContactIdentity.Kind.PHONE, value=phone).first())
+    return identity.contact if identity else None
+
+
+def _advance(call: Call, event: CtiInput, state: str, at: datetime) -> None:
+    kind = event.event
+    if kind in {"offered", "queued"} and call.queued_at is None:
+        call.queued_at = at
+    if kind == "ringing" and call.ringing_at is None:
+        call.ringing_at = at
+    if kind == "answered" and call.answered_at is None:
+        call.answered_at = at
+    if kind == "abandoned" or (kind == "ended" and call.answered_at is None):
+        call.abandoned = True
+    if kind == "ended":
+        call.ended_at = at
+        if call.answered_at is not None:
+            call.wrapup_ends_at = at + timedelta(seconds=_wrapup_seconds(call))
+    if event.queue:
+        call.queue_code = event.queue
+    if event.agent_extension and kind in {"ringing", "answered", "transferred"}:
+        call.agent_extension = event.agent_extension
+        call.agent = _agent_by_extension(call.tenant_id, event.agent_extension)
+    call.state = state
+    call.last_sequence = event.sequence
+    call.save()
+    _sync_interaction(call)
+
+
+def _wrapup_seconds(call: Call) -> int:
+    queue = call.line.queue
+    return int(queue.wrapup_seconds) if queue is not None else DEFAULT_WRAPUP_SECONDS
+
+
+def _agent_by_extension(tenant_id: int, extension: str) -> Any:
+    from linia.core.models import Membership
+    from linia.routing.models import AgentProfile
+
+    profile = AgentProfile.objects.select_related("user").filter(extension=extension).first()
+    if profile is None or not Membership.objects.filter(user=profile.user, tenant_id=tenant_id).exists():
+        return None
+    return profile.user
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _sync_interaction(call: Call) -> None:
+    interaction = call.interaction
+    interaction.agent = call.agent
+    interaction.ended_at = call.ended_at
+    interaction.data = {**interaction.data, "state": call.state, "abandoned": call.abandoned,
+                        "queue": call.queue_code, "agent_extension": call.agent_extension,
+                        "queued_at": _iso(call.queued_at), "answered_at": _iso(call.answered_at),
+                        "ended_at": _iso(call.ended_at), "wrapup_ends_at": _iso(call.wrapup_ends_at)}
+    interaction.save(update_fields=["agent", "ended_at", "data"])
+
+
+# --- screen pop ---------------------------------------------------------------------------------
+
+
+def _publish_screen_pop(call: Call, agent_id: int) -> None:
+    from linia.intake.voice.queries import screen_pop
+    from linia.routing import realtime
+
+    pop = screen_pop(call.tenant, call.caller)
+    realtime.publish(realtime.agent_group(agent_id), {
+        "kind": "screen_pop", "call": call_summary(call), **pop})
+
+
+def call_summary(call: Call) -> dict[str, Any]:
+    return {"id": call.pk, "call_id": call.pbx_call_id, "state": call.state, "caller": call.caller,
+            "line": call.line.number, "line_kind": call.line.kind, "line_name": call.line.name,
+            "queue": call.queue_code, "agent_extension": call.agent_extension, "agent_id": call.agent_id,
+            "abandoned": call.abandoned, "interaction_id": call.interaction_id, "task_id": call.task_id,
+            "queued_at": _iso(call.queued_at), "ringing_at": _iso(call.ringing_at),
+            "answered_at": _iso(call.answered_at), "ended_at": _iso(call.ended_at),
+            "wrapup_ends_at": _iso(call.wrapup_ends_at)}
+
+
+# --- route mode ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def _routing_step(call: Call, what: str) -> Iterator[None]:
+    """A routing refusal (e.g. an expired offer) must not undo the call record: the PBX is the truth."""
+    try:
+        with transaction.atomic():
+            yield
+    except ActionError as exc:
+        log.warning("call %s: routing %s refused: %s (%s)", call.pbx_call_id, what, exc.code, exc.message)
+
+
+def _route_side_effects(call: Call, event: CtiInput) -> None:
+    handlers: dict[str, Callable[[], None]] = {
+        "offered": lambda: _ensure_task(call), "queued": lambda: _ensure_task(call),
+        "answered": lambda: _accept(call, event.agent_extension),
+        "abandoned": lambda: _abandon(call),
+        "ended": lambda: _end(call),
+    }
+    handler = handlers.get(event.event)
+    if handler is None:
+        return
+    with _routing_step(call, event.event):
+        handler()
+
+
+def _ensure_task(call: Call) -> None:
+    from linia.routing import actions as routing
+
+    if call.task_id is not None or call.line.queue is None:
+        return
+    task = routing.create_task(None, call.tenant, channel="call", queue=call.line.queue,
+                               external_id=call.pbx_call_id, interaction=call.interaction,
+                               attributes={"caller": call.caller, "line": call.line.number,
+                                           "line_kind": call.line.kind})
+    call.task = task
+    call.save(update_fields=["task", "updated_at"])
+
+
+def _accept(call: Call, extension: str) -> None:
+    from linia.routing import actions as routing
+    from linia.routing.models import Reservation
+
+    if call.task_id is None:
+        return
+    reservation = (Reservation.objects.filter(task_id=call.task_id, status="pending")
+                   .select_related("agent__agent_profile").first())
+    if reservation is None:
+        return
+    profile_ext = getattr(getattr(reservation.agent, "agent_profile", None), "extension", "")
+    if extension and profile_ext and extension != profile_ext:
+        log.warning("call %s answered at %s, but the offer went to %s", call.pbx_call_id, extension, profile_ext)
+        return
+    routing.accept_offer(None, reservation.pk)
+
+
+def _abandon(call: Call) -> None:
+    from linia.routing import actions as routing
+
+    if call.task_id is not None:
+        routing.abandon_task(None, call.task_id, reason="caller hung up")
+
+
+def _end(call: Call) -> None:
+    from linia.routing import actions as routing
+    from linia.routing.models import Task
+
+    if call.task_id is None:
+        return
+    status = Task.objects.filter(pk=call.task_id).values_list("status", flat=True).first()
+    if status == "assigned":
+        routing.complete_task(None, call.task_id)
+    elif status in {"queued", "reserved"}:
+        routing.abandon_task(None, call.task_id, reason="call ended before an agent answered")
+
+
+def route_call(actor: Any, tenant: Tenant, call_id: str) -> dict[str, Any]:
+    """Which extension the PBX should ring for this call, or {"action": "wait"}."""
+    from linia.routing import actions as routing
+    from linia.routing.models import Reservation
+
+    if actor is not None:
+        require(actor, Perm.CONFIG_MANAGE, tenant)
+    call = Call.objects.select_related("line").filter(tenant=tenant, pbx_call_id=call_id).first()
+    if call is None:
+        raise NotFound("call")
+    if call.line.mode != LineMode.ROUTE:
+        raise Conflict("not_routed", f"line {call.line.number} is in track mode: the PBX distributes its calls")
+    if call.state not in callflow.WAITING:
+        raise Conflict("not_waiting", f"the call is {call.state}, not waiting for an agent")
+    task_id = call.task_id
+    if task_id is None:
+        raise Conflict("no_task", f"line {call.line.number} has no routing queue")
+
+    def active() -> Reservation | None:
+        return (Reservation.objects.select_related("agent__agent_profile")
+                .filter(task_id=task_id, status__in=["pending", "accepted"]).first())
+
+    reservation = active()
+    if reservation is None:
+        routing.dispatch(tenant.pk)
+        reservation = active()
+    extension = getattr(getattr(reservation.agent, "agent_profile", None), "extension", "") if reservation else ""
+    if reservation is None or not extension:
+        return {"action": "wait", "call_id": call_id}
+    return {"action": "ring", "call_id": call_id, "extension": extension, "agent_id": reservation.agent_id,
+            "reservation_id": reservation.pk, "expires_at": _iso(reservation.expires_at)}
+
+
+# --- tickets ------------------------------------------------------------------------------------
+
+
+def link_ticket(actor: Any, tenant: Tenant, call_id: str, ticket: Ticket) -> Call:
+    """The agent registered a ticket for this call: the call's interaction now belongs to it."""
+    if actor is not None:
+        require(actor, Perm.TICKETS_CHANGE, tenant)
+    if ticket.tenant_id != tenant.pk:
+        raise NotFound("ticket")
+    with transaction.atomic():
+        call = Call.objects.select_related("interaction").filter(tenant=tenant, pbx_call_id=call_id).first()
+        if call is None:
+            raise NotFound("call")
+        interaction = call.interaction
+        interaction.ticket = ticket
+        if interaction.contact_id is None and ticket.contact_id is not None:
+            interaction.contact_id = ticket.contact_id
+        interaction.save(update_fields=["ticket", "contact"])
+        emit(tenant.pk, "call.linked", ticket=ticket, actor=actor, data={"call_id": call_id, "call": call.pk})
+    return call

@@ -1,0 +1,604 @@
+"""Every routing state change: one transaction that checks permission, changes state, writes the event
+row and queues realtime messages for after the commit.
+
+Locking order, the same everywhere so that writers never deadlock: the tenant's RoutingLock row, then
+AgentProfile rows (by primary key), then reservations and tasks. On SQLite the IMMEDIATE transaction
+already serialises writers; on PostgreSQL the row locks do. Dispatch itself lives in dispatcher.py.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from linia.core.errors import ActionError, Conflict, NotFound
+from linia.core.models import Membership, Role, Tenant, User
+from linia.core.permissions import PermissionDenied, is_platform_admin, membership
+from linia.routing import realtime
+from linia.routing.engine import DEFAULT_BLOCKS
+from linia.routing.locks import lock_agents, lock_tenant, tenant_id_of
+from linia.routing.models import (
+    CHANNELS,
+    OPEN_TASK,
+    AgentProfile,
+    Disposition,
+    PresenceState,
+    Queue,
+    Reservation,
+    ReservationStatus,
+    Task,
+    TaskStatus,
+)
+from linia.routing.serialize import queue_stats_payload, task_brief
+from linia.tickets.events import emit
+from linia.tickets.models import Interaction, Ticket
+
+ROUTABLE = (PresenceState.AVAILABLE, PresenceState.BUSY)
+SETTABLE = (PresenceState.OFFLINE, PresenceState.AVAILABLE, PresenceState.BREAK, PresenceState.TRAINING,
+            PresenceState.OTHER)
+ROUTING_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+
+# --- permissions ---------------------------------------------------------------------------------
+
+def _role(actor: Any, tenant_id: int) -> str | None:
+    """"supervisor" for the system (None) and platform admins, else the actor's routing role here."""
+    if actor is None or is_platform_admin(actor):
+        return Role.SUPERVISOR
+    member = membership(actor, tenant_id)
+    return member.role if member is not None and member.role in ROUTING_ROLES else None
+
+
+def _require_member(actor: Any, tenant_id: int) -> str:
+    role = _role(actor, tenant_id)
+    if role is None:
+        raise PermissionDenied("routing.work", "only agents and supervisors of this tenant may do this")
+    return role
+
+
+def _require_self_or_supervisor(actor: Any, agent_id: int, tenant_id: int) -> None:
+    role = _require_member(actor, tenant_id)
+    if role != Role.SUPERVISOR and actor.pk != agent_id:
+        raise PermissionDenied("routing.supervise", "only the agent or a supervisor may do this")
+
+
+def _check_tenant(obj_tenant_id: int, tenant: Tenant | int | None) -> None:
+    """The API passes the token's tenant: another tenant's rows look missing."""
+    if tenant is not None and tenant_id_of(tenant) != obj_tenant_id:
+        raise NotFound("object")
+
+
+# --- events and messages -------------------------------------------------------------------------
+
+def task_event(task: Task, kind: str, actor: Any, **data: Any) -> None:
+    ticket = Ticket(pk=task.ticket_id, tenant_id=task.tenant_id) if task.ticket_id else None
+    emit(task.tenant_id, kind, ticket=ticket, actor=actor,
+         data={"task_id": task.pk, "channel": task.channel, "queue_id": task.queue_id, **data})
+
+
+def agent_tenant_ids(user_id: int) -> list[int]:
+    return list(Membership.objects.filter(user_id=user_id, role__in=ROUTING_ROLES)
+                .values_list("tenant_id", flat=True).order_by("tenant_id"))
+
+
+def _presence_changed(profile: AgentProfile, old: str, actor: Any, tenant_ids: Iterable[int]) -> None:
+    since = profile.presence_since.isoformat() if profile.presence_since else None
+    data = {"user_id": profile.user_id, "from": old, "to": profile.presence, "reason": profile.presence_reason,
+            "since": since}
+    payload = {"kind": "presence", "user_id": profile.user_id, "state": profile.presence,
+               "reason": profile.presence_reason, "since": since, "not_responding": profile.not_responding}
+    realtime.publish(realtime.agent_group(profile.user_id), payload)
+    for tenant_id in tenant_ids:
+        emit(tenant_id, "agent.presence", actor=actor, data=data)
+        realtime.publish(realtime.supervisor_group(tenant_id), payload)
+
+
+def _queue_stats_soon(tenant_id: int) -> None:
+    transaction.on_commit(lambda: realtime.send_now(realtime.supervisor_group(tenant_id),
+                                                    queue_stats_payload(tenant_id)))
+
+
+def _offer_cancelled(res: Reservation, reason: str) -> None:
+    realtime.publish(realtime.agent_group(res.agent_id),
+                     {"kind": "offer_cancelled", "reservation_id": res.pk, "reason": reason})
+
+
+# --- agents' presence ----------------------------------------------------------------------------
+
+def _profile_for_update(user_id: int) -> AgentProfile:
+    AgentProfile.objects.get_or_create(user_id=user_id)
+    return AgentProfile.objects.select_for_update().get(user_id=user_id)
+
+
+def _assigned_count(user_id: int) -> int:
+    return Task.objects.filter(assigned_to_id=user_id, status=TaskStatus.ASSIGNED).count()
+
+
+def set_state(profile: AgentProfile, state: str, reason: str, now: datetime) -> str:
+    """Change presence on a locked profile (no event); returns the old state."""
+    old = profile.presence
+    if state == PresenceState.AVAILABLE and _assigned_count(profile.user_id):
+        state = PresenceState.BUSY  # still on a contact (e.g. another chat)
+    if state in ROUTABLE and old not in ROUTABLE:
+        profile.idle_since = now
+    if state != old or reason != profile.presence_reason:
+        profile.presence_since = now
+    profile.presence, profile.presence_reason = state, reason
+    profile.not_responding = False  # any presence change re-arms the agent
+    if state != PresenceState.WRAP_UP:
+        profile.wrapup_until = None
+    profile.save(update_fields=["presence", "presence_reason", "presence_since", "not_responding", "idle_since",
+                                "wrapup_until"])
+    return old
+
+
+def _rescind_pending(user_id: int, reason: str, actor: Any) -> None:
+    """An agent who leaves the routable states gives back the offers ringing at them."""
+    pending = list(Reservation.objects.select_related("task").filter(agent_id=user_id,
+                                                                     status=ReservationStatus.PENDING))
+    for res in pending:
+        res.status = ReservationStatus.RESCINDED
+        res.save(update_fields=["status"])
+        Task.objects.filter(pk=res.task_id, status=TaskStatus.RESERVED).update(status=TaskStatus.QUEUED)
+        task_event(res.task, "task.rescinded", actor, reservation_id=res.pk, agent_id=user_id, reason=reason)
+        _offer_cancelled(res, reason)
+
+
+def set_presence(actor: Any, agent_user: User | int, state: str, reason: str = "", *,
+                 tenant: Tenant | int | None = None, now: datetime | None = None) -> AgentProfile:
+    """The agent (or a supervisor of a tenant the agent serves) sets the agent's presence."""
+    user_id = agent_user if isinstance(agent_user, int) else agent_user.pk
+    if state not in SETTABLE:
+        raise ActionError("invalid_state", f"Presence must be one of: {', '.join(SETTABLE)}.",
+                          {"state": ["not a settable presence"]})
+    reason = (reason or "").strip()
+    if len(reason) > 100:
+        raise ActionError("invalid_value", "The reason is too long (100 characters at most).",
+                          {"reason": ["at most 100 characters"]})
+    tenant_ids = agent_tenant_ids(user_id)
+    if tenant is not None:
+        tid = tenant_id_of(tenant)
+        if tid not in tenant_ids:
+            raise NotFound("agent")
+        _require_self_or_supervisor(actor, user_id, tid)
+    elif actor is not None and actor.pk != user_id and not is_platform_admin(actor) and not any(
+            _role(actor, t) == Role.SUPERVISOR for t in tenant_ids):
+        raise PermissionDenied("routing.supervise", "only the agent or a supervisor may do this")
+    now = now or timezone.now()
+    with transaction.atomic():
+        profile = _profile_for_update(user_id)
+        was_routable = profile.presence in ROUTABLE
+        old = set_state(profile, state, reason, now)
+        if was_routable and profile.presence not in ROUTABLE:
+            _rescind_pending(user_id, "presence", actor)
+        _presence_changed(profile, old, actor, tenant_ids)
+    return profile
+
+
+def finish_wrapup(actor: Any, agent_user: User | int, *, tenant: Tenant | int | None = None,
+                  now: datetime | None = None) -> AgentProfile:
+    """After-call work done: the agent's wrapped-up tasks are completed and the agent is ready again."""
+    user_id = agent_user if isinstance(agent_user, int) else agent_user.pk
+    tenant_ids = agent_tenant_ids(user_id)
+    if tenant is not None:
+        if tenant_id_of(tenant) not in tenant_ids:
+            raise NotFound("agent")
+        _require_self_or_supervisor(actor, user_id, tenant_id_of(tenant))
+    elif actor is not None and actor.pk != user_id and not is_platform_admin(actor):
+        raise PermissionDenied("routing.supervise", "only the agent or a supervisor may do this")
+    now = now or timezone.now()
+    with transaction.atomic():
+        profile = _profile_for_update(user_id)
+        if profile.presence != PresenceState.WRAP_UP:
+            raise Conflict("not_in_wrapup", "The agent is not in wrap-up.")
+        end_wrapup(profile, now, actor, tenant_ids)
+    return profile
+
+
+def end_wrapup(profile: AgentProfile, now: datetime, actor: Any, tenant_ids: Iterable[int]) -> None:
+    """On a locked profile in wrap-up: complete its wrapped-up tasks, make it available (or busy)."""
+    for task in Task.objects.filter(assigned_to_id=profile.user_id, status=TaskStatus.WRAP_UP):
+        task.status = TaskStatus.COMPLETED
+        task.save(update_fields=["status"])
+    old = set_state(profile, PresenceState.AVAILABLE, "", now)
+    _presence_changed(profile, old, actor, tenant_ids)
+
+
+# --- tasks ---------------------------------------------------------------------------------------
+
+def _resolve_queue(tenant_id: int, queue: Queue | int | str) -> Queue:
+    qs = Queue.objects.filter(tenant_id=tenant_id, is_active=True)
+    if isinstance(queue, Queue):
+        found = qs.filter(pk=queue.pk).first()
+    elif isinstance(queue, int):
+        found = qs.filter(pk=queue).first()
+    else:
+        found = qs.filter(code=str(queue)).first()
+    if found is None:
+        raise ActionError("invalid_queue", "No such active queue in this tenant.", {"queue": ["unknown queue"]})
+    return found
+
+
+def _check_skills(skills: Any) -> dict[str, int]:
+    if not isinstance(skills, dict) or not all(
+            isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 10
+            for k, v in skills.items()):
+        raise ActionError("invalid_value", "Skills are {name: level 1-10}.",
+                          {"required_skills": ["expected {name: level 1-10}"]})
+    return skills
+
+
+def _check_task_input(channel: str, queue: Queue, language: str, priority: int, external_id: str | None,
+                      attributes: Any) -> None:
+    errors: dict[str, list[str]] = {}
+    if channel not in CHANNELS:
+        errors["channel"] = [f"one of {', '.join(CHANNELS)}"]
+    elif channel not in (queue.channels or []):
+        errors["channel"] = [f"queue {queue.code} does not serve {channel}"]
+    if len(language) > 8:
+        errors["language"] = ["at most 8 characters"]
+    if not -1000 <= priority <= 1000:
+        errors["priority"] = ["between -1000 and 1000"]
+    if external_id is not None and not 0 < len(external_id) <= 200:
+        errors["external_id"] = ["1 to 200 characters"]
+    if not isinstance(attributes, dict):
+        errors["attributes"] = ["expected an object"]
+    if errors:
+        raise ActionError("invalid_task", "Check the task fields.", errors)
+
+
+def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue | int | str, language: str = "",
+                required_skills: dict[str, int] | None = None, priority: int | None = 0,
+                external_id: str | None = None, ticket: Ticket | None = None,
+                interaction: Interaction | None = None, attributes: dict[str, Any] | None = None,
+                now: datetime | None = None) -> Task:
+    """A routable item enters a queue. Idempotent by external_id (the same id returns the same task)."""
+    tenant_id = tenant_id_of(tenant)
+    _require_member(actor, tenant_id)
+    if external_id:
+        existing = Task.objects.filter(tenant_id=tenant_id, external_id=external_id).first()
+        if existing is not None:
+            return existing
+    q = _resolve_queue(tenant_id, queue)
+    attributes = {} if attributes is None else attributes
+    _check_task_input(channel, q, language or "", priority or 0, external_id or None, attributes)
+    skills = _check_skills(required_skills or {})
+    for obj in (ticket, interaction):
+        if obj is not None and obj.tenant_id != tenant_id:
+            raise ActionError("invalid_value", "The ticket or interaction belongs to another tenant.")
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            task = Task.objects.create(
+                tenant_id=tenant_id, channel=channel, queue=q, language=language or "", required_skills=skills,
+                priority=priority if priority else None, queued_at=now, stage_started_at=now,
+                ticket=ticket, interaction=interaction, external_id=external_id or None, attributes=attributes)
+            task_event(task, "task.created", actor, external_id=task.external_id)
+            _queue_stats_soon(tenant_id)
+    except IntegrityError:
+        existing = Task.objects.filter(tenant_id=tenant_id, external_id=external_id).first() if external_id else None
+        if existing is None:
+            raise
+        return existing  # a parallel request with the same external id won
+    return task
+
+
+def _reservation_for(actor: Any, reservation_id: int, tenant: Tenant | int | None) -> Reservation:
+    res = Reservation.objects.filter(pk=reservation_id).only("tenant_id", "agent_id").first()
+    if res is None:
+        raise NotFound("offer")
+    _check_tenant(res.tenant_id, tenant)
+    if _role(actor, res.tenant_id) is None:
+        raise NotFound("offer")
+    _require_self_or_supervisor(actor, res.agent_id, res.tenant_id)
+    return res
+
+
+def _locked_reservation(res: Reservation) -> tuple[Reservation, AgentProfile]:
+    lock_tenant(res.tenant_id)
+    profile = lock_agents([res.agent_id]).get(res.agent_id) or _profile_for_update(res.agent_id)
+    locked = Reservation.objects.select_for_update().select_related("task", "task__queue").get(pk=res.pk)
+    return locked, profile
+
+
+def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None = None,
+                 now: datetime | None = None) -> Task:
+    """The offered agent takes the task. An expired, declined or withdrawn offer: 409 offer_expired."""
+    res = _reservation_for(actor, reservation_id, tenant)
+    now = now or timezone.now()
+    with transaction.atomic():
+        res, profile = _locked_reservation(res)
+        if res.status != ReservationStatus.PENDING or res.expires_at <= now:
+            raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
+        res.status, res.responded_at = ReservationStatus.ACCEPTED, now
+        res.save(update_fields=["status", "responded_at"])
+        task = res.task
+        task.status, task.assigned_to_id, task.answered_at = TaskStatus.ASSIGNED, res.agent_id, now
+        task.save(update_fields=["status", "assigned_to", "answered_at"])
+        profile.idle_since = now
+        old = profile.presence
+        if old == PresenceState.AVAILABLE:
+            profile.presence, profile.presence_since = PresenceState.BUSY, now
+        profile.save(update_fields=["idle_since", "presence", "presence_since"])
+        task_event(task, "task.accepted", actor, reservation_id=res.pk, agent_id=res.agent_id,
+                   wait_seconds=round((now - task.queued_at).total_seconds(), 3))
+        if old != profile.presence:
+            _presence_changed(profile, old, actor, agent_tenant_ids(profile.user_id))
+        realtime.publish(realtime.agent_group(res.agent_id), {"kind": "task_assigned", "task": task_brief(task)})
+        _queue_stats_soon(task.tenant_id)
+    return task
+
+
+def decline_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None = None,
+                  now: datetime | None = None) -> None:
+    """The agent refuses: the task goes back to its place and is not offered to this agent again."""
+    res = _reservation_for(actor, reservation_id, tenant)
+    now = now or timezone.now()
+    with transaction.atomic():
+        res, _profile = _locked_reservation(res)
+        if res.status != ReservationStatus.PENDING:
+            raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
+        res.status, res.responded_at = ReservationStatus.DECLINED, now
+        res.save(update_fields=["status", "responded_at"])
+        task = res.task
+        task.status = TaskStatus.QUEUED
+        if res.agent_id not in task.excluded_agents:
+            task.excluded_agents = [*task.excluded_agents, res.agent_id]
+        task.save(update_fields=["status", "excluded_agents"])
+        task_event(task, "task.declined", actor, reservation_id=res.pk, agent_id=res.agent_id)
+        _offer_cancelled(res, "declined")
+
+
+def _task_for(actor: Any, task_id: int, tenant: Tenant | int | None, *, holder_only: bool = True) -> Task:
+    """The task, checked: another tenant's is missing; with holder_only, only its agent or a supervisor."""
+    task = Task.objects.filter(pk=task_id).only("tenant_id", "assigned_to_id").first()
+    if task is None:
+        raise NotFound("task")
+    _check_tenant(task.tenant_id, tenant)
+    role = _role(actor, task.tenant_id)
+    if role is None:
+        raise NotFound("task")
+    if holder_only and role != Role.SUPERVISOR:
+        holder = task.assigned_to_id == actor.pk or Reservation.objects.filter(
+            task_id=task_id, status=ReservationStatus.PENDING, agent_id=actor.pk).exists()
+        if not holder:
+            raise PermissionDenied("routing.supervise", "only the task's agent or a supervisor may do this")
+    return task
+
+
+def _locked_task(task_id: int, tenant_id: int, agent_ids: Iterable[int]) -> tuple[Task, dict[int, AgentProfile]]:
+    lock_tenant(tenant_id)
+    profiles = lock_agents(agent_ids)
+    task = Task.objects.select_for_update().select_related("queue").get(pk=task_id)
+    return task, profiles
+
+
+def _check_disposition(tenant_id: int, disposition: str) -> str:
+    disposition = (disposition or "").strip()
+    if disposition and not Disposition.objects.filter(tenant_id=tenant_id, code=disposition,
+                                                      is_active=True).exists():
+        raise ActionError("invalid_disposition", "Unknown disposition code.",
+                          {"disposition": ["not a disposition code of this tenant"]})
+    return disposition
+
+
+def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Tenant | int | None = None,
+                  now: datetime | None = None) -> Task:
+    """The conversation ended: the agent goes to wrap-up for the queue's after-call-work time."""
+    found = _task_for(actor, task_id, tenant)
+    now = now or timezone.now()
+    with transaction.atomic():
+        task, profiles = _locked_task(task_id, found.tenant_id, [found.assigned_to_id or 0])
+        if task.status != TaskStatus.ASSIGNED or task.assigned_to_id is None:
+            raise Conflict("invalid_state", f"Only an assigned task can be completed (this one is {task.status}).")
+        task.disposition = _check_disposition(task.tenant_id, disposition)
+        wrapup = task.queue.wrapup_seconds
+        task.status = TaskStatus.WRAP_UP if wrapup else TaskStatus.COMPLETED
+        task.ended_at = now
+        task.save(update_fields=["status", "ended_at", "disposition"])
+        Reservation.objects.filter(task_id=task.pk, status=ReservationStatus.ACCEPTED).update(
+            status=ReservationStatus.COMPLETED)
+        task_event(task, "task.completed", actor, agent_id=task.assigned_to_id, disposition=task.disposition,
+                   handle_seconds=round((now - (task.answered_at or now)).total_seconds(), 3))
+        realtime.publish(realtime.agent_group(task.assigned_to_id), {"kind": "task_ended", "task_id": task.pk})
+        profile = profiles.get(task.assigned_to_id) or _profile_for_update(task.assigned_to_id)
+        _after_release(profile, now, actor, wrapup_seconds=wrapup)
+        _queue_stats_soon(task.tenant_id)
+    return task
+
+
+def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_seconds: int = 0) -> None:
+    """An agent's task ended or moved away: wrap-up, or ready again when nothing else is on."""
+    tenant_ids = agent_tenant_ids(profile.user_id)
+    if wrapup_seconds and profile.presence in (*ROUTABLE, PresenceState.WRAP_UP):
+        old = profile.presence
+        until = now + timedelta(seconds=wrapup_seconds)
+        profile.wrapup_until = max(until, profile.wrapup_until or until)
+        if old != PresenceState.WRAP_UP:
+            profile.presence, profile.presence_since, profile.presence_reason = PresenceState.WRAP_UP, now, ""
+        profile.save(update_fields=["presence", "presence_since", "presence_reason", "wrapup_until"])
+        if old != profile.presence:
+            _presence_changed(profile, old, actor, tenant_ids)
+        realtime.publish(realtime.agent_group(profile.user_id),
+                         {"kind": "wrap_up", "until": profile.wrapup_until.isoformat()})
+    elif profile.presence == PresenceState.BUSY and not _assigned_count(profile.user_id):
+        old = set_state(profile, PresenceState.AVAILABLE, "", now)
+        _presence_changed(profile, old, actor, tenant_ids)
+
+
+def _release_holder(task: Task, now: datetime, actor: Any, profiles: dict[int, AgentProfile]) -> int | None:
+    """Take the task away from whoever holds or is offered it; that agent is excluded for this task."""
+    holder: int | None = None
+    for res in Reservation.objects.select_for_update().filter(task_id=task.pk, status__in=(
+            ReservationStatus.PENDING, ReservationStatus.ACCEPTED)):
+        holder = res.agent_id
+        was_pending = res.status == ReservationStatus.PENDING
+        res.status = ReservationStatus.RESCINDED if was_pending else ReservationStatus.COMPLETED
+        res.save(update_fields=["status"])
+        if was_pending:
+            _offer_cancelled(res, "moved")
+        else:
+            realtime.publish(realtime.agent_group(res.agent_id), {"kind": "task_ended", "task_id": task.pk})
+    was_assigned = task.status == TaskStatus.ASSIGNED
+    if holder is not None and holder not in task.excluded_agents:
+        task.excluded_agents = [*task.excluded_agents, holder]
+    task.status, task.assigned_to_id = TaskStatus.QUEUED, None
+    if was_assigned and holder is not None:
+        task.save(update_fields=["status", "assigned_to"])  # the holder's load drops before the check
+        _after_release(profiles.get(holder) or _profile_for_update(holder), now, actor)
+    return holder
+
+
+def _free_for(profile: AgentProfile, channel: str) -> bool:
+    """The engine's rule for one agent and channel (routable, no pending offer on it, capacity, blocks)."""
+    if profile.presence not in ROUTABLE or profile.not_responding:
+        return False
+    assigned = Counter(Task.objects.filter(assigned_to_id=profile.user_id, status=TaskStatus.ASSIGNED)
+                       .values_list("channel", flat=True))
+    pending = Counter(Reservation.objects.filter(agent_id=profile.user_id, status=ReservationStatus.PENDING)
+                      .values_list("task__channel", flat=True))
+    if pending[channel]:
+        return False
+    working = {c for c in CHANNELS if assigned[c] or pending[c]}
+    if any(channel in DEFAULT_BLOCKS.get(c, frozenset()) for c in working):
+        return False
+    return assigned[channel] < profile.capacity_for(channel)
+
+
+def _offer_directly(task: Task, profile: AgentProfile, now: datetime, actor: Any) -> Reservation:
+    res = Reservation.objects.create(
+        tenant_id=task.tenant_id, task=task, agent_id=profile.user_id, offered_at=now,
+        expires_at=now + timedelta(seconds=task.queue.offer_timeout_seconds))
+    task.status = TaskStatus.RESERVED
+    profile.last_offer_at = now
+    profile.save(update_fields=["last_offer_at"])
+    task_event(task, "task.offered", actor, reservation_id=res.pk, agent_id=profile.user_id, direct=True)
+    publish_offer(res, task)
+    return res
+
+
+def publish_offer(res: Reservation, task: Task) -> None:
+    realtime.publish(realtime.agent_group(res.agent_id), {
+        "kind": "offer", "reservation_id": res.pk, "task": task_brief(task),
+        "expires_at": res.expires_at.isoformat()})
+
+
+def _target_agent(tenant_id: int, to_agent: User | int) -> int:
+    agent_id = to_agent if isinstance(to_agent, int) else to_agent.pk
+    if agent_id not in set(Membership.objects.filter(tenant_id=tenant_id, role__in=ROUTING_ROLES)
+                           .values_list("user_id", flat=True)):
+        raise ActionError("invalid_agent", "No such agent in this tenant.", {"to_agent": ["unknown agent"]})
+    return agent_id
+
+
+def transfer_task(actor: Any, task_id: int, *, to_queue: Queue | int | str | None = None,
+                  to_agent: User | int | None = None, tenant: Tenant | int | None = None,
+                  now: datetime | None = None, _kind: str = "task.transferred",
+                  _attributes: dict[str, Any] | None = None) -> Task:
+    """Blind transfer to a queue (keeps the FIFO position) or to one agent (an offer, capacity respected)."""
+    if (to_queue is None) == (to_agent is None):
+        raise ActionError("invalid_target", "Give exactly one of to_queue and to_agent.",
+                          {"to_queue": ["or to_agent"]})
+    found = _task_for(actor, task_id, tenant)
+    target_queue = _resolve_queue(found.tenant_id, to_queue) if to_queue is not None else None
+    target_agent = _target_agent(found.tenant_id, to_agent) if to_agent is not None else None
+    now = now or timezone.now()
+    with transaction.atomic():
+        holders = list(Reservation.objects.filter(task_id=task_id, status__in=(
+            ReservationStatus.PENDING, ReservationStatus.ACCEPTED)).values_list("agent_id", flat=True))
+        task, profiles = _locked_task(task_id, found.tenant_id, [*holders, *([target_agent] if target_agent else [])])
+        if task.status not in OPEN_TASK:
+            raise Conflict("invalid_state", f"A {task.status} task cannot be moved.")
+        if target_queue is not None and task.channel not in (target_queue.channels or []):
+            raise ActionError("invalid_queue", f"Queue {target_queue.code} does not serve {task.channel}.",
+                              {"to_queue": ["does not serve this channel"]})
+        from_queue, from_agent = task.queue, _release_holder(task, now, actor, profiles)
+        if target_agent is not None and target_agent == from_agent:
+            raise ActionError("invalid_agent", "The task is already with this agent.", {"to_agent": ["same agent"]})
+        if target_queue is not None:
+            task.queue, task.stage_started_at = target_queue, now
+        if _attributes:
+            task.attributes = {**task.attributes, **_attributes}
+        if target_agent is not None:
+            profile = profiles.get(target_agent) or _profile_for_update(target_agent)
+            if not _free_for(profile, task.channel):
+                raise Conflict("agent_unavailable", "That agent is not available for this channel now.")
+            task.excluded_agents = [a for a in task.excluded_agents if a != target_agent]
+            _offer_directly(task, profile, now, actor)
+        task.save()
+        task_event(task, _kind, actor, from_queue_id=from_queue.pk, to_queue_id=task.queue_id,
+                   from_agent_id=from_agent, to_agent_id=target_agent, **(_attributes or {}))
+        _queue_stats_soon(task.tenant_id)
+    return task
+
+
+def _escalation_queue(task: Task) -> Queue:
+    queue = task.queue
+    if queue.escalation_queue_id is not None:
+        target = Queue.objects.filter(pk=queue.escalation_queue_id, is_active=True).first()
+        if target is not None:
+            return target
+    for candidate in Queue.objects.filter(tenant_id=task.tenant_id, is_active=True, tier__gt=queue.tier).order_by(
+            "tier", "-priority", "code"):
+        if task.channel in (candidate.channels or []):
+            return candidate
+    raise ActionError("no_escalation_queue", "There is no second-line queue for this channel.")
+
+
+def escalate_task(actor: Any, task_id: int, note: str = "", *, tenant: Tenant | int | None = None,
+                  now: datetime | None = None) -> Task:
+    """To the second line: the tier-2 queue gets the task with its context (note, from queue, by whom)."""
+    if len(note or "") > 2000:
+        raise ActionError("invalid_value", "The note is too long.", {"note": ["at most 2000 characters"]})
+    found = _task_for(actor, task_id, tenant)
+    task = Task.objects.select_related("queue").get(pk=found.pk)
+    target = _escalation_queue(task)
+    context = {"context": note or "", "escalated_from": task.queue.code,
+               "escalated_by": getattr(actor, "pk", None), "escalated_at": (now or timezone.now()).isoformat()}
+    return transfer_task(actor, task_id, to_queue=target, tenant=tenant, now=now, _kind="task.escalated",
+                         _attributes=context)
+
+
+def abandon_task(actor: Any, task_id: int, reason: str = "", *, tenant: Tenant | int | None = None,
+                 now: datetime | None = None) -> Task:
+    """The customer hung up or left before an agent accepted."""
+    found = _task_for(actor, task_id, tenant, holder_only=False)
+    now = now or timezone.now()
+    with transaction.atomic():
+        holders = list(Reservation.objects.filter(task_id=task_id, status=ReservationStatus.PENDING)
+                       .values_list("agent_id", flat=True))
+        task, _profiles = _locked_task(task_id, found.tenant_id, holders)
+        if task.status not in (TaskStatus.QUEUED, TaskStatus.RESERVED):
+            raise Conflict("invalid_state", f"Only a waiting task can be abandoned (this one is {task.status}).")
+        for res in Reservation.objects.filter(task_id=task.pk, status=ReservationStatus.PENDING):
+            res.status = ReservationStatus.RESCINDED
+            res.save(update_fields=["status"])
+            _offer_cancelled(res, "abandoned")
+        task.status, task.ended_at = TaskStatus.ABANDONED, now
+        task.attributes = {**task.attributes, "abandon_reason": (reason or "")[:200]}
+        task.save(update_fields=["status", "ended_at", "attributes"])
+        task_event(task, "task.abandoned", actor, reason=(reason or "")[:200],
+                   waited_seconds=round((now - task.queued_at).total_seconds(), 3))
+        _queue_stats_soon(task.tenant_id)
+    return task
+
+
+# --- the dispatcher (dispatcher.py) is an action too: the entry points are here with the others ---------
+
+def dispatch(tenant: Tenant | int, *, now: datetime | None = None) -> list[Reservation]:
+    """Run the engine for the tenant and persist its offers (serialised per tenant)."""
+    from linia.routing import dispatcher
+
+    return dispatcher.dispatch(tenant, now=now)
+
+
+def expire_reservations(now: datetime | None = None) -> int:
+    """Ring-no-answer for all tenants (also at start-up, after a crash); returns how many expired."""
+    from linia.routing import dispatcher
+
+    return dispatcher.expire_reservations(now)

@@ -1,0 +1,292 @@
+"""Dispatch: rebuild the pure engine from the tenant's rows, run one step, persist its decisions.
+
+Under the tenant's routing lock (and the agents' row locks) in one transaction:
+1. expire due offers (ring-no-answer: reservation expired, agent not_responding, task back in place);
+2. end due wrap-ups (the agent is ready again);
+3. load waiting tasks, routable agents and their load (one query per kind of row) into a Router;
+4. ``step(now)``; offers become Reservations, overflow moves and max-wait exits become task changes.
+
+The engine is rebuilt every time, so the database stays the only state and any process may dispatch.
+Known approximation: after an overflow move, the new queue's own overflow clock starts at queued_at.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from linia.routing import engine, realtime
+from linia.routing.actions import (
+    ROUTABLE,
+    ROUTING_ROLES,
+    _offer_cancelled,
+    _queue_stats_soon,
+    agent_tenant_ids,
+    end_wrapup,
+    publish_offer,
+    task_event,
+)
+from linia.routing.locks import lock_agents, lock_tenant, tenant_id_of
+from linia.routing.models import (
+    AgentProfile,
+    PresenceState,
+    Queue,
+    Reservation,
+    ReservationStatus,
+    Task,
+    TaskStatus,
+)
+
+log = logging.getLogger(__name__)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _ts(value: datetime | None) -> float:
+    return (value or EPOCH).timestamp()
+
+
+def _dt(value: float) -> datetime:
+    return datetime.fromtimestamp(value, tz=UTC)
+
+
+# --- the tenant's rows -----------------------------------------------------------------------------
+
+def _tenant_profiles(tenant_id: int) -> dict[int, AgentProfile]:
+    """Lock the profiles of everyone who works in the tenant (agents and supervisors)."""
+    ids = AgentProfile.objects.filter(user__memberships__tenant_id=tenant_id,
+                                      user__memberships__role__in=ROUTING_ROLES).values_list("user_id", flat=True)
+    return lock_agents(list(ids))
+
+
+def _expire_due(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> int:
+    due = list(Reservation.objects.select_related("task", "task__queue").filter(
+        tenant_id=tenant_id, status=ReservationStatus.PENDING, expires_at__lte=now))
+    if not due:
+        return 0
+    Reservation.objects.filter(pk__in=[r.pk for r in due]).update(status=ReservationStatus.EXPIRED)
+    Task.objects.filter(pk__in=[r.task_id for r in due], status=TaskStatus.RESERVED).update(status=TaskStatus.QUEUED)
+    agents = {r.agent_id for r in due}
+    AgentProfile.objects.filter(user_id__in=agents).update(not_responding=True)
+    for profile in profiles.values():
+        if profile.user_id in agents:
+            profile.not_responding = True
+    for res in due:
+        task_event(res.task, "task.expired", None, reservation_id=res.pk, agent_id=res.agent_id)
+        _offer_cancelled(res, "expired")
+    for agent_id in agents:
+        realtime.publish(realtime.agent_group(agent_id), {"kind": "not_responding", "user_id": agent_id})
+    return len(due)
+
+
+def _end_due_wrapups(profiles: dict[int, AgentProfile], now: datetime) -> None:
+    for profile in profiles.values():
+        if profile.presence == PresenceState.WRAP_UP and profile.wrapup_until and profile.wrapup_until <= now:
+            end_wrapup(profile, now, None, agent_tenant_ids(profile.user_id))
+
+
+def _loads(user_ids: list[int]) -> tuple[dict[int, Counter[str]], dict[int, Counter[str]]]:
+    """Per agent and channel, across all tenants: accepted tasks, and pending offers."""
+    assigned: dict[int, Counter[str]] = defaultdict(Counter)
+    pending: dict[int, Counter[str]] = defaultdict(Counter)
+    for row in (Task.objects.filter(assigned_to_id__in=user_ids, status=TaskStatus.ASSIGNED)
+                .values("assigned_to_id", "channel").annotate(n=Count("id")).order_by()):
+        assigned[row["assigned_to_id"]][row["channel"]] = row["n"]
+    for row in (Reservation.objects.filter(agent_id__in=user_ids, status=ReservationStatus.PENDING)
+                .values("agent_id", "task__channel").annotate(n=Count("id")).order_by()):
+        pending[row["agent_id"]][row["task__channel"]] = row["n"]
+    return assigned, pending
+
+
+# --- building the engine -----------------------------------------------------------------------------
+
+def _overflow(q: Queue, codes: dict[str, int]) -> tuple[engine.OverflowStep, ...]:
+    steps = []
+    for raw in q.overflow or []:
+        move = raw.get("move_to_queue")
+        steps.append(engine.OverflowStep(
+            after_s=float(raw["after_s"]), lower_levels_by=int(raw.get("lower_levels_by", 0)),
+            drop_skills=frozenset(raw.get("drop_skills", ())), add_tiers=frozenset(raw.get("add_tiers", ())),
+            any_language=bool(raw.get("any_language", False)), raise_priority=int(raw.get("raise_priority", 0)),
+            move_to_queue=str(codes[move]) if move else None))
+    return tuple(steps)
+
+
+def engine_queue(q: Queue, codes: dict[str, int]) -> engine.Queue | None:
+    """The engine's view of a queue; a broken configuration is logged and the queue left out."""
+    common: dict[str, Any] = {
+        "id": str(q.pk), "tenant_id": str(q.tenant_id), "channels": frozenset(q.channels or ()),
+        "skills": dict(q.required_skills or {}), "languages": frozenset(q.languages or ()), "priority": q.priority,
+        "tier": q.tier, "target_answer_s": float(q.target_answer_seconds), "strategy": engine.Strategy(q.strategy),
+        "max_wait_s": float(q.max_wait_seconds) if q.max_wait_seconds else None,
+        "accept_timeout_s": float(max(q.offer_timeout_seconds, 1)),
+        "escalation_queue_id": str(q.escalation_queue_id) if q.escalation_queue_id else None,
+    }
+    try:
+        return engine.Queue(**common, overflow=_overflow(q, codes))
+    except (engine.EngineError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        log.warning("queue %s: overflow ignored (%s)", q.pk, exc)
+    try:
+        return engine.Queue(**common)
+    except (engine.EngineError, TypeError, ValueError) as exc:
+        log.warning("queue %s left out of routing (%s)", q.pk, exc)
+        return None
+
+
+def engine_agent(p: AgentProfile, tenant_id: int, assigned: Counter[str], pending: Counter[str]) -> engine.Agent | None:
+    load = {c: assigned[c] + pending[c] for c in set(assigned) | set(pending)}
+    capacity = {c: p.capacity_for(c) for c in engine.DEFAULT_CAPACITY.keys() | set(p.capacity or {})}
+    for channel in pending:  # one ringing offer per channel at a time, as the engine itself keeps it
+        capacity[channel] = min(capacity.get(channel, 0), load[channel])
+    load = {c: min(n, capacity.get(c, 0)) for c, n in load.items()}
+    try:
+        return engine.Agent(
+            id=str(p.user_id), tenant_ids=frozenset({str(tenant_id)}), skills=dict(p.skills or {}),
+            languages=frozenset(p.languages or ()), tier=p.tier, presence=engine.Presence(p.presence),
+            capacity=capacity, load=load, idle_since=_ts(p.idle_since or p.presence_since),
+            last_offer_at=_ts(p.last_offer_at) if p.last_offer_at else None)
+    except (engine.EngineError, TypeError, ValueError) as exc:
+        log.warning("agent %s left out of routing (%s)", p.user_id, exc)
+        return None
+
+
+def engine_task(t: Task) -> engine.Task:
+    return engine.Task(id=str(t.pk), tenant_id=str(t.tenant_id), queue_id=str(t.queue_id), channel=t.channel,
+                       queued_at=_ts(t.queued_at), language=t.language or None, skills=dict(t.required_skills or {}),
+                       priority=t.priority, attributes={})
+
+
+def _build(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> tuple[engine.Router, dict[str, Task]]:
+    queues = list(Queue.objects.filter(tenant_id=tenant_id, is_active=True))
+    codes = {q.code: q.pk for q in queues}
+    eq = [e for e in (engine_queue(q, codes) for q in queues) if e is not None]
+    routable = [p for p in profiles.values() if p.presence in ROUTABLE and not p.not_responding]
+    assigned, pending = _loads([p.user_id for p in routable])
+    agents = [a for a in (engine_agent(p, tenant_id, assigned[p.user_id], pending[p.user_id]) for p in routable)
+              if a is not None]
+    router = engine.Router(queues=eq, agents=agents)
+    known = {q.id for q in eq}
+    tasks: dict[str, Task] = {}
+    for t in Task.objects.select_related("queue").filter(tenant_id=tenant_id, status=TaskStatus.QUEUED):
+        if str(t.queue_id) not in known:
+            continue
+        try:
+            router.add_task(engine_task(t))
+        except engine.EngineError as exc:
+            log.warning("task %s not routable (%s)", t.pk, exc)
+            continue
+        tasks[str(t.pk)] = t
+        _restore_exclusions(router, t, now)
+    return router, tasks
+
+
+def _restore_exclusions(router: engine.Router, t: Task, now: datetime) -> None:
+    """Agents who declined (or handed over) the task are excluded again: replay offer + decline."""
+    for agent_id in t.excluded_agents or []:
+        try:
+            router.restore_offer(str(t.pk), str(agent_id), _ts(now) + 3600.0)
+            router.decline(str(t.pk), str(agent_id), _ts(now))
+        except engine.EngineError:
+            continue  # not loaded or not free: it cannot be offered this task in this step anyway
+
+
+# --- persisting decisions --------------------------------------------------------------------------
+
+def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], now: datetime) -> list[Reservation]:
+    offers = [d for d in decisions if isinstance(d, engine.Offer)]
+    for d in decisions:
+        if isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue:
+            task = tasks[d.task_id]
+            task.queue_id, task.stage_started_at = int(d.to_queue), now
+            task.save(update_fields=["queue", "stage_started_at"])
+            task_event(task, "task.overflowed", None, from_queue_id=int(d.from_queue), to_queue_id=int(d.to_queue),
+                       step=d.step)
+        elif isinstance(d, engine.MaxWaitExceeded):
+            task = tasks[d.task_id]
+            task.status, task.ended_at = TaskStatus.CANCELLED, now
+            task.attributes = {**task.attributes, "ended_reason": "max_wait"}
+            task.save(update_fields=["status", "ended_at", "attributes"])
+            task_event(task, "task.max_wait", None, waited_seconds=round(d.waited_s, 3))
+    if not offers:
+        return []
+    rows = Reservation.objects.bulk_create([
+        Reservation(tenant_id=tenant_id, task_id=int(o.task_id), agent_id=int(o.agent_id), offered_at=now,
+                    expires_at=_dt(o.expires_at)) for o in offers])
+    Task.objects.filter(pk__in=[int(o.task_id) for o in offers]).update(status=TaskStatus.RESERVED)
+    AgentProfile.objects.filter(user_id__in=[int(o.agent_id) for o in offers]).update(last_offer_at=now)
+    for res in rows:
+        task = tasks[str(res.task_id)]
+        task.status = TaskStatus.RESERVED
+        task_event(task, "task.offered", None, reservation_id=res.pk, agent_id=res.agent_id,
+                   expires_at=res.expires_at.isoformat())
+        publish_offer(res, task)
+    return rows
+
+
+# --- entry points ---------------------------------------------------------------------------------
+
+def _dispatch(tenant_id: int, now: datetime) -> tuple[list[Reservation], int]:
+    with transaction.atomic():
+        lock_tenant(tenant_id)
+        profiles = _tenant_profiles(tenant_id)
+        expired = _expire_due(tenant_id, now, profiles)
+        _end_due_wrapups(profiles, now)
+        router, tasks = _build(tenant_id, now, profiles)
+        decisions = router.step(_ts(now))
+        offers = _persist(tenant_id, decisions, tasks, now)
+        if offers or expired or len(decisions) > len(offers):
+            _queue_stats_soon(tenant_id)
+    return offers, expired
+
+
+def dispatch(tenant: Any, *, now: datetime | None = None) -> list[Reservation]:
+    """Offer the tenant's waiting tasks to free qualified agents (serialised per tenant)."""
+    offers, _expired = _dispatch(tenant_id_of(tenant), now or timezone.now())
+    return offers
+
+
+def expire_reservations(now: datetime | None = None) -> int:
+    """Ring-no-answer for every tenant: due offers expire and their tasks go to the next agent."""
+    now = now or timezone.now()
+    tenant_ids = sorted(set(Reservation.objects.filter(status=ReservationStatus.PENDING, expires_at__lte=now)
+                            .values_list("tenant_id", flat=True).order_by()))
+    return sum(_dispatch(t, now)[1] for t in tenant_ids)
+
+
+def finish_due_wrapups(now: datetime | None = None) -> int:
+    """End every after-call-work timer that ran out (also done lazily by each dispatch)."""
+    now = now or timezone.now()
+    due = list(AgentProfile.objects.filter(presence=PresenceState.WRAP_UP, wrapup_until__lte=now)
+               .values_list("user_id", flat=True))
+    done = 0
+    for user_id in due:
+        with transaction.atomic():
+            profile = lock_agents([user_id]).get(user_id)
+            if profile and profile.presence == PresenceState.WRAP_UP and profile.wrapup_until \
+                    and profile.wrapup_until <= now:
+                end_wrapup(profile, now, None, agent_tenant_ids(user_id))
+                done += 1
+    return done
+
+
+def tick(now: datetime | None = None) -> int:
+    """One pass of the timers for all tenants: expiries, wrap-ups, overflow/max wait, fresh offers."""
+    now = now or timezone.now()
+    finish_due_wrapups(now)
+    tenant_ids = set(Task.objects.filter(status__in=(TaskStatus.QUEUED, TaskStatus.RESERVED))
+                     .values_list("tenant_id", flat=True).order_by())
+    return sum(len(_dispatch(t, now)[0]) for t in sorted(tenant_ids))
+
+
+def recover() -> int:
+    """At start-up (after a crash or kill -9): release offers that expired while nobody was running."""
+    try:
+        return expire_reservations()
+    except Exception:  # a fresh install without tables must still start; the error is logged
+        log.exception("routing recovery failed")
+        return 0

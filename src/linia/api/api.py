@@ -83,13 +83,14 @@ errors.install(api)
 
 
 def _add_routers() -> None:
-    from linia.api.routers import contacts, directory, events, tickets, voice
+    from linia.api.routers import contacts, directory, events, routing, tickets, voice
 
     api.add_router("/", directory.router)
     api.add_router("/contacts", contacts.router)
     api.add_router("/", tickets.router)
     api.add_router("/", events.router)
     api.add_router("/", voice.router)
+    api.add_router("/", routing.router)
 
 
 _add_routers()

@@ -4,4 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from linia.desk.consumers import AgentConsumer, SupervisorConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/desk/agent/", AgentConsumer.as_asgi()),
+    path("ws/desk/supervisor/", SupervisorConsumer.as_asgi()),
+]

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from linia.core.models import Tenant
 from linia.core.permissions import scope_tickets
@@ -30,8 +31,19 @@ SELECTABLE_STATES = (PresenceState.AVAILABLE, PresenceState.BREAK, PresenceState
                      PresenceState.OFFLINE)
 
 
+STATE_LABELS = {
+    PresenceState.OFFLINE: pgettext_lazy("presence", "Offline"),
+    PresenceState.AVAILABLE: pgettext_lazy("presence", "Available"),
+    PresenceState.BUSY: pgettext_lazy("presence", "Busy"),
+    PresenceState.WRAP_UP: pgettext_lazy("presence", "Wrap-up"),
+    PresenceState.BREAK: pgettext_lazy("presence", "Break"),
+    PresenceState.TRAINING: pgettext_lazy("presence", "Training"),
+    PresenceState.OTHER: pgettext_lazy("presence", "Other"),
+}
+
+
 def _state_labels() -> dict[str, str]:
-    return {str(value): str(label) for value, label in PresenceState.choices}
+    return {str(value): str(label) for value, label in STATE_LABELS.items()}
 
 
 def _js_strings() -> dict[str, str]:
@@ -64,7 +76,7 @@ def agent_desktop(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         dispositions[d.tenant_id].append((d.code, d.name))
     context: dict[str, Any] = {
         "nav": "agent",
-        "states": [(s.value, s.label) for s in SELECTABLE_STATES],
+        "states": [(s.value, STATE_LABELS[s]) for s in SELECTABLE_STATES],
         "break_reasons": BreakReason.objects.filter(tenant=tenant, is_active=True).order_by("name"),
         "config": {
             "ws": "/ws/desk/agent/", "tz": request.user.time_zone or "UTC",  # type: ignore[union-attr]
@@ -84,7 +96,7 @@ def supervisor_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     queues = Queue.objects.filter(tenant=tenant, is_active=True).order_by("code")
     context: dict[str, Any] = {
         "nav": "supervisor", "tenant": tenant, "queues": queues,
-        "states": [(s.value, s.label) for s in SELECTABLE_STATES],
+        "states": [(s.value, STATE_LABELS[s]) for s in SELECTABLE_STATES],
         "break_reasons": BreakReason.objects.filter(tenant=tenant, is_active=True).order_by("name"),
         "config": {
             "ws": f"/ws/desk/supervisor/?tenant={tenant.pk}", "tz": request.user.time_zone or "UTC",  # type: ignore[union-attr]

@@ -7,6 +7,7 @@
   var active = null;        // task id of the visible tab
   var announced = {};       // reservation ids already rung for
   var panels = {};          // task id -> panel element (kept so a snapshot never wipes a half-typed ticket)
+  var pops = {};            // task id -> voice screen pop (may ring before the task is ours)
   var $ = function (id) { return document.getElementById(id); };
 
   // --- payload helpers (tolerant: the task brief grows over time) ---------------------------------------
@@ -20,7 +21,11 @@
     if (task.queue && typeof task.queue === "object") return task.queue.name || task.queue.code || "";
     return task.queue_name || task.queue || "";
   }
-  function screenPop(task) { return task.screen_pop || attrs(task).screen_pop || null; }
+  function screenPop(task) { return pops[taskId(task)] || task.screen_pop || attrs(task).screen_pop || null; }
+  function popStore(pop) {
+    var items = pop && pop.stores && pop.stores.items;
+    return (items && items[0]) || (pop && (pop.store || pop.nearest_store)) || null;
+  }
   function channelLabel(task) { return t(task.channel || "call"); }
 
   // --- state updates ------------------------------------------------------------------------------------
@@ -57,7 +62,8 @@
         if (m.state !== "wrap_up") S.wrapupUntil = null;
         break;
       case "screen_pop":
-        if (S.tasks[m.task_id]) S.tasks[m.task_id].screen_pop = m.screen_pop || m;
+        var popTask = m.task_id != null ? m.task_id : (m.call && m.call.task_id);
+        if (popTask != null) pops[popTask] = m;
         break;
       default: return;
     }
@@ -207,7 +213,7 @@
     if (pop) {
       var c = pop.contact || {};
       if (c.name) rows.push([t("contact"), c.name]);
-      var store = pop.store || pop.nearest_store;
+      var store = popStore(pop);
       if (store) rows.push([t("store"), [store.name, store.city, store.address].filter(Boolean).join(", ")]);
     }
     var table = el("table", { class: "kv" });
@@ -263,7 +269,7 @@
     var frame = slot.querySelector("iframe");
     if (frame) { frame.focus(); return; }
     var channel = ["call", "chat", "email", "messenger"].indexOf(task.channel) >= 0 ? task.channel : "call";
-    var pop = screenPop(task) || {}, store = pop.store || pop.nearest_store;
+    var store = popStore(screenPop(task));
     var url = cfg.ticket_new + "?channel=" + encodeURIComponent(channel) + (store && store.id ? "&store=" + store.id : "");
     frame = el("iframe", { src: url, class: "rt-frame", title: t("register_ticket") });
     frame.addEventListener("load", function () { framed(frame, panel, task); });

@@ -26,7 +26,15 @@
       a.state = m.state; a.reason = m.reason || ""; a.since = m.since; a.not_responding = !!m.not_responding;
       refreshSoon();
     }
-    else if (m.kind === "queue_stats") { S.queues = m.queues || S.queues; S.received = R.now(); refreshSoon(); }
+    else if (m.kind === "queue_stats") {  // waiting figures only: merged into the snapshot's rows
+      var byId = {};
+      S.queues.forEach(function (q) { byId[q.id] = q; });
+      (m.queues || []).forEach(function (q) {
+        if (byId[q.id]) { byId[q.id].waiting = q.waiting; byId[q.id].longest_wait_seconds = q.longest_wait_seconds; delete byId[q.id].oldest_queued_at; }
+        else S.queues.push(q);
+      });
+      S.received = R.now(); refreshSoon();
+    }
     else if (m.kind === "ack") { notice(m.op === "move_task" ? t("moved") : t("state_changed")); return; }
     else if (m.kind !== "error") { refreshSoon(); return; }
     render();
@@ -56,7 +64,7 @@
   function sl(q) {
     var v = q.service_level != null ? q.service_level : q.sl;
     if (v == null) return "—";
-    return (v <= 1 ? Math.round(v * 1000) / 10 : Math.round(v * 10) / 10) + "%";
+    return (Math.round(v * 10) / 10) + "%";  // percent, variant B
   }
 
   function renderQueues() {

@@ -1,0 +1,251 @@
+"""Websockets of the agent desktop and the supervisor view.
+
+On connect the client gets a full snapshot (so a reconnect never shows stale state), then the routing
+events published to its groups. Client operations call the routing actions and are answered with
+{"kind": "ack"} or {"kind": "error", "code", "message"}; no bad input closes the socket with a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from linia.core.errors import ActionError
+from linia.core.models import Tenant, User
+from linia.core.permissions import PermissionDenied
+from linia.desk.messages import translated_error
+from linia.desk.realtime_access import agent_tenants, is_agent, supervised_tenants
+from linia.routing import actions, queries
+from linia.routing.models import OPEN_TASK, Queue, Task
+from linia.routing.realtime import agent_group, supervisor_group
+from linia.routing.serialize import task_brief
+
+log = logging.getLogger(__name__)
+CLOSE_FORBIDDEN = 4403
+MAX_TEXT = 200
+OPEN_TASKS_SHOWN = 200
+
+Op = Callable[[User, dict[str, Any]], Any]
+
+
+def _int(content: dict[str, Any], key: str) -> int:
+    value = content.get(key)
+    if isinstance(value, bool) or not isinstance(value, int | str) or not str(value).isdigit():
+        raise ActionError("bad_request", _("%(field)s must be a whole number.") % {"field": key}, {key: ["int"]})
+    return int(value)
+
+
+def _text(content: dict[str, Any], key: str) -> str:
+    value = content.get(key, "")
+    if not isinstance(value, str) or "\x00" in value:
+        raise ActionError("bad_request", _("%(field)s must be text.") % {"field": key}, {key: ["text"]})
+    return value.strip()[:MAX_TEXT]
+
+
+class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+    """Shared plumbing: access check, groups, snapshot, op dispatch with errors as messages."""
+
+    ops: dict[str, Op] = {}
+
+    async def connect(self) -> None:
+        self.joined: list[str] = []
+        user = self.scope.get("user")
+        await self.accept()  # accept first so the browser sees our close code, not a bare handshake failure
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.user: User = user
+        groups = await database_sync_to_async(self.allowed_groups)()
+        if not groups:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined.append(group)
+        await self.send_snapshots()
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def linia_event(self, event: dict[str, Any]) -> None:
+        await self.send_json(event.get("payload") or {})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
+        try:
+            content = json.loads(text_data or "")
+        except ValueError:
+            await self.send_error("bad_request", _("The message is not JSON."))
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not self.joined:
+            return
+        op = content.get("op") if isinstance(content, dict) else None
+        if op == "snapshot":
+            await self.send_snapshots()
+            return
+        handler = self.ops.get(op) if isinstance(op, str) else None
+        if handler is None:
+            await self.send_error("unknown_op", _("Unknown operation."))
+            return
+        error = await database_sync_to_async(self.run_op)(handler, content)
+        if error is not None:
+            await self.send_json({"kind": "error", "op": op, **error})
+            return
+        await self.send_json({"kind": "ack", "op": op, "ok": True})
+        await self.send_snapshots()  # the authoritative state after the change, whatever events said
+
+    def run_op(self, handler: Op, content: dict[str, Any]) -> dict[str, Any] | None:
+        with translation.override(self.language()):
+            try:
+                handler(self.user, content)
+            except PermissionDenied:
+                return {"code": "forbidden", "message": _("You may not do that.")}
+            except ActionError as exc:
+                message, fields = translated_error(exc)
+                return {"code": exc.code, "message": message, "fields": fields}
+            except Exception:  # never let one bad message kill the agent's connection
+                log.exception("desk websocket op failed")
+                return {"code": "server_error", "message": _("Something went wrong; the state was not changed.")}
+        return None
+
+    def language(self) -> str:
+        cookie = (self.scope.get("cookies") or {}).get("django_language", "")
+        return cookie or getattr(self.user, "language", "") or "en"
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_json({"kind": "error", "code": code, "message": message})
+
+    def allowed_groups(self) -> list[str]:
+        raise NotImplementedError
+
+    async def send_snapshots(self) -> None:
+        raise NotImplementedError
+
+
+# --- agent ----------------------------------------------------------------------------------------------
+
+def _presence(user: User, c: dict[str, Any]) -> Any:
+    return actions.set_presence(user, user, _text(c, "state"), _text(c, "reason"))
+
+
+def _accept(user: User, c: dict[str, Any]) -> Any:
+    return actions.accept_offer(user, _int(c, "reservation_id"))
+
+
+def _decline(user: User, c: dict[str, Any]) -> Any:
+    return actions.decline_offer(user, _int(c, "reservation_id"))
+
+
+def _complete(user: User, c: dict[str, Any]) -> Any:
+    return actions.complete_task(user, _int(c, "task_id"), disposition=_text(c, "disposition"))
+
+
+def _finish_wrapup(user: User, c: dict[str, Any]) -> Any:
+    return actions.finish_wrapup(user, user)
+
+
+def _task_queue(task_id: int, raw: Any) -> Queue | None:
+    """The target queue must belong to the task's tenant (ids of other tenants do not exist here)."""
+    if raw in (None, ""):
+        return None
+    task = Task.objects.filter(pk=task_id).only("tenant_id").first()
+    queue = Queue.objects.filter(pk=_int({"queue_id": raw}, "queue_id"),
+                                 tenant_id=task.tenant_id if task else None).first()
+    if queue is None:
+        raise ActionError("not_found", _("No such queue."), {"queue_id": ["not_found"]})
+    return queue
+
+
+def _transfer(user: User, c: dict[str, Any]) -> Any:
+    task_id = _int(c, "task_id")
+    to_agent = User.objects.filter(pk=_int(c, "agent_id")).first() if c.get("agent_id") not in (None, "") else None
+    if c.get("agent_id") not in (None, "") and to_agent is None:
+        raise ActionError("not_found", _("No such agent."), {"agent_id": ["not_found"]})
+    return actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")), to_agent=to_agent)
+
+
+class AgentConsumer(_DeskConsumer):
+    """ws/desk/agent/: the signed-in agent's offers, tasks and presence."""
+
+    ops = {"presence": _presence, "accept": _accept, "decline": _decline, "complete": _complete,
+           "finish_wrapup": _finish_wrapup, "transfer": _transfer}
+
+    def allowed_groups(self) -> list[str]:
+        return [agent_group(self.user.pk)] if agent_tenants(self.user) else []
+
+    async def send_snapshots(self) -> None:
+        snapshot = await database_sync_to_async(queries.agent_snapshot)(self.user)
+        await self.send_json({**snapshot, "kind": "snapshot", "now": timezone.now().isoformat()})
+
+
+# --- supervisor -----------------------------------------------------------------------------------------
+
+def _supervised(user: User, tenant_id: int) -> Tenant:
+    tenant = next((t for t in supervised_tenants(user) if t.pk == tenant_id), None)
+    if tenant is None:
+        raise PermissionDenied("supervisor")
+    return tenant
+
+
+def _set_state(user: User, c: dict[str, Any]) -> Any:
+    agent = User.objects.filter(pk=_int(c, "user_id")).first()
+    tenant = next((t for t in supervised_tenants(user) if agent is not None and is_agent(agent, t.pk)), None)
+    if agent is None or tenant is None:
+        raise ActionError("not_found", _("No such agent."), {"user_id": ["not_found"]})
+    return actions.set_presence(user, agent, _text(c, "state"), _text(c, "reason"), tenant=tenant)
+
+
+def _move_task(user: User, c: dict[str, Any]) -> Any:
+    task_id = _int(c, "task_id")
+    _int(c, "queue_id")  # a move needs a target
+    task = Task.objects.filter(pk=task_id).only("tenant_id").first()
+    if task is None:
+        raise ActionError("not_found", _("No such task."), {"task_id": ["not_found"]})
+    tenant = _supervised(user, task.tenant_id)
+    return actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")), tenant=tenant)
+
+
+def _open_tasks(tenant: Tenant) -> list[dict[str, Any]]:
+    """Waiting and in-progress contacts of the tenant, oldest first, for "move to queue"."""
+    tasks = (Task.objects.filter(tenant=tenant, status__in=OPEN_TASK).select_related("queue", "assigned_to")
+             .order_by("queued_at", "id")[:OPEN_TASKS_SHOWN])
+    return [{**task_brief(t), "agent_id": t.assigned_to_id,
+             "agent_name": (t.assigned_to.get_full_name() or t.assigned_to.username) if t.assigned_to else ""}
+            for t in tasks]
+
+
+def _supervisor_snapshot(tenant: Tenant) -> dict[str, Any]:
+    # Never the cached copy: a snapshot older than the events already shown would undo them on screen.
+    snapshot = queries.supervisor_snapshot(tenant, use_cache=False)
+    return {**snapshot, "kind": "snapshot", "tenant_id": tenant.pk, "now": timezone.now().isoformat(),
+            "tasks": _open_tasks(tenant)}
+
+
+class SupervisorConsumer(_DeskConsumer):
+    """ws/desk/supervisor/[?tenant=ID]: agents and queues of the tenants the user supervises."""
+
+    ops = {"set_state": _set_state, "move_task": _move_task}
+
+    def allowed_groups(self) -> list[str]:
+        tenants = supervised_tenants(self.user)
+        wanted = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("tenant", [""])[0]
+        if wanted:
+            tenants = [t for t in tenants if str(t.pk) == wanted]
+        self.tenants = tenants
+        return [supervisor_group(t.pk) for t in tenants]
+
+    async def send_snapshots(self) -> None:
+        for tenant in self.tenants:
+            snapshot = await database_sync_to_async(_supervisor_snapshot)(tenant)
+            await self.send_json(snapshot)

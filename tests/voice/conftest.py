@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests import factories as f
-from tests.api.conftest import Api
 
 from linia.core.actions import create_api_token
 from linia.core.models import Role, Tenant, User
@@ -16,6 +14,8 @@ from linia.directory.models import Store
 from linia.intake.voice.models import Line
 from linia.routing.models import AgentProfile
 from linia.tickets import actions as tickets
+from tests import factories as f
+from tests.api.conftest import Api
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from tests.api.conftest import error_of
 
 from linia.intake.voice.models import Call, CtiEvent, RejectedCtiEvent
 from linia.tickets.models import Event, Interaction
+from tests.api.conftest import error_of
 
 from .conftest import World, event, known_caller
 

@@ -199,7 +199,8 @@ def _advance(call: Call, event: CtiInput, state: str, at: datetime) -> None:
         call.ringing_at = at
     if kind == "answered" and call.answered_at is None:
         call.answered_at = at
-    if kind == "abandoned" or (kind == "ended" and call.answered_at is None):
+    # An unanswered call that ends was abandoned, unless it left the queue elsewhere (overflow, transfer).
+    if kind == "abandoned" or (kind == "ended" and call.answered_at is None and call.state != "transferred"):
         call.abandoned = True
     if kind == "ended":
         call.ended_at = at
@@ -398,3 +399,15 @@ def link_ticket(actor: Any, tenant: Tenant, call_id: str, ticket: Ticket) -> Cal
         interaction.save(update_fields=["ticket", "contact"])
         emit(tenant.pk, "call.linked", ticket=ticket, actor=actor, data={"call_id": call_id, "call": call.pk})
     return call
+
+
+# --- adapters (AMI, queue_log) --------------------------------------------------------------------
+
+
+def feed(tenant: Tenant, event: CtiInput, *, source: str, raw: Any = None) -> str:
+    """Apply an adapter's event as the system: "applied", "duplicate" or "rejected:<code>" (kept in the log)."""
+    try:
+        outcome = receive_event(None, tenant, event, source=source, raw=raw)
+    except ActionError as exc:
+        return f"rejected:{exc.code}"
+    return "duplicate" if outcome.duplicate else "applied"

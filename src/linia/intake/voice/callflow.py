@@ -18,8 +18,9 @@ WAITING = frozenset({"offered", "queued", "ringing"})
 # event -> (states it may follow, state it leads to)
 _RULES: dict[str, tuple[frozenset[str], str]] = {
     "offered": (frozenset({START}), "offered"),
-    # Back to the queue after a ring-no-answer or a transfer to a queue.
-    "queued": (frozenset({START, "offered", "ringing", "transferred"}), "queued"),
+    # Back to the queue after a ring-no-answer or a transfer to a queue; ring-all strategies report
+    # one ring-no-answer per agent rung, hence queued after queued.
+    "queued": (frozenset({START, "offered", "queued", "ringing", "transferred"}), "queued"),
     # Ring-all strategies ring several agents: ringing may follow ringing.
     "ringing": (frozenset({"offered", "queued", "ringing", "transferred"}), "ringing"),
     # Some PBXs do not report ringing; a transferred call is answered by the next agent.

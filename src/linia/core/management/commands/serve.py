@@ -19,6 +19,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["no_migrate"]:
             call_command("migrate", verbosity=0, interactive=False)
+        from linia.routing.dispatcher import recover
+
+        released = recover()  # offers that expired while no process ran (crash, kill -9) go back to queues
+        if released:
+            self.stdout.write(f"Routing recovery: {released} expired offers released.")
         self.stdout.write(f"Linia on http://{opts['host']}:{opts['port']}/")
         uvicorn.run("linia.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
                     log_level="warning", lifespan="off")

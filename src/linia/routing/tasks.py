@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task, on_startup
 from huey.exceptions import TaskLockedException
@@ -34,7 +34,8 @@ def run_ticker(run_seconds: float = RUN_SECONDS, tick_seconds: float = TICK_SECO
         except Exception:  # one bad pass must not stop the timers; the next pass retries
             log.exception("routing tick failed")
         finally:
-            close_old_connections()
+            if not connection.in_atomic_block:  # a long-running worker drops stale connections
+                close_old_connections()
         if time.monotonic() + tick_seconds >= deadline:
             return offers
         time.sleep(tick_seconds)

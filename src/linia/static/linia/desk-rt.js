@@ -91,13 +91,16 @@
       }
     }, 250);
     open();
-    return {
+    var api = {
+      drop: function () { if (socket) socket.close(); },  // what a network blip does (used by the tests)
       send: function (msg, quiet) {
         if (socket && socket.readyState === WebSocket.OPEN) { socket.send(JSON.stringify(msg)); return true; }
         if (!quiet) showError(t("offline", { s: "…" }));
         return false;
       },
     };
+    window.LiniaRT.conn = api;
+    return api;
   }
 
   window.LiniaRT = { cfg: cfg, t: t, now: now, parse: parse, duration: duration, clock: clock, el: el,

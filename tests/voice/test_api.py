@@ -117,6 +117,8 @@ BAD_BODIES: list[tuple[Any, int, str]] = [
     ({"call_id": "x", "sequence": 1, "event": "exploded", "dialled": "+48221234567"}, 422, "unknown_event"),
     ({"call_id": "", "sequence": 1, "event": "offered", "dialled": "+48221234567"}, 422, "invalid_request"),
     ({"call_id": "x\u0000", "sequence": 1, "event": "offered", "dialled": "+48221234567"}, 422, "invalid_request"),
+    ('{"call_id": "x\\ud800", "sequence": 1, "event": "offered", "dialled": "+48221234567"}', 422,
+     "invalid_request"),
     ({"call_id": "x" * 201, "sequence": 1, "event": "offered", "dialled": "+48221234567"}, 422, "invalid_request"),
     ({"call_id": "x", "sequence": 1, "event": "offered"}, 422, "invalid_request"),
     ({"call_id": "x", "sequence": 1, "event": "offered", "dialled": 48221234567}, 422, "invalid_request"),

@@ -56,8 +56,13 @@ def reject(tenant: Tenant | None, code: str, message: str, raw: Any, *, source: 
     """Keep a refused event for diagnosis (its own transaction: it must survive the refusal)."""
     text = raw if isinstance(raw, str) else json.dumps(_jsonable(raw), ensure_ascii=False, sort_keys=True)
     return RejectedCtiEvent.objects.create(
-        tenant=tenant, pbx_call_id=call_id[:200], source=source, code=log_code or code, message=message[:500],
-        raw=text.replace("\x00", "\\u0000")[:20_000], received_at=timezone.now())
+        tenant=tenant, pbx_call_id=_printable(call_id)[:200], source=source, code=log_code or code,
+        message=_printable(message)[:500], raw=_printable(text)[:20_000], received_at=timezone.now())
+
+
+def _printable(text: str) -> str:
+    """Text PostgreSQL can store: NUL and lone surrogates (from JSON escapes) are written as escapes."""
+    return text.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _jsonable(value: Any) -> Any:
@@ -142,7 +147,7 @@ def receive_event(actor: Any, tenant: Tenant, event: CtiInput, *, source: str = 
 def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -> Outcome | tuple[int, str, str]:
     """The outcome, or (status, code, message) of a refusal (nothing changed)."""
     with transaction.atomic():
-        call = (Call.objects.select_for_update().select_related("line", "line__queue", "interaction")
+        call = (Call.objects.select_for_update(of=("self",)).select_related("line", "line__queue", "interaction")
                 .filter(tenant=tenant, pbx_call_id=event.call_id).first())
         seen = CtiEvent.objects.filter(tenant=tenant, pbx_call_id=event.call_id, sequence=event.sequence)
         if call is not None and seen.exists():  # an accepted event always has its call

@@ -43,12 +43,22 @@ def _text(data: dict[str, Any], key: str, errors: dict[str, list[str]], *, requi
         errors.setdefault(key, []).append("must be a string")
         return ""
     value = value.strip()
-    if "\x00" in value or len(value) > _TEXT_LIMITS[key]:
-        errors.setdefault(key, []).append(f"at most {_TEXT_LIMITS[key]} characters, no NUL")
+    if len(value) > _TEXT_LIMITS[key] or not _storable(value):
+        errors.setdefault(key, []).append(f"at most {_TEXT_LIMITS[key]} characters of valid text, no NUL")
         return ""
     if required and not value:
         errors.setdefault(key, []).append("required")
     return value
+
+
+def _storable(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON escape
+        return False
+    return True
 
 
 def _sequence(data: dict[str, Any], errors: dict[str, list[str]]) -> int:

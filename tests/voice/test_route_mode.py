@@ -1,0 +1,60 @@
+"""Route mode: the PBX asks Linia which extension to ring; the routing engine picks the agent."""
+
+from __future__ import annotations
+
+from linia.intake.voice.models import Call, LineMode
+from linia.routing import actions as routing
+from linia.routing.models import Queue, Task
+
+from .conftest import World, event
+
+
+def route_line(world: World) -> Queue:
+    a = world.a
+    queue = Queue.objects.create(tenant=a.tenant, code="calls", name="Calls", channels=["call"])
+    a.line.mode, a.line.queue = LineMode.ROUTE, queue
+    a.line.save()
+    routing.set_presence(None, a.agent, "available")
+    return queue
+
+
+def test_route_picks_the_agents_extension_and_follows_the_call(world: World) -> None:
+    a = world.a
+    route_line(world)
+    assert a.api.post("voice/events", event("r-1", 1, "offered")).status_code == 200
+    call = Call.objects.get(pbx_call_id="r-1")
+    assert call.task is not None and call.task.status == "queued" and call.task.external_id == "r-1"
+    assert call.task.interaction == call.interaction and call.task.channel == "call"
+
+    answer = a.api.post("voice/route", {"call_id": "r-1"})
+    assert answer.status_code == 200, answer.json()
+    body = answer.json()
+    assert body["action"] == "ring" and body["extension"] == "201" and body["agent_id"] == a.agent.pk
+    assert a.api.post("voice/route", {"call_id": "r-1"}).json()["extension"] == "201"  # asking again: same offer
+
+    for seq, kind in [(2, "ringing"), (3, "answered")]:
+        assert a.api.post("voice/events", event("r-1", seq, kind, agent_extension="201")).status_code == 200
+    task = Task.objects.get(pk=call.task_id)
+    assert task.status == "assigned" and task.assigned_to == a.agent
+
+    # The only agent is busy: a second caller waits.
+    assert a.api.post("voice/events", event("r-2", 1, "queued")).status_code == 200
+    assert a.api.post("voice/route", {"call_id": "r-2"}).json()["action"] == "wait"
+
+    assert a.api.post("voice/events", event("r-1", 4, "ended")).status_code == 200
+    task.refresh_from_db()
+    assert task.status in {"wrap_up", "completed"} and task.ended_at is not None
+    assert a.api.post("voice/events", event("r-2", 2, "abandoned")).status_code == 200
+    assert Task.objects.get(external_id="r-2").status == "abandoned"
+    assert a.api.post("voice/route", {"call_id": "r-2"}).status_code == 409  # no longer waiting
+
+
+def test_route_refusals(world: World) -> None:
+    a, b = world.a, world.b
+    assert a.api.post("voice/route", {"call_id": "nope"}).status_code == 404
+    assert a.api.post("voice/events", event("t-1", 1, "offered")).status_code == 200  # a track-mode line
+    tracked = a.api.post("voice/route", {"call_id": "t-1"})
+    assert tracked.status_code == 409 and tracked.json()["error"]["code"] == "not_routed"
+    assert b.api.post("voice/route", {"call_id": "t-1"}).status_code == 404  # another tenant's call
+    assert a.api.post("voice/route", {"call_id": ""}).status_code == 422
+    assert a.agent_api.post("voice/route", {"call_id": "t-1"}).status_code == 403

@@ -160,8 +160,9 @@ def _task_queue(task_id: int, raw: Any) -> Queue | None:
     if raw in (None, ""):
         return None
     task = Task.objects.filter(pk=task_id).only("tenant_id").first()
-    queue = Queue.objects.filter(pk=_int({"queue_id": raw}, "queue_id"),
-                                 tenant_id=task.tenant_id if task else None).first()
+    if task is None:
+        raise ActionError("not_found", _("No such task."), {"task_id": ["not_found"]})
+    queue = Queue.objects.filter(pk=_int({"queue_id": raw}, "queue_id"), tenant_id=task.tenant_id).first()
     if queue is None:
         raise ActionError("not_found", _("No such queue."), {"queue_id": ["not_found"]})
     return queue

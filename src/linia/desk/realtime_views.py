@@ -20,7 +20,15 @@ from linia.core.models import Tenant
 from linia.core.permissions import scope_tickets
 from linia.desk.realtime_access import agent_tenants, is_agent, is_supervisor
 from linia.desk.views.common import desk_view, forbidden
-from linia.routing.models import BreakReason, Disposition, PresenceState, Queue, ReservationStatus, Task
+from linia.routing.models import (
+    BreakReason,
+    Disposition,
+    PresenceState,
+    Queue,
+    ReservationStatus,
+    Task,
+    TaskStatus,
+)
 from linia.tickets import statuses
 from linia.tickets.models import Contact, Ticket
 from linia.tickets.queries import contact_search
@@ -101,6 +109,7 @@ def supervisor_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         "config": {
             "ws": f"/ws/desk/supervisor/?tenant={tenant.pk}", "tz": request.user.time_zone or "UTC",  # type: ignore[union-attr]
             "tenant_id": tenant.pk, "states": _state_labels(), "strings": _js_strings(),
+            "task_states": {str(v): str(label) for v, label in TaskStatus.choices},
             "queues": [[q.pk, q.code, q.name] for q in queues],
         },
     }

@@ -80,10 +80,10 @@
     document.querySelectorAll("[data-set-state]").forEach(function (b) {
       b.classList.toggle("current", b.getAttribute("data-set-state") === S.presence);
     });
-    var load = [];
+    var load = [];  // only the channels in use: "Chat 2/3"
     if (S.load && S.capacity) {
-      Object.keys(S.capacity).forEach(function (ch) {
-        if (S.capacity[ch]) load.push(t(ch) + " " + (S.load[ch] || 0) + "/" + S.capacity[ch]);
+      Object.keys(S.load).forEach(function (ch) {
+        if (S.load[ch]) load.push(t(ch) + " " + S.load[ch] + "/" + (S.capacity[ch] || "?"));
       });
     }
     $("load").textContent = load.join(" · ");
@@ -205,6 +205,7 @@
 
   function renderPop(box, task) {
     var pop = screenPop(task);
+    box.hidden = !pop;  // without the voice screen pop the server-side context panel says it all
     var key = JSON.stringify(pop || {}) + caller(task);
     if (box.getAttribute("data-key") === key) return;
     box.setAttribute("data-key", key);

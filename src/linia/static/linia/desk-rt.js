@@ -24,7 +24,7 @@
 
   var clockFmt;
   try {
-    clockFmt = new Intl.DateTimeFormat(lang, { timeZone: cfg.tz, hour: "2-digit", minute: "2-digit" });
+    clockFmt = new Intl.DateTimeFormat(lang, { timeZone: cfg.tz, hour: "2-digit", minute: "2-digit", hour12: false });
   } catch (e) {
     clockFmt = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
   }

@@ -155,7 +155,7 @@
       body.appendChild(row);
       row.querySelector("[data-ch]").textContent = t(task.channel);
       row.querySelector("[data-q]").textContent = (task.queue && task.queue.name) || task.queue_name || task.queue || "";
-      row.querySelector("[data-st]").textContent = task.status_label || task.status || "";
+      row.querySelector("[data-st]").textContent = (cfg.task_states || {})[task.status] || task.status || "";
       var agent = task.agent_id != null && S.agents[task.agent_id];
       row.querySelector("[data-agent]").textContent = task.agent_name || (agent ? (agent.name || agent.username) : "");
     });

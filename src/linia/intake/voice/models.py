@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -42,6 +43,20 @@ class Line(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}".strip()
+
+    def clean(self) -> None:
+        from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_phone
+
+        language = self.tenant.default_language if self.tenant_id else ""
+        try:
+            self.number = normalize_phone(self.number, REGION_BY_LANGUAGE.get(language, "ZZ"))
+        except ValueError:
+            raise ValidationError({"number": _("Enter the number in international form, e.g. +48221234567.")}) \
+                from None
+        if self.mode == LineMode.ROUTE and self.queue_id is None:
+            raise ValidationError({"queue": _("A route-mode line needs the routing queue whose agents answer it.")})
+        if self.queue_id and self.queue and self.queue.tenant_id != self.tenant_id:
+            raise ValidationError({"queue": _("The queue belongs to another tenant.")})
 
 
 class Call(TenantOwned):

@@ -219,3 +219,9 @@ def test_map_url() -> None:
         "https://www.openstreetmap.org/?mlat=43.115500&mlon=131.885500#map=17/43.115500/131.885500")
     unpinned = f.store(t, address="ul. Prosta 5", city="Warszawa")
     assert queries.map_url(unpinned) == "https://www.openstreetmap.org/search?query=ul.+Prosta+5%2C+Warszawa"
+
+
+def test_product_stock_ignores_nul_characters() -> None:
+    t = f.tenant()
+    s = f.store(t)
+    assert queries.product_stock(t, s, "mi\x00lk") == []

@@ -283,7 +283,7 @@ def product_stock(tenant: Tenant, store: Store, q: str = "", limit: int = 50) ->
     """Stock of a store, by SKU or product name (every word must appear); an exact SKU comes first."""
     _check_store(tenant, store)
     qs = Stock.objects.filter(tenant=tenant, store=store).select_related("product")
-    q = q.strip()
+    q = q.replace("\x00", "").strip()  # PostgreSQL text cannot hold NUL
     for word in q.split():
         qs = qs.filter(Q(product__sku__icontains=word) | Q(product__name__icontains=word))
     qs = qs.annotate(exact=Case(When(product__sku__iexact=q, then=Value(0)), default=Value(1),

@@ -138,7 +138,9 @@ def test_bad_input_is_a_4xx_with_a_code_and_is_logged(world: World) -> None:
         r = a.api.post("voice/events", None if raw else body, raw=raw)
         assert r.status_code == status, (body, r.content)
         assert error_of(r)["code"] == code, body
-    assert RejectedCtiEvent.objects.filter(tenant=a.tenant).count() == len(BAD_BODIES)
+    big = a.api.post("voice/events", event("c-big", 1, "offered", padding="x" * 70_000))
+    assert big.status_code == 413 and error_of(big)["code"] == "too_large"
+    assert RejectedCtiEvent.objects.filter(tenant=a.tenant).count() == len(BAD_BODIES) + 1
     assert not Call.objects.exists()
 
 

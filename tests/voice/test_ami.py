@@ -154,3 +154,37 @@ def test_mapper_forgets_calls_whose_channel_hung_up() -> None:
         "ended"]
     assert mapper.map({"event": "Hangup", "uniqueid": "1.1"}) == []  # already ended: nothing sent twice
     assert mapper.calls == {}
+
+
+def test_ami_command_reports_a_refused_login(world: World) -> None:
+    import io
+    import threading
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    server = FakeAsterisk(transcript_parts())
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    port: list[int] = []
+
+    async def start() -> asyncio.Server:
+        listener = await asyncio.start_server(server.serve, "127.0.0.1", 0)
+        port.append(listener.sockets[0].getsockname()[1])
+        ready.set()
+        return listener
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    listener = asyncio.run_coroutine_threadsafe(start(), loop).result(5)
+    try:
+        ready.wait(5)
+        with pytest.raises(CommandError, match="AMI login refused") as caught:
+            call_command("voice", "ami", "--host", "127.0.0.1", "--port", str(port[0]), "--username", "linia",
+                         "--secret", "wrong", "--tenant", world.a.tenant.slug, stdout=io.StringIO())
+        assert caught.value.returncode == 2 and server.logins[0]["secret"] == "wrong"
+    finally:
+        listener.close()
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()

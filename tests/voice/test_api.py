@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
@@ -168,3 +169,22 @@ def test_screen_pop_is_pushed_to_the_ringing_agent(world: World, django_capture_
     payload = message["payload"]
     assert message["type"] == "linia.event" and payload["kind"] == "screen_pop"
     assert payload["call"]["call_id"] == "c-11" and payload["contact"]["name"] == "Jan Kowalski"
+
+
+def test_registering_a_ticket_links_the_calls_interaction(world: World) -> None:
+    from linia.core.errors import NotFound
+    from linia.intake.voice.actions import link_ticket
+    from linia.tickets import actions as tickets
+
+    a, b = world.a, world.b
+    contact = known_caller(a)
+    a.api.post("voice/events", event("c-12", 1, "queued"))
+    ticket = tickets.create_ticket(None, a.tenant, subject="Sour milk", channel="call", contact=contact)
+    call = link_ticket(a.agent, a.tenant, "c-12", ticket)
+    assert call.interaction.ticket == ticket and call.interaction.contact == contact
+    assert Event.objects.filter(kind="call.linked", ticket=ticket).count() == 1
+    foreign = tickets.create_ticket(None, b.tenant, subject="Theirs", channel="call")
+    with pytest.raises(NotFound):
+        link_ticket(a.agent, a.tenant, "c-12", foreign)  # another tenant's ticket
+    with pytest.raises(NotFound):
+        link_ticket(a.agent, a.tenant, "nope", ticket)

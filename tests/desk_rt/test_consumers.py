@@ -189,3 +189,23 @@ def test_supervisor_sees_presence_live_changes_state_and_moves_a_task(center: Ce
     profile = AgentProfile.objects.get(user=center.agent)
     assert (profile.presence, profile.presence_reason) == (PresenceState.BREAK, "meeting")
     assert Task.objects.get(pk=task.pk).queue_id == center.second.pk
+
+
+def test_agent_transfers_a_call_to_another_queue_of_the_same_tenant(
+        center: Center, cookies: dict[str, list[tuple[bytes, bytes]]]) -> None:
+    res = _offer(center)
+    actions.accept_offer(center.agent, res.pk)
+
+    async def scenario() -> None:
+        comm = communicator("/ws/desk/agent/", cookies["agent"])
+        assert (await comm.connect())[0]
+        await receive_kind(comm, "snapshot")
+        await comm.send_json_to({"op": "transfer", "task_id": res.task_id, "queue_id": center.foreign_queue.pk})
+        assert (await receive_kind(comm, "error"))["code"] == "not_found"
+        await comm.send_json_to({"op": "transfer", "task_id": res.task_id, "queue_id": center.second.pk})
+        assert (await receive_kind(comm, "ack"))["op"] == "transfer"
+        await comm.disconnect()
+
+    run(scenario)
+    task = Task.objects.get(pk=res.task_id)
+    assert task.queue_id == center.second.pk and task.assigned_to_id != center.agent.pk

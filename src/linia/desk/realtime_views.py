@@ -69,7 +69,7 @@ def _js_strings() -> dict[str, str]:
         "call": _("Call"), "chat": _("Chat"), "email": _("Email"), "messenger": _("Messenger"),
         "ticket": _("Ticket follow-up"), "register_ticket": _("Register a ticket"),
         "complete": _("End contact"), "no_agents": _("No agents yet."), "no_queues": _("No queues yet."),
-        "not_responding": _("not responding"), "subject": _("Subject"),
+        "not_responding": _("not responding"), "subject": _("Subject"), "transfer": _("Transfer to queue"),
     }
 
 
@@ -90,6 +90,8 @@ def agent_desktop(request: HttpRequest, tenant: Tenant) -> HttpResponse:
             "ws": "/ws/desk/agent/", "tz": request.user.time_zone or "UTC",  # type: ignore[union-attr]
             "user_id": request.user.pk, "states": _state_labels(), "strings": _js_strings(),
             "dispositions": dispositions, "tenants": {t.pk: t.name for t in tenants},
+            "queues": [[q.pk, q.name] for q in Queue.objects.filter(tenant_id__in=ids, is_active=True)
+                       .order_by("name")],
             "ticket_new": reverse("desk:ticket_new"),
             "context_url": reverse("desk:agent_task_context", args=[0]),
         },

@@ -125,6 +125,11 @@
     var offer = currentOffer();
     if (!offer) return;
     var left = (R.parse(offer.expires_at) || 0) - R.now();
+    if (left < -1500) {  // the server's expiry message may lag; an expired offer is never left on screen
+      delete S.offers[offer.reservation_id];
+      renderOffer();
+      return;
+    }
     $("offer-countdown").textContent = t("expires_in", { s: Math.max(0, Math.ceil(left / 1000)) });
     $("offer-bar").style.width = Math.max(0, Math.min(100, 100 * left / (offer._total || 15000))) + "%";
     $("offer").classList.toggle("urgent", left < 5000);
@@ -168,6 +173,13 @@
       })));
     var endBtn = el("button", { type: "button", class: "btn primary", "data-complete": id },
       [t("complete") + " ", el("span", { class: "kbd", text: "Alt+E" })]);
+    var queues = (cfg.queues || []).filter(function (q) { return !task.queue || q[0] !== task.queue.id; });
+    var transfer = el("div", { class: "rt-inline rt-transfer" }, [
+      el("select", { "data-transfer-queue": "", "aria-label": t("transfer") }, queues.map(function (q) {
+        return el("option", { value: q[0], text: q[1] });
+      })),
+      el("button", { type: "button", class: "btn", "data-transfer": id, text: t("transfer") }),
+    ]);
     var ticketBtn = el("button", { type: "button", class: "btn", "data-open-ticket": id },
       [t("register_ticket") + " ", el("span", { class: "kbd", text: "Alt+T" })]);
     var panel = el("div", { class: "rt-task", role: "tabpanel", "data-task-panel": id }, [
@@ -187,7 +199,8 @@
           ]),
         ]),
         el("div", { class: "rt-task-side" }, [
-          el("div", { class: "panel rt-end", "data-end-box": "" }, [el("label", { text: t("done") }), select, endBtn]),
+          el("div", { class: "panel rt-end", "data-end-box": "" }, [el("label", { text: t("done") }), select, endBtn,
+            queues.length ? el("label", { text: t("transfer"), class: "rt-gap" }) : null, queues.length ? transfer : null]),
           el("div", { class: "panel", "data-context": "" }, [el("div", { class: "muted small", text: t("connecting") })]),
         ]),
       ]),
@@ -325,6 +338,11 @@
     if (!panel || !S.tasks[id] || S.tasks[id].status === "wrap_up") return;
     conn.send({ op: "complete", task_id: Number(id), disposition: panel.querySelector("[data-disposition]").value });
   }
+  function transfer(id) {
+    var panel = panels[id];
+    var queue = panel && panel.querySelector("[data-transfer-queue]");
+    if (queue && queue.value) conn.send({ op: "transfer", task_id: Number(id), queue_id: Number(queue.value) });
+  }
   function showTab(id) { if (S.tasks[id]) { active = Number(id); renderTabs(); } }
 
   document.addEventListener("click", function (ev) {
@@ -339,6 +357,7 @@
     else if (target.closest("#btn-decline")) decline();
     else if (target.closest("#btn-finish-wrapup")) ready();
     else if ((b = target.closest("[data-complete]"))) complete(b.getAttribute("data-complete"));
+    else if ((b = target.closest("[data-transfer]"))) transfer(b.getAttribute("data-transfer"));
     else if ((b = target.closest("[data-open-ticket]"))) openTicket(Number(b.getAttribute("data-open-ticket")));
     else if ((b = target.closest("[data-task-tab]"))) showTab(b.getAttribute("data-task-tab"));
   });

@@ -160,18 +160,17 @@ def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -
         if not decision.ok:
             return 409, decision.code, decision.message
         at = event.at or timezone.now()
-        with transaction.atomic():  # savepoint: a racing insert of the same call/event retries cleanly
-            if call is None:
-                call = _new_call(tenant, line, event, at)
-            _advance(call, event, decision.state, at)
-            CtiEvent.objects.create(tenant=tenant, call=call, pbx_call_id=event.call_id, sequence=event.sequence,
-                                    event=event.event, source=source, raw=_jsonable(raw), received_at=timezone.now())
+        if call is None:
+            call = _new_call(tenant, line, event, at)  # a racing twin fails on the unique key; receive_event retries
+        _advance(call, event, decision.state, at)
+        CtiEvent.objects.create(tenant=tenant, call=call, pbx_call_id=event.call_id, sequence=event.sequence,
+                                event=event.event, source=source, raw=_jsonable(raw), received_at=timezone.now())
         emit(tenant.pk, f"call.{event.event}", ticket=call.interaction.ticket,
              data={"call_id": event.call_id, "call": call.pk, "line": line.number, "state": call.state,
                    "agent_extension": call.agent_extension, "queue": call.queue_code})
         if line.mode == LineMode.ROUTE:
             _route_side_effects(call, event)
-        elif event.event in {"ringing", "answered"} and call.agent_id is not None:
+        if event.event in {"ringing", "answered"} and call.agent_id is not None:
             _publish_screen_pop(call, call.agent_id)
         return Outcome(call, duplicate=False)
 

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "desk_rt"
 LINIA = str(Path(sys.executable).with_name("linia"))
 REDIS = ("127.0.0.1", 6379)
+CLAIM = "linia-desk-rt-e2e"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
 
@@ -64,6 +66,10 @@ for name, first, last, role in (("anna", "Anna", "Kowalska", Role.AGENT), ("sofi
     u = User.objects.create_user(username=name, password="pass12345", first_name=first, last_name=last,
                                  time_zone="Europe/Warsaw")
     Membership.objects.create(user=u, tenant=t, role=role)
+from linia.directory.models import Store
+Store.objects.create(tenant=t, code="WA-007", name="Mokotów Galeria", city="Warszawa", address="ul. Wołoska 12",
+                     time_zone="Europe/Warsaw", opening_hours={d: ["08:00-22:00"] for d in
+                     ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
 c = actions.find_or_create_contact(None, t, name="Jan Wiśniewski", phones=["+48 601 234 567"])
 actions.create_ticket(None, t, subject="Broken fridge door in the Mokotów store", channel="call", body="...",
                       contact=c.pk)
@@ -85,12 +91,33 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+@contextmanager
+def _redis_db() -> Iterator[int]:
+    """A Redis database claimed for this server alone: parallel runs (xdist workers) seed the same user ids,
+    so sharing a database would deliver one run's offers to the other's browser."""
+    import redis
+
+    for index in range(8, 16):
+        client = redis.Redis(host=REDIS[0], port=REDIS[1], db=index)
+        if client.set(CLAIM, str(os.getpid()), nx=True, ex=900):
+            try:
+                yield index
+            finally:
+                client.delete(CLAIM)
+            return
+    pytest.skip("no free Redis database (8-15) for the browser test")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with _redis_db() as db:
+        yield from _serve(tmp_path_factory, db)
+
+
+def _serve(tmp_path_factory: pytest.TempPathFactory, db: int) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("linia-e2e")
-    # One Redis database of its own so parallel runs on the machine do not share groups.
     env = {**os.environ, "LINIA_HOME": str(home), "DATABASE_URL": "", "LINIA_FAST_PASSWORDS": "1",
-           "REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{11 + os.getpid() % 4}"}
+           "REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{db}"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
 
     def linia(*args: str) -> None:
@@ -148,6 +175,9 @@ def test_agent_takes_a_call_registers_a_ticket_wraps_up_and_the_supervisor_sees_
             expect(supervisor.locator("#conn")).to_have_class("rt-conn online")
             expect(agent.locator("#presence-label")).to_have_text("Offline")
 
+            agent.keyboard.press("Alt+KeyS")  # directory search panel (the desk's own search endpoint)
+            agent.keyboard.type("Mokotow")
+            expect(agent.locator("#store-results")).to_contain_text("Mokotów Galeria")
             agent.click("#btn-ready")
             expect(agent.locator("#presence-label")).to_have_text("Available")
             row = supervisor.locator("#agents-table tr", has_text="Anna Kowalska")

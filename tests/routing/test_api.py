@@ -21,7 +21,7 @@ class Api:
     def __init__(self, t: Tenant, u: User) -> None:
         raw, _row = create_api_token(None, t, u)
         self.client = Client()
-        self.headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+        self.headers: dict[str, Any] = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
 
     def get(self, path: str) -> Any:
         return self.client.get(f"/api/v1/{path}", **self.headers)

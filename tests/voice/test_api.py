@@ -109,6 +109,7 @@ def test_national_and_plus_less_dialled_numbers_find_the_line(world: World) -> N
 
 
 BAD_BODIES: list[tuple[Any, int, str]] = [
+    (" ", 422, "invalid_request"),
     ("{not json", 400, "malformed_json"),
     ("[1, 2]", 422, "invalid_request"),
     ({"call_id": "x", "sequence": "1", "event": "offered", "dialled": "+48221234567"}, 422, "invalid_request"),

@@ -102,6 +102,9 @@ def post_event(request: HttpRequest) -> dict[str, Any]:
     if len(body) > MAX_BODY:
         actions.reject(p.tenant, "too_large", "body over 64 KiB", text)
         raise actions.Rejected(413, "too_large", "The event body is larger than 64 KiB.")
+    if not body.strip():
+        actions.reject(p.tenant, "invalid_request", "empty body", "")
+        raise actions.Rejected(422, "invalid_request", "Send the event as a JSON object.", {"body": ["required"]})
     try:
         data = errors.parse_json(body)
         event = cti.parse(data)

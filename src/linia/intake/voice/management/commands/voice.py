@@ -14,6 +14,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError, close_old_connections
 
 from linia.core.models import Tenant
 from linia.intake.voice import actions, queue_log
@@ -98,7 +99,13 @@ def ami_handler(tenant: Tenant) -> Any:
     """An async handler feeding AMI-derived events through the same action path as the HTTP API."""
     @sync_to_async
     def handle(event: CtiInput) -> None:
-        outcome = actions.feed(tenant, event, source="ami", raw={"cti": event.event, **event.extra})
+        try:
+            outcome = actions.feed(tenant, event, source="ami", raw={"cti": event.event, **event.extra})
+        except DatabaseError:
+            # A database hiccup costs this event (logged), not the connection and the calls being followed.
+            log.exception("AMI event %s of call %s not stored", event.event, event.call_id)
+            close_old_connections()
+            return
         if outcome.startswith("rejected"):
             log.warning("AMI event %s of call %s %s", event.event, event.call_id, outcome)
 

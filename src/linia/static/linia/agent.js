@@ -348,6 +348,8 @@
   document.addEventListener("click", function (ev) {
     var target = ev.target.closest ? ev.target : null;
     if (!target) return;
+    var link = target.closest(".rt-dir-results a[href], .rt-context a[href]");
+    if (link && !/^(tel|mailto):/.test(link.getAttribute("href"))) link.target = "_blank";  // keep the desktop open
     var b;
     if ((b = target.closest("[data-set-state]"))) {
       var state = b.getAttribute("data-set-state");

@@ -139,8 +139,11 @@
     var keep = {};
     S.tasks.forEach(function (task) { keep[task.id] = task; });
     Array.prototype.slice.call(body.rows).forEach(function (row) {
-      if (!keep[row.getAttribute("data-task-row")]) row.remove();
+      if (row.hasAttribute("data-task-row") && !keep[row.getAttribute("data-task-row")]) row.remove();
     });
+    var empty = body.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    if (!S.tasks.length) body.appendChild(el("tr", { "data-empty": "" }, [el("td", { colspan: 7, class: "muted", text: t("no_tasks") })]));
     S.tasks.forEach(function (task) {
       var row = body.querySelector('[data-task-row="' + task.id + '"]');
       if (!row) {

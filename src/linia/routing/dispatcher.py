@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from linia.core.models import Membership
 from linia.routing import engine, realtime
 from linia.routing.actions import (
     ROUTABLE,
@@ -57,11 +58,17 @@ def _dt(value: float) -> datetime:
 
 # --- the tenant's rows -----------------------------------------------------------------------------
 
-def _tenant_profiles(tenant_id: int) -> dict[int, AgentProfile]:
-    """Lock the profiles of everyone who works in the tenant (agents and supervisors)."""
-    ids = AgentProfile.objects.filter(user__memberships__tenant_id=tenant_id,
-                                      user__memberships__role__in=ROUTING_ROLES).values_list("user_id", flat=True)
-    return lock_agents(list(ids))
+def _tenant_profiles(tenant_id: int, now: datetime, *, with_routable: bool) -> dict[int, AgentProfile]:
+    """Lock (in pk order) the profiles this dispatch may change: agents whose offers are due, whose
+    wrap-up ran out, and (when tasks wait) the tenant's routable agents. Presence is re-read under the lock."""
+    due = Reservation.objects.filter(tenant_id=tenant_id, status=ReservationStatus.PENDING, expires_at__lte=now)
+    wanted = Q(presence=PresenceState.WRAP_UP, wrapup_until__lte=now)
+    if with_routable:
+        wanted |= Q(presence__in=ROUTABLE, not_responding=False)
+    members = Membership.objects.filter(tenant_id=tenant_id, role__in=ROUTING_ROLES).values("user_id")
+    ids = [*due.values_list("agent_id", flat=True),
+           *AgentProfile.objects.filter(wanted, user_id__in=members).values_list("user_id", flat=True)]
+    return lock_agents(ids)
 
 
 def _expire_due(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> int:
@@ -233,9 +240,13 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], now: 
 def _dispatch(tenant_id: int, now: datetime) -> tuple[list[Reservation], int]:
     with transaction.atomic():
         lock_tenant(tenant_id)
-        profiles = _tenant_profiles(tenant_id)
+        waiting = Task.objects.filter(tenant_id=tenant_id, status=TaskStatus.QUEUED).exists() or \
+            Reservation.objects.filter(tenant_id=tenant_id, status=ReservationStatus.PENDING, expires_at__lte=now).exists()
+        profiles = _tenant_profiles(tenant_id, now, with_routable=waiting)
         expired = _expire_due(tenant_id, now, profiles)
         _end_due_wrapups(profiles, now)
+        if not waiting:
+            return [], expired  # nothing waits (and nothing came back): no engine to build
         router, tasks = _build(tenant_id, now, profiles)
         decisions = router.step(_ts(now))
         offers = _persist(tenant_id, decisions, tasks, now)

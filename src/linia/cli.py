@@ -4,6 +4,8 @@ linia serve [--host --port]   ASGI server (uvicorn)      linia worker      backg
 linia migrate                 create/upgrade the schema  linia demo [--no-serve]
 linia createadmin             platform administrator     linia token create --tenant SLUG --user NAME
 linia import stores|products|stock FILE --tenant SLUG [--skip-invalid]
+linia reindex [--tenant SLUG]  rebuild the ticket search index
+linia voice import-queue-log FILE --tenant SLUG     linia voice ami --host H --port P ... (Asterisk)
 Any other Django management command works too (linia shell, linia check, ...).
 """
 

@@ -189,12 +189,14 @@ def test_agent_takes_a_call_registers_a_ticket_wraps_up_and_the_supervisor_sees_
             expect(offer).to_be_visible()
             expect(offer).to_contain_text("+48601234567")
             expect(offer).to_contain_text("Customer line")
+            expect(agent).to_have_title("● Incoming · Agent desktop · Linia")
             expect(agent.locator("#offer-countdown")).to_contain_text("s")
             expect(supervisor.locator("#queues-table")).to_contain_text("Customer line")
             _shot(agent, "02-agent-offer")
 
             agent.keyboard.press("Alt+KeyA")  # accept by keyboard
             expect(offer).to_be_hidden()
+            expect(agent).to_have_title("Agent desktop · Linia")
             expect(agent.locator(".rt-tab.active")).to_contain_text("+48601234567")
             panel = agent.locator(".rt-task:not([hidden])")
             expect(panel.locator("[data-context]")).to_contain_text("Jan Wiśniewski")

@@ -95,8 +95,10 @@
     return ids.length ? S.offers[ids[0]] : null;
   }
 
+  var pageTitle = document.title;
   function renderOffer() {
     var offer = currentOffer(), box = $("offer");
+    document.title = offer ? "● " + t("incoming") + " · " + pageTitle : pageTitle;  // visible from another tab
     if (!offer) { box.hidden = true; box.removeAttribute("data-reservation"); return; }
     var task = offer.task || {};
     if (box.getAttribute("data-reservation") !== String(offer.reservation_id)) {

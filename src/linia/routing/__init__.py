@@ -1,1 +1,1 @@
-"""Routing (ACD): the pure engine lives in ``linia.routing.engine``; Django glue comes later."""
+"""Routing (ACD): the pure engine in ``linia.routing.engine``; models, actions, dispatcher, API glue here (docs/routing.md)."""

@@ -1,0 +1,2 @@
+"""Workforce tools: the traffic simulator (`linia simulate`) that drives the contact center like a PBX,
+chat customers and agents would."""

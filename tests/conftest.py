@@ -11,3 +11,12 @@ def _fast_password_hashing() -> Iterator[None]:
     """Tests create many users: hash their passwords cheaply (settings are loaded before any conftest)."""
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Rolled-back tests reuse row ids, so a cached value keyed by id could leak into the next test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

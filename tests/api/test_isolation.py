@@ -11,6 +11,7 @@ from tests.api.conftest import Side, World, error_of
 
 from linia.api.api import api
 from linia.directory.models import Product, Stock, Store
+from linia.routing.models import Reservation, Task
 from linia.tickets.models import Contact, Event, Message, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +49,39 @@ MATRIX: dict[str, Call] = {
         f"attachments/{b.attachment.pk}/download"),
 }
 
+def _routed(side: Side) -> tuple[int, int]:
+    """A waiting call task of `side` with a pending offer to its supervisor: (task id, reservation id)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linia.routing.models import Queue, Reservation, Task
+
+    if "routing" not in side.extra:
+        now = timezone.now()
+        queue = Queue.objects.create(tenant=side.tenant, code="support", name="Support")
+        task = Task.objects.create(tenant=side.tenant, channel="call", queue=queue, queued_at=now, status="reserved")
+        offer = Reservation.objects.create(tenant=side.tenant, task=task, agent=side.boss, offered_at=now,
+                                           expires_at=now + timedelta(minutes=5))
+        side.extra["routing"] = (task.pk, offer.pk)
+    return side.extra["routing"]  # type: ignore[no-any-return]
+
+
+MATRIX.update({
+    "POST /api/v1/routing/offers/{reservation_id}/accept": lambda a, b: a.api.post(
+        f"routing/offers/{_routed(b)[1]}/accept", {}),
+    "POST /api/v1/routing/offers/{reservation_id}/decline": lambda a, b: a.api.post(
+        f"routing/offers/{_routed(b)[1]}/decline", {}),
+    "POST /api/v1/routing/tasks/{task_id}/abandon": lambda a, b: a.api.post(
+        f"routing/tasks/{_routed(b)[0]}/abandon", {}),
+    "POST /api/v1/routing/tasks/{task_id}/complete": lambda a, b: a.api.post(
+        f"routing/tasks/{_routed(b)[0]}/complete", {}),
+    "POST /api/v1/routing/tasks/{task_id}/escalate": lambda a, b: a.api.post(
+        f"routing/tasks/{_routed(b)[0]}/escalate", {}),
+    "POST /api/v1/routing/tasks/{task_id}/transfer": lambda a, b: a.api.post(
+        f"routing/tasks/{_routed(b)[0]}/transfer", {"to_queue": "support"}),
+})
+
 # Foreign ids inside query strings and bodies of endpoints without an id in the path.
 INDIRECT: dict[str, Call] = {
     "stock of B's store": lambda a, b: a.api.get("stock", {"store_id": b.store.pk}),
@@ -69,6 +103,8 @@ def _snapshot(side: Side) -> Any:
         Message.objects.filter(tenant=side.tenant).count(),
         Event.objects.filter(tenant=side.tenant).count(),
         Stock.objects.filter(tenant=side.tenant).count(),
+        sorted(Task.objects.filter(tenant=side.tenant).values_list("pk", "status", "queue_id")),
+        sorted(Reservation.objects.filter(tenant=side.tenant).values_list("pk", "status")),
     )
 
 
@@ -81,6 +117,7 @@ def test_matrix_covers_every_operation_with_an_id() -> None:
 
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_foreign_id_is_404_and_changes_nothing(world: World, name: str) -> None:
+    _routed(world.b)
     before = _snapshot(world.b)
     response = MATRIX[name](world.a, world.b)
     assert response.status_code == 404, (name, response.status_code, response.content[:300])

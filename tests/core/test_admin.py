@@ -465,11 +465,33 @@ def full_world(world: dict[str, Any]) -> dict[str, Any]:
         contact = ticket_actions.find_or_create_contact(None, t, name="Jan", phones=["+48600100200"])
         ticket_actions.create_ticket(None, t, subject="Hello", channel="call", body="Hi", contact=contact.pk)
         core_actions.create_api_token(None, t, world[f"member_{key}"])
+        _routing_and_voice_rows(t, world[f"member_{key}"], number=f"+4822100000{1 if key == 'a' else 2}")
     sup = f.user("sup_a", tenant=world["a"], role=Role.SUPERVISOR)
     sup.is_staff = True
     sup.save()
     world["sup"] = sup
     return world
+
+
+def _routing_and_voice_rows(t: Tenant, agent: Any, *, number: str) -> None:
+    from django.utils import timezone
+
+    from linia.intake.voice.models import Call, CtiEvent, Line, RejectedCtiEvent
+    from linia.routing.models import BreakReason, Disposition, Queue, Reservation, Task
+    from linia.tickets.models import Interaction
+
+    now = timezone.now()
+    queue = Queue.objects.create(tenant=t, code="support", name="Support")
+    Disposition.objects.create(tenant=t, code="solved", name="Solved")
+    BreakReason.objects.create(tenant=t, code="lunch", name="Lunch")
+    task = Task.objects.create(tenant=t, channel="call", queue=queue, queued_at=now)
+    Reservation.objects.create(tenant=t, task=task, agent=agent, offered_at=now, expires_at=now, status="expired")
+    line = Line.objects.create(tenant=t, number=number)
+    interaction = Interaction.objects.create(tenant=t, channel="call", started_at=now)
+    call = Call.objects.create(tenant=t, pbx_call_id="c1", line=line, state="queued", last_sequence=1,
+                               interaction=interaction)
+    CtiEvent.objects.create(tenant=t, call=call, pbx_call_id="c1", sequence=1, event="offered", received_at=now)
+    RejectedCtiEvent.objects.create(tenant=t, code="unknown_call", message="test", received_at=now)
 
 
 def _registered_models() -> list[Any]:

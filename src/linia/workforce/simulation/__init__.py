@@ -94,7 +94,7 @@ def contacts(specs: list[ChannelSpec], seconds: float, seed: int, *, profile: st
     shape = PROFILES[profile]
     out: list[Contact] = []
     for spec in specs:
-        rng = Random(f"{seed}-{spec.channel}")
+        rng = Random(f"{seed}-{spec.channel}")  # noqa: S311 (reproducible simulation, not secrets)
         times = arrivals(spec.per_hour, seconds, rng, profile=shape, start_hour=start_hour, peak=PEAK[profile])
         out += [Contact(spec.channel, i, t, patience(spec.patience_mean_s, rng),
                         lognormal(spec.handle_mean_s, spec.handle_cv, rng)) for i, t in enumerate(times, 1)]

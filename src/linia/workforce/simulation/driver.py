@@ -1,0 +1,410 @@
+"""Drives a running Linia like its real users would (no Django here, only HTTP and websockets).
+
+* The PBX: POST /api/v1/voice/events (offered, queued, answered, abandoned, ended) for calls on a
+  route-mode line, and POST /api/v1/voice/route while a call waits (which runs the dispatcher).
+* Chat customers: POST /api/v1/routing/tasks, and /abandon when their patience runs out.
+* Agents: log in through the login form, open ws/desk/agent/ with the session cookie, set presence
+  available, accept offers after a ring delay, hold the contact for its handle time, complete it with a
+  disposition, and finish wrap-up, all as websocket ops of the desktop.
+
+Simulated time runs `speed` times faster than the wall clock; the server's own timers (offer timeout,
+wrap-up) stay in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.cookiejar
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from random import Random
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+
+from linia.workforce.simulation import Contact
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+SNAPSHOT_EVERY_S = 1.0  # real seconds: picks up offers made by another process (the ticker) without Redis
+ROUTE_EVERY_S = 1.0  # real seconds between the PBX's /voice/route questions for a waiting call
+
+
+class SimulationError(Exception):
+    pass
+
+
+def is_local(base_url: str) -> bool:
+    parts = urllib.parse.urlsplit(base_url)
+    return parts.scheme in {"http", "https"} and (parts.hostname or "") in {h.strip("[]") for h in LOCAL_HOSTS}
+
+
+@dataclass
+class Setup:
+    base_url: str
+    token: str
+    line_number: str
+    chat_queue: str
+    agents: list[tuple[str, str]]  # username, password
+    dispositions: list[str]
+    target_s: dict[str, int]  # channel -> T (simulated seconds) for the service level
+    speed: float = 1.0
+    seed: int = 1
+    minutes: float = 10.0
+    progress_every_s: float = 5.0  # real seconds
+    ring_delay_s: tuple[float, float] = (2.0, 6.0)  # simulated
+    wrapup_s: tuple[float, float] = (5.0, 20.0)  # simulated
+
+
+@dataclass
+class Stats:
+    offered: dict[str, int] = field(default_factory=lambda: {"call": 0, "chat": 0})
+    answered: dict[str, int] = field(default_factory=lambda: {"call": 0, "chat": 0})
+    abandoned: dict[str, int] = field(default_factory=lambda: {"call": 0, "chat": 0})
+    within_t: int = 0
+    completed: int = 0
+    waits: list[float] = field(default_factory=list)
+    errors: int = 0
+    last_error: str = ""
+
+    def service_level(self) -> float | None:
+        denominator = sum(self.answered.values()) + sum(self.abandoned.values())
+        return 100.0 * self.within_t / denominator if denominator else None
+
+    def line(self, sim_s: float) -> str:
+        sl = self.service_level()
+        minutes, seconds = divmod(int(sim_s), 60)
+        return (f"[sim {minutes // 60:02d}:{minutes % 60:02d}:{seconds:02d}] offered {sum(self.offered.values())} "
+                f"(calls {self.offered['call']}, chats {self.offered['chat']}) · answered "
+                f"{sum(self.answered.values())} · abandoned {sum(self.abandoned.values())} · SL "
+                f"{'—' if sl is None else f'{sl:.1f}%'} · completed {self.completed} · errors {self.errors}")
+
+    def summary(self) -> dict[str, Any]:
+        sl = self.service_level()
+        return {"offered": dict(self.offered), "answered": dict(self.answered), "abandoned": dict(self.abandoned),
+                "completed": self.completed, "answered_within_t": self.within_t,
+                "service_level": None if sl is None else round(sl, 1),
+                "asa_seconds": round(sum(self.waits) / len(self.waits), 1) if self.waits else None,
+                "errors": self.errors}
+
+
+class Http:
+    """Blocking urllib calls run in threads; JSON in and out; errors as (status, body)."""
+
+    def __init__(self, base_url: str, token: str = "") -> None:
+        self.base = base_url.rstrip("/")
+        self.token = token
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def request(self, method: str, path: str, body: Any = None, *, form: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None) -> tuple[int, Any]:
+        data: bytes | None = None
+        all_headers = dict(headers or {})
+        if self.token:
+            all_headers["Authorization"] = f"Bearer {self.token}"
+        if form is not None:
+            data = urllib.parse.urlencode(form).encode()
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        elif body is not None:
+            data = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=all_headers)  # noqa: S310
+        try:
+            with self.opener.open(req, timeout=30) as resp:
+                raw = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            raw, status = exc.read(), exc.code
+        try:
+            return status, json.loads(raw) if raw else None
+        except ValueError:
+            return status, raw.decode("utf-8", "replace")
+
+    async def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        return await asyncio.to_thread(self.request, method, path, body)
+
+    def cookie(self, name: str) -> str:
+        return next((c.value or "" for c in self.jar if c.name == name), "")
+
+    def login(self, username: str, password: str) -> str:
+        """The login form, as a browser fills it; returns the session cookie header."""
+        self.request("GET", "/accounts/login/")
+        csrf = self.cookie("csrftoken")
+        self.request("POST", "/accounts/login/", form={"username": username, "password": password,
+                                                        "csrfmiddlewaretoken": csrf},
+                     headers={"Referer": self.base + "/accounts/login/"})
+        if not self.cookie("sessionid"):
+            raise SimulationError(f"agent {username} could not log in")
+        return "; ".join(f"{c.name}={c.value}" for c in self.jar)
+
+
+@dataclass
+class Live:
+    """One contact in flight, shared by its customer side and the agent who takes it."""
+
+    contact: Contact
+    key: str  # call id / chat external id
+    arrived_at: float  # simulated seconds
+    state: str = "waiting"  # waiting, talking, abandoned, done
+    task_id: int | None = None
+    extension: str = ""
+    answered: asyncio.Event = field(default_factory=asyncio.Event)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    sequence: int = 0
+
+
+class Simulation:
+    def __init__(self, setup: Setup, contacts: list[Contact], out: Callable[[str], None] = print) -> None:
+        self.s = setup
+        self.contacts = contacts
+        self.out = out
+        self.stats = Stats()
+        self.rng = Random(f"{setup.seed}-agents")  # noqa: S311 (reproducible simulation, not secrets)
+        self.live: dict[str, Live] = {}
+        self.stop = asyncio.Event()
+        self.t0 = 0.0
+        self.run_id = f"{int(time.time())}-{setup.seed}"
+        self.api = Http(setup.base_url, setup.token)
+
+    # --- time ------------------------------------------------------------------------------------
+
+    def now(self) -> float:
+        return (time.monotonic() - self.t0) * self.s.speed
+
+    async def sleep(self, sim_s: float) -> bool:
+        """Sleep simulated seconds; False when the run stopped first."""
+        try:
+            await asyncio.wait_for(self.stop.wait(), max(0.0, sim_s) / self.s.speed)
+        except TimeoutError:
+            return True
+        return False
+
+    async def wait_event(self, event: asyncio.Event, sim_s: float) -> bool:
+        """Wait for the event for up to sim_s simulated seconds, or until the run stops; True if it is set."""
+        waits = [asyncio.ensure_future(event.wait()), asyncio.ensure_future(self.stop.wait())]
+        await asyncio.wait(waits, timeout=max(0.0, sim_s) / self.s.speed, return_when=asyncio.FIRST_COMPLETED)
+        for w in waits:
+            w.cancel()
+        return event.is_set()
+
+    def error(self, what: str, status: int, body: Any) -> None:
+        self.stats.errors += 1
+        self.stats.last_error = f"{what}: {status} {str(body)[:200]}"
+
+    # --- run -------------------------------------------------------------------------------------
+
+    async def run(self) -> Stats:
+        status, _ = await self.api.call("GET", "/api/v1/routing/queues")
+        if status != 200:
+            raise SimulationError(f"the API answered {status} to the simulator's token")
+        agents = [Agent(self, username, password) for username, password in self.s.agents]
+        await asyncio.gather(*(a.start() for a in agents))
+        self.t0 = time.monotonic()
+        tasks = [asyncio.create_task(a.loop()) for a in agents]
+        tasks.append(asyncio.create_task(self.progress()))
+        customers: list[asyncio.Task[None]] = []
+        for contact in self.contacts:
+            if not await self.sleep(contact.arrival_s - self.now()):
+                break
+            customers.append(asyncio.create_task(self.customer(contact)))
+        await self.sleep(self.s.minutes * 60 - self.now())
+        self.stop.set()
+        await asyncio.gather(*customers, return_exceptions=True)
+        for agent in agents:
+            await agent.shutdown()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self.out(self.stats.line(self.now()))
+        return self.stats
+
+    async def progress(self) -> None:
+        while True:
+            await asyncio.sleep(self.s.progress_every_s)
+            self.out(self.stats.line(self.now()))
+
+    # --- customers / PBX ---------------------------------------------------------------------------
+
+    async def customer(self, contact: Contact) -> None:
+        key = f"sim-{self.run_id}-{contact.channel}-{contact.n}"
+        live = Live(contact, key, self.now())
+        self.live[key] = live
+        try:
+            if contact.channel == "call":
+                await self.call(live)
+            else:
+                await self.chat(live)
+        finally:
+            self.live.pop(key, None)
+
+    async def cti(self, live: Live, event: str, **extra: Any) -> tuple[int, Any]:
+        live.sequence += 1
+        body = {"call_id": live.key, "sequence": live.sequence, "event": event, "dialled": self.s.line_number,
+                "caller": f"+4860{live.contact.n % 10_000_000:07d}", "at": datetime.now(UTC).isoformat(), **extra}
+        status, data = await self.api.call("POST", "/api/v1/voice/events", body)
+        if status != 200:
+            self.error(f"voice {event}", status, data)
+        return status, data
+
+    async def call(self, live: Live) -> None:
+        status, data = await self.cti(live, "offered")
+        if status != 200:
+            return
+        self.stats.offered["call"] += 1
+        _, data = await self.cti(live, "queued")
+        live.task_id = ((data or {}).get("call") or {}).get("task_id") if isinstance(data, dict) else None
+        deadline = live.arrived_at + live.contact.patience_s
+        while live.state == "waiting" and not self.stop.is_set() and self.now() < deadline:
+            status, answer = await self.api.call("POST", "/api/v1/voice/route", {"call_id": live.key})
+            if status == 200 and answer.get("action") == "ring" and answer.get("extension") != live.extension:
+                live.extension = str(answer["extension"])
+                await self.cti(live, "ringing", agent_extension=live.extension)
+            await self.wait_event(live.answered, min(deadline - self.now(), ROUTE_EVERY_S * self.s.speed))
+        if live.state == "talking":
+            await self.cti(live, "answered", agent_extension=live.extension)
+            await live.done.wait()
+        elif live.state == "waiting":  # patience ran out (or the run ended): the caller hangs up
+            live.state = "abandoned"
+            if not self.stop.is_set():
+                self.stats.abandoned["call"] += 1
+            await self.cti(live, "abandoned")
+        await self.cti(live, "ended")
+
+    async def chat(self, live: Live) -> None:
+        status, data = await self.api.call("POST", "/api/v1/routing/tasks", {
+            "channel": "chat", "queue": self.s.chat_queue, "external_id": live.key,
+            "attributes": {"customer": f"Chat customer {live.contact.n}", "simulated": True}})
+        if status not in (200, 201):
+            self.error("chat create", status, data)
+            return
+        live.task_id = int(data["id"])
+        self.stats.offered["chat"] += 1
+        await self.wait_event(live.answered, live.arrived_at + live.contact.patience_s - self.now())
+        if live.state == "waiting":
+            live.state = "abandoned"
+            if not self.stop.is_set():
+                self.stats.abandoned["chat"] += 1
+            status, data = await self.api.call("POST", f"/api/v1/routing/tasks/{live.task_id}/abandon",
+                                               {"reason": "customer left the chat"})
+            if status != 200:
+                self.error("chat abandon", status, data)
+            return
+        await live.done.wait()
+
+
+class Agent:
+    """One simulated agent on the desktop's websocket."""
+
+    def __init__(self, sim: Simulation, username: str, password: str) -> None:
+        self.sim = sim
+        self.username = username
+        self.password = password
+        self.ws: ClientConnection | None = None
+        self.replies: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.op_lock = asyncio.Lock()
+        self.seen: set[int] = set()
+        self.jobs: set[asyncio.Task[None]] = set()
+        self.holding = 0
+
+    async def start(self) -> None:
+        http = Http(self.sim.s.base_url)
+        cookies = await asyncio.to_thread(http.login, self.username, self.password)
+        url = urllib.parse.urlsplit(self.sim.s.base_url)
+        scheme = "wss" if url.scheme == "https" else "ws"
+        self.ws = await connect(f"{scheme}://{url.netloc}/ws/desk/agent/",
+                                additional_headers={"Cookie": cookies}, proxy=None)
+        self.reader = asyncio.create_task(self.read())
+        await self.op("presence", state="available")
+
+    async def read(self) -> None:
+        assert self.ws is not None
+        async for raw in self.ws:
+            msg = json.loads(raw)
+            kind = msg.get("kind")
+            if kind in {"ack", "error"}:
+                await self.replies.put(msg)
+            elif kind == "snapshot":
+                for offer in msg.get("offers") or []:
+                    self.offered(offer)
+            elif kind == "offer":
+                self.offered(msg)
+
+    async def op(self, name: str, *, expected: tuple[str, ...] = (), **args: Any) -> dict[str, Any]:
+        """One desktop operation at a time, answered by its ack or error (`expected` error codes are fine)."""
+        assert self.ws is not None
+        async with self.op_lock:
+            await self.ws.send(json.dumps({"op": name, **args}))
+            reply = await asyncio.wait_for(self.replies.get(), 30)
+        if reply.get("kind") == "error" and reply.get("code") not in expected:
+            self.sim.error(f"{self.username} {name}", 409, reply.get("code"))
+        return reply
+
+    def offered(self, offer: dict[str, Any]) -> None:
+        reservation = offer.get("reservation_id") or (offer.get("reservation") or {}).get("id")
+        task = offer.get("task") or {}
+        if not isinstance(reservation, int) or reservation in self.seen or self.sim.stop.is_set():
+            return
+        self.seen.add(reservation)
+        job = asyncio.create_task(self.take(reservation, task))
+        self.jobs.add(job)
+        job.add_done_callback(self.jobs.discard)
+
+    async def loop(self) -> None:
+        """Ask for a snapshot now and then: offers made by another process reach us even without Redis."""
+        while not self.sim.stop.is_set():
+            await asyncio.sleep(SNAPSHOT_EVERY_S)
+            if self.ws is not None:
+                await self.ws.send(json.dumps({"op": "snapshot"}))
+
+    async def take(self, reservation: int, task: dict[str, Any]) -> None:
+        sim = self.sim
+        live = sim.live.get(str(task.get("external_id") or ""))
+        if not await sim.sleep(sim.rng.uniform(*sim.s.ring_delay_s)):
+            return  # the run is over: the offer is left to ring out
+        if live is not None and live.state != "waiting":
+            return  # the customer left (or another agent has it): the offer is withdrawn by the server
+        if live is not None:
+            live.state = "talking"  # claimed before the customer's patience can fire
+        reply = await self.op("accept", reservation_id=reservation, expected=("offer_expired",))
+        if reply.get("kind") != "ack":
+            if live is not None and live.state == "talking":
+                live.state = "waiting"
+            return
+        handle_s = live.contact.handle_s if live is not None else sim.rng.uniform(30, 120)
+        if live is not None:
+            wait = sim.now() - live.arrived_at
+            channel = live.contact.channel
+            sim.stats.answered[channel] += 1
+            sim.stats.waits.append(wait)
+            sim.stats.within_t += wait <= sim.s.target_s.get(channel, 20)
+            live.answered.set()
+        self.holding += 1
+        try:
+            await sim.sleep(handle_s)
+            disposition = sim.rng.choice(sim.s.dispositions) if sim.s.dispositions else ""
+            reply = await self.op("complete", task_id=int(task["id"]), disposition=disposition)
+            sim.stats.completed += reply.get("kind") == "ack"
+        finally:
+            self.holding -= 1
+            if live is not None:
+                live.state = "done"
+                live.done.set()
+        if self.holding == 0:
+            await sim.sleep(sim.rng.uniform(*sim.s.wrapup_s))
+            await self.op("finish_wrapup", expected=("not_in_wrapup",))
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(*self.jobs, return_exceptions=True)
+        if self.ws is None:
+            return
+        try:
+            await self.op("presence", state="offline")
+        finally:
+            await self.ws.close()
+            await asyncio.gather(self.reader, return_exceptions=True)

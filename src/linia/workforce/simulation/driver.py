@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from random import Random
@@ -259,22 +259,36 @@ class Simulation:
         self.stats.offered["call"] += 1
         _, data = await self.cti(live, "queued")
         live.task_id = ((data or {}).get("call") or {}).get("task_id") if isinstance(data, dict) else None
-        deadline = live.arrived_at + live.contact.patience_s
-        while live.state == "waiting" and not self.stop.is_set() and self.now() < deadline:
+
+        async def route() -> None:  # the PBX asks whom to ring (this runs the dispatcher)
             status, answer = await self.api.call("POST", "/api/v1/voice/route", {"call_id": live.key})
             if status == 200 and answer.get("action") == "ring" and answer.get("extension") != live.extension:
                 live.extension = str(answer["extension"])
                 await self.cti(live, "ringing", agent_extension=live.extension)
-            await self.wait_event(live.answered, min(deadline - self.now(), ROUTE_EVERY_S * self.s.speed))
-        if live.state == "talking":
+
+        if await self.await_agent(live, route):
             await self.cti(live, "answered", agent_extension=live.extension)
             await live.done.wait()
-        elif live.state == "waiting":  # patience ran out (or the run ended): the caller hangs up
-            live.state = "abandoned"
-            if not self.stop.is_set():
-                self.stats.abandoned["call"] += 1
+        else:
             await self.cti(live, "abandoned")
         await self.cti(live, "ended")
+
+    async def await_agent(self, live: Live, poll: Callable[[], Awaitable[None]] | None = None) -> bool:
+        """Wait until an agent answers (True) or the customer's patience (or the run) ends (False)."""
+        deadline = live.arrived_at + live.contact.patience_s
+        while not live.answered.is_set():
+            if live.state != "waiting":  # an agent is accepting right now: its answer decides
+                await asyncio.sleep(0.02)
+                continue
+            if self.stop.is_set() or self.now() >= deadline:
+                live.state = "abandoned"
+                if not self.stop.is_set():  # contacts cut off by the end of the run are not counted
+                    self.stats.abandoned[live.contact.channel] += 1
+                return False
+            if poll is not None:
+                await poll()
+            await self.wait_event(live.answered, min(deadline - self.now(), ROUTE_EVERY_S * self.s.speed))
+        return True
 
     async def chat(self, live: Live) -> None:
         status, data = await self.api.call("POST", "/api/v1/routing/tasks", {
@@ -285,17 +299,13 @@ class Simulation:
             return
         live.task_id = int(data["id"])
         self.stats.offered["chat"] += 1
-        await self.wait_event(live.answered, live.arrived_at + live.contact.patience_s - self.now())
-        if live.state == "waiting":
-            live.state = "abandoned"
-            if not self.stop.is_set():
-                self.stats.abandoned["chat"] += 1
-            status, data = await self.api.call("POST", f"/api/v1/routing/tasks/{live.task_id}/abandon",
-                                               {"reason": "customer left the chat"})
-            if status != 200:
-                self.error("chat abandon", status, data)
+        if await self.await_agent(live):
+            await live.done.wait()
             return
-        await live.done.wait()
+        status, data = await self.api.call("POST", f"/api/v1/routing/tasks/{live.task_id}/abandon",
+                                           {"reason": "customer left the chat"})
+        if status != 200:
+            self.error("chat abandon", status, data)
 
 
 class Agent:

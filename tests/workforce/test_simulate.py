@@ -1,0 +1,121 @@
+"""`linia simulate` end to end against a real `linia serve` (own LINIA_HOME, SQLite), and its refusals."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from linia.workforce.simulation.driver import is_local
+
+LINIA = str(Path(sys.executable).with_name("linia"))
+SEED = """
+from linia.core.models import Tenant
+Tenant.objects.create(slug="spar", name="Spar East", ticket_prefix="SPR", time_zone="Europe/Warsaw")
+"""
+REPORT = """
+import json
+from collections import Counter
+from linia.intake.voice.models import Call
+from linia.routing.models import Task
+from linia.tickets.models import Interaction
+print(json.dumps({"calls": Call.objects.count(), "answered_calls": Call.objects.filter(answered_at__isnull=False).count(),
+                  "interactions": Interaction.objects.filter(channel="call").count(),
+                  "tasks": {f"{c}:{s}": n for (c, s), n in Counter(Task.objects.values_list("channel", "status")).items()},
+                  "dispositions": sorted(set(Task.objects.exclude(disposition="").values_list("disposition", flat=True)))}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    env = {**os.environ, "LINIA_HOME": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": "",
+           "LINIA_FAST_PASSWORDS": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    subprocess.run([LINIA, "migrate", "--verbosity", "0"], env=env, check=True, capture_output=True, timeout=120)
+    subprocess.run([LINIA, "shell", "-c", SEED], env=env, check=True, capture_output=True, timeout=60)
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    proc = subprocess.Popen([LINIA, "serve", "--port", str(port), "--no-migrate"], env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/accounts/login/", timeout=2)  # noqa: S310 (local test server)
+            break
+        except OSError:
+            time.sleep(0.2)
+    try:
+        yield base, env
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.mark.slow
+def test_simulate_drives_calls_chats_and_agents_through_the_public_paths(
+        server: tuple[str, dict[str, str]]) -> None:
+    base, env = server
+    started = time.monotonic()
+    run = subprocess.run([LINIA, "simulate", "--tenant", "spar", "--calls-per-hour", "600", "--chats-per-hour", "240",
+                          "--agents", "4", "--minutes", "2", "--speed", "20", "--base-url", base, "--seed", "3",
+                          "--profile", "flat"], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert time.monotonic() - started < 45
+    assert "offered" in run.stdout and "SL" in run.stdout  # progress lines
+    summary = json.loads(run.stdout.split("Summary: ", 1)[1].splitlines()[0])
+    assert summary["offered"]["call"] > 5 and summary["offered"]["chat"] > 0
+    assert summary["answered"]["call"] + summary["answered"]["chat"] > 0
+    assert summary["completed"] > 0 and summary["errors"] == 0
+    report = json.loads(subprocess.run([LINIA, "shell", "-c", REPORT], env=env, check=True, capture_output=True,
+                                       text=True, timeout=60).stdout.strip().splitlines()[-1])
+    assert report["calls"] == report["interactions"] == summary["offered"]["call"]
+    assert report["answered_calls"] >= summary["answered"]["call"] > 0
+    assert report["tasks"].get("call:completed", 0) > 0
+    assert sum(n for k, n in report["tasks"].items() if k.startswith("chat:")) == summary["offered"]["chat"]
+    assert not any(k.endswith((":queued", ":reserved")) for k in report["tasks"])  # nobody left waiting
+    assert set(report["dispositions"]) <= {"solved", "callback", "ticket"} and report["dispositions"]
+
+
+@pytest.mark.parametrize("url", ["http://example.com:8000", "http://10.0.0.5:8000", "ftp://127.0.0.1/",
+                                 "http://127.0.0.1.evil.example/"])
+def test_only_local_urls_are_targeted(url: str) -> None:
+    assert not is_local(url)
+    with pytest.raises(CommandError) as err:
+        call_command("simulate", "--tenant", "x", "--base-url", url)
+    assert err.value.returncode == 2
+
+
+def test_local_urls_are_accepted() -> None:
+    assert all(is_local(u) for u in ("http://127.0.0.1:8000", "http://localhost:1234/", "http://[::1]:8000"))
+
+
+@pytest.mark.django_db
+def test_bad_numbers_and_unknown_tenant_are_usage_errors() -> None:
+    for args in (["--agents", "0"], ["--speed", "0"], ["--minutes", "-1"], ["--calls-per-hour", "-5"]):
+        with pytest.raises(CommandError) as err:
+            call_command("simulate", "--tenant", "x", *args)
+        assert err.value.returncode == 2, args
+    with pytest.raises(CommandError) as err:
+        call_command("simulate", "--tenant", "no-such-tenant")
+    assert err.value.returncode == 2

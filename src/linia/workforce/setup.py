@@ -23,7 +23,8 @@ def sim_number(tenant: Tenant) -> str:
 
 
 @transaction.atomic
-def ensure_contact_center(tenant: Tenant, *, number: str = "", line_name: str = "Customer line") -> tuple[Line, Queue]:
+def ensure_contact_center(tenant: Tenant, *, number: str = "", line_name: str = "Customer line",
+                          chat_name: str = "Chat") -> tuple[Line, Queue]:
     """A route-mode line with its call queue and a chat queue; returns (line, chat queue)."""
     line = Line.objects.filter(tenant=tenant, mode=LineMode.ROUTE, queue__isnull=False).select_related("queue").first()
     if line is None:
@@ -36,7 +37,7 @@ def ensure_contact_center(tenant: Tenant, *, number: str = "", line_name: str = 
                   if "chat" in (q.channels or [])), None)  # JSON "contains" does not work on SQLite
     if chats is None:
         chats, _ = Queue.objects.get_or_create(tenant=tenant, code="chats", defaults={
-            "name": "Chat", "channels": ["chat"], "target_answer_seconds": 120, "wrapup_seconds": 30})
+            "name": chat_name, "channels": ["chat"], "target_answer_seconds": 120, "wrapup_seconds": 30})
     for code, name in DISPOSITIONS:
         Disposition.objects.get_or_create(tenant=tenant, code=code, defaults={"name": name})
     return line, chats

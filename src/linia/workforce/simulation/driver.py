@@ -199,7 +199,20 @@ class Simulation:
 
     # --- run -------------------------------------------------------------------------------------
 
+    async def wait_ready(self, timeout_s: float = 60.0) -> None:
+        """The server may still be starting (`linia demo` starts us beside it)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                await self.api.call("GET", "/accounts/login/")
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise SimulationError(f"no Linia answers at {self.s.base_url}") from None
+                await asyncio.sleep(0.5)
+
     async def run(self) -> Stats:
+        await self.wait_ready()
         status, _ = await self.api.call("GET", "/api/v1/routing/queues")
         if status != 200:
             raise SimulationError(f"the API answered {status} to the simulator's token")

@@ -7,6 +7,7 @@ from typing import Any
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from linia.demo import background
 from linia.demo.run import DemoReport, seed_demo
 
 
@@ -20,6 +21,8 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=None,
                             help="tickets to have across the demo tenants (default 320, 40 with --small)")
         parser.add_argument("--small", action="store_true", help="fewer stores and tickets (for tests)")
+        parser.add_argument("--no-simulate", action="store_true",
+                            help="serve without the background traffic simulators (the worker still runs)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["tickets"] is not None and not 0 <= opts["tickets"] <= 100_000:
@@ -29,8 +32,15 @@ class Command(BaseCommand):
         call_command("migrate", verbosity=0, interactive=False)
         report = seed_demo(small=opts["small"], tickets=opts["tickets"], log=self.stdout.write)
         self._print(report, f"http://{opts['host']}:{opts['port']}/")
-        if not opts["no_serve"]:
+        if opts["no_serve"]:
+            return
+        host = "127.0.0.1" if opts["host"] in {"0.0.0.0", "::", ""} else opts["host"]  # noqa: S104 (a local client)
+        procs = background.start(f"http://{host}:{opts['port']}", simulate=not opts["no_simulate"],
+                                 log=self.stdout.write)
+        try:
             call_command("serve", host=opts["host"], port=opts["port"], no_migrate=True)
+        finally:
+            background.stop(procs)
 
     def _print(self, report: DemoReport, url: str) -> None:
         out = self.stdout.write

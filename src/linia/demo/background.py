@@ -1,0 +1,49 @@
+"""`linia demo` side processes while it serves: the Huey worker (routing ticker) and traffic simulators."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+from django.conf import settings
+
+# Moderate real-time traffic: about 2 erlangs of calls and 2 of chats, enough to keep 4 simulated agents
+# (and a human who logs in) busy without a growing queue.
+SIMULATED = (("quickdrop", "40", "20"), ("vostok-market", "30", "15"))
+SIM_AGENTS = "4"
+SIM_MINUTES = str(7 * 24 * 60)
+
+
+def linia_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "linia.cli", *args]
+
+
+def start(base_url: str, *, simulate: bool, log: Callable[[str], None]) -> list[subprocess.Popen[bytes]]:
+    """Start the worker and (unless simulate is False) one simulator per demo tenant; returns the processes."""
+    procs = [subprocess.Popen(linia_command("worker"))]  # noqa: S603 (our own command line)
+    log(f"Background worker (routing ticker): PID {procs[0].pid}")
+    if simulate:
+        for seed, (slug, calls, chats) in enumerate(SIMULATED, 1):
+            out = settings.LINIA_HOME / f"simulate-{slug}.log"
+            proc = subprocess.Popen(linia_command(  # noqa: S603 (our own command line)
+                "simulate", "--tenant", slug, "--calls-per-hour", calls, "--chats-per-hour", chats,
+                "--agents", SIM_AGENTS, "--minutes", SIM_MINUTES, "--base-url", base_url, "--seed", str(seed),
+                "--profile", "flat"), stdout=out.open("ab"), stderr=subprocess.STDOUT)
+            procs.append(proc)
+            log(f"Traffic simulator for {slug} ({calls} calls/h, {chats} chats/h, {SIM_AGENTS} agents "
+                f"sim-{slug}-NN): PID {proc.pid}, log {out}")
+    return procs
+
+
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Terminate our own children (by PID), simulators first, then the worker."""
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in reversed(procs):
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -1,0 +1,31 @@
+"""Routing and voice for the demo tenants: a route-mode customer line with its call queue, a chat queue,
+disposition codes, and agent profiles with PBX extensions for the demo's agents and supervisors."""
+
+from __future__ import annotations
+
+from linia.core.models import Membership, Role, Tenant
+from linia.routing.models import AgentProfile
+from linia.workforce.setup import ensure_contact_center
+
+# slug: (line number, line/call queue name, chat queue name); numbers are valid but fictitious
+LINES = {
+    "vostok-market": ("+74232001000", "Горячая линия", "Чат"),
+    "dyskont-pl": ("+48221000100", "Infolinia", "Czat"),
+    "maison-mode": ("+33140000100", "Service client", "Chat"),
+    "quickdrop": ("+442070000100", "Customer line", "Chat"),
+}
+
+
+def seed_contact_center(tenants: list[Tenant]) -> None:
+    """Idempotent: existing queues, lines and extensions are kept."""
+    for index, tenant in enumerate(tenants, 1):
+        number, line_name, chat_name = LINES.get(tenant.slug, ("", "Customer line", "Chat"))
+        ensure_contact_center(tenant, number=number, line_name=line_name, chat_name=chat_name)
+        members = (Membership.objects.filter(tenant=tenant, role__in=[Role.AGENT, Role.SUPERVISOR])
+                   .order_by("user__username").values_list("user_id", flat=True))
+        for n, user_id in enumerate(members, 1):
+            profile, _ = AgentProfile.objects.get_or_create(user_id=user_id)
+            extension = f"{index}{n:02d}"
+            if not profile.extension and not AgentProfile.objects.filter(extension=extension).exists():
+                profile.extension = extension
+                profile.save(update_fields=["extension"])

@@ -29,7 +29,8 @@ def start(base_url: str, *, simulate: bool, log: Callable[[str], None]) -> list[
             proc = subprocess.Popen(linia_command(  # noqa: S603 (our own command line)
                 "simulate", "--tenant", slug, "--calls-per-hour", calls, "--chats-per-hour", chats,
                 "--agents", SIM_AGENTS, "--minutes", SIM_MINUTES, "--base-url", base_url, "--seed", str(seed),
-                "--profile", "flat"), stdout=out.open("ab"), stderr=subprocess.STDOUT)
+                "--profile", "flat"), stdout=(log_file := out.open("ab")), stderr=subprocess.STDOUT)
+            log_file.close()  # the child has its own copy
             procs.append(proc)
             log(f"Traffic simulator for {slug} ({calls} calls/h, {chats} chats/h, {SIM_AGENTS} agents "
                 f"sim-{slug}-NN): PID {proc.pid}, log {out}")

@@ -27,6 +27,7 @@ from random import Random
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 from linia.workforce.simulation import Contact
 
@@ -253,6 +254,8 @@ class Simulation:
                 await self.call(live)
             else:
                 await self.chat(live)
+        except OSError as exc:  # the server went away mid-contact: counted, the run goes on
+            self.error(f"{contact.channel} {key}", 0, repr(exc))
         finally:
             self.live.pop(key, None)
 
@@ -394,10 +397,14 @@ class Agent:
             return  # the customer left (or another agent has it): the offer is withdrawn by the server
         if live is not None:
             live.state = "talking"  # claimed before the customer's patience can fire
-        reply = await self.op("accept", reservation_id=reservation, expected=("offer_expired",))
+        try:
+            reply = await self.op("accept", reservation_id=reservation, expected=("offer_expired",))
+        except (TimeoutError, ConnectionClosed) as exc:
+            reply = {"kind": "error"}
+            sim.error(f"{self.username} accept", 0, repr(exc))
         if reply.get("kind") != "ack":
             if live is not None and live.state == "talking":
-                live.state = "waiting"
+                live.state = "waiting"  # back to the customer's patience
             return
         handle_s = live.contact.handle_s if live is not None else sim.rng.uniform(30, 120)
         if live is not None:
@@ -413,6 +420,9 @@ class Agent:
             disposition = sim.rng.choice(sim.s.dispositions) if sim.s.dispositions else ""
             reply = await self.op("complete", task_id=int(task["id"]), disposition=disposition)
             sim.stats.completed += reply.get("kind") == "ack"
+        except (TimeoutError, ConnectionClosed) as exc:
+            sim.error(f"{self.username} complete", 0, repr(exc))
+            return
         finally:
             self.holding -= 1
             if live is not None:
@@ -420,7 +430,10 @@ class Agent:
                 live.done.set()
         if self.holding == 0:
             await sim.sleep(sim.rng.uniform(*sim.s.wrapup_s))
-            await self.op("finish_wrapup", expected=("not_in_wrapup",))
+            try:
+                await self.op("finish_wrapup", expected=("not_in_wrapup",))
+            except (TimeoutError, ConnectionClosed) as exc:
+                sim.error(f"{self.username} finish_wrapup", 0, repr(exc))
 
     async def shutdown(self) -> None:
         await asyncio.gather(*self.jobs, return_exceptions=True)
@@ -428,6 +441,8 @@ class Agent:
             return
         try:
             await self.op("presence", state="offline")
+        except (TimeoutError, ConnectionClosed) as exc:
+            self.sim.error(f"{self.username} offline", 0, repr(exc))
         finally:
             await self.ws.close()
             await asyncio.gather(self.reader, return_exceptions=True)

@@ -209,3 +209,19 @@ def test_agent_transfers_a_call_to_another_queue_of_the_same_tenant(
     run(scenario)
     task = Task.objects.get(pk=res.task_id)
     assert task.queue_id == center.second.pk and task.assigned_to_id != center.agent.pk
+
+
+def test_going_available_over_the_socket_offers_a_waiting_call_at_once(center: Center, cookies: dict[str, list[tuple[bytes, bytes]]]) -> None:
+    actions.create_task(None, center.tenant, channel="call", queue=center.queue, external_id="pbx-wait")
+
+    async def scenario() -> None:
+        mine = communicator("/ws/desk/agent/", cookies["agent"])
+        assert (await mine.connect())[0]
+        assert (await mine.receive_json_from(timeout=3))["kind"] == "snapshot"
+        await mine.send_json_to({"op": "presence", "state": "available"})
+        offer = await receive_kind(mine, "offer")  # no periodic tick runs in this test
+        res = await database_sync_to_async(Reservation.objects.get)(task__external_id="pbx-wait")
+        assert offer["reservation_id"] == res.pk and res.agent_id == center.agent.pk
+        await mine.disconnect()
+
+    run(scenario)

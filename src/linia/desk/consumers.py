@@ -109,6 +109,7 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         with translation.override(self.language()):
             try:
                 handler(self.user, content)
+                actions.dispatch_after_change(self.dispatch_tenant_ids())
             except PermissionDenied:
                 return {"code": "forbidden", "message": _("You may not do that.")}
             except ActionError as exc:
@@ -118,6 +119,10 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 log.exception("desk websocket op failed")
                 return {"code": "server_error", "message": _("Something went wrong; the state was not changed.")}
         return None
+
+    def dispatch_tenant_ids(self) -> list[int]:
+        """Tenants whose routing may change after this consumer's ops."""
+        return []
 
     def language(self) -> str:
         cookie = (self.scope.get("cookies") or {}).get("django_language", "")
@@ -185,6 +190,9 @@ class AgentConsumer(_DeskConsumer):
     def allowed_groups(self) -> list[str]:
         return [agent_group(self.user.pk)] if agent_tenants(self.user) else []
 
+    def dispatch_tenant_ids(self) -> list[int]:
+        return [t.pk for t in agent_tenants(self.user)]
+
     async def send_snapshots(self) -> None:
         snapshot = await database_sync_to_async(queries.agent_snapshot)(self.user)
         await self.send_json({**snapshot, "kind": "snapshot", "now": timezone.now().isoformat()})
@@ -245,6 +253,9 @@ class SupervisorConsumer(_DeskConsumer):
             tenants = [t for t in tenants if str(t.pk) == wanted]
         self.tenants = tenants
         return [supervisor_group(t.pk) for t in tenants]
+
+    def dispatch_tenant_ids(self) -> list[int]:
+        return [t.pk for t in self.tenants]
 
     async def send_snapshots(self) -> None:
         for tenant in self.tenants:

@@ -8,6 +8,7 @@ already serialises writers; on PostgreSQL the row locks do. Dispatch itself live
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -42,6 +43,8 @@ ROUTABLE = (PresenceState.AVAILABLE, PresenceState.BUSY)
 SETTABLE = (PresenceState.OFFLINE, PresenceState.AVAILABLE, PresenceState.BREAK, PresenceState.TRAINING,
             PresenceState.OTHER)
 ROUTING_ROLES = (Role.AGENT, Role.SUPERVISOR)
+
+log = logging.getLogger(__name__)
 
 
 # --- permissions ---------------------------------------------------------------------------------
@@ -595,6 +598,18 @@ def dispatch(tenant: Tenant | int, *, now: datetime | None = None) -> list[Reser
     from linia.routing import dispatcher
 
     return dispatcher.dispatch(tenant, now=now)
+
+
+def dispatch_after_change(tenant_ids: Iterable[int]) -> None:
+    """Offer at once after a change that may free an agent or add a task (REST, websocket, PBX).
+
+    The change itself is already committed; if a dispatch fails, the periodic tick retries it.
+    """
+    for tenant_id in tenant_ids:
+        try:
+            dispatch(tenant_id)
+        except Exception:
+            log.exception("dispatch after a change failed (tenant %s)", tenant_id)
 
 
 def expire_reservations(now: datetime | None = None) -> int:

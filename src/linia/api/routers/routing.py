@@ -68,10 +68,7 @@ class TaskIn(In):
 
 
 def _dispatch(p: Principal) -> None:
-    try:
-        actions.dispatch(p.tenant)
-    except Exception:  # the change itself is committed; the periodic tick retries the dispatch
-        log.exception("dispatch after an API change failed (tenant %s)", p.tenant.pk)
+    actions.dispatch_after_change([p.tenant.pk])
 
 
 def _require_supervisor(p: Principal) -> None:

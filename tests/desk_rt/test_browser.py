@@ -9,9 +9,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,10 +16,11 @@ from typing import Any
 
 import pytest
 
+from tests.liveserver import LINIA, linia_env, live_linia
+
 CHROMIUM = "/usr/bin/chromium"
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "desk_rt"
-LINIA = str(Path(sys.executable).with_name("linia"))
 REDIS = ("127.0.0.1", 6379)
 CLAIM = "linia-desk-rt-e2e"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -116,36 +114,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
 
 def _serve(tmp_path_factory: pytest.TempPathFactory, db: int) -> Iterator[dict[str, Any]]:
     home = tmp_path_factory.mktemp("linia-e2e")
-    env = {**os.environ, "LINIA_HOME": str(home), "DATABASE_URL": "", "LINIA_FAST_PASSWORDS": "1",
-           "REDIS_URL": f"redis://{REDIS[0]}:{REDIS[1]}/{db}"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = linia_env(home, REDIS_URL=f"redis://{REDIS[0]}:{REDIS[1]}/{db}")
 
     def linia(*args: str) -> None:
         subprocess.run([LINIA, *args], env=env, check=True, capture_output=True, timeout=120)
 
-    linia("migrate", "--verbosity", "0")
-    linia("shell", "-c", SEED)
-    port = _free_port()
-    log = (home / "server.log").open("w")
-    proc = subprocess.Popen([LINIA, "serve", "--port", str(port), "--no-migrate"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/accounts/login/", timeout=2)  # noqa: S310 (local test server)
-            break
-        except OSError:
-            time.sleep(0.2)
-    try:
+    with live_linia(home, env, seed=SEED) as base:
         yield {"base": base, "linia": linia, "home": home}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 def _login(page: Page, base: str, username: str, target: str) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
+from tests.liveserver import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -60,10 +61,6 @@ while True:
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(home: Path) -> dict[str, str]:
@@ -111,7 +108,7 @@ def test_kill_9_mid_routing_then_restart_releases_offers_and_loses_nothing(tmp_p
         pending_at_kill = con.execute("select count(*) from routing_reservation where status='pending'").fetchone()[0]
     time.sleep(1.5)  # every offer made before the kill is past its 1 s deadline now
 
-    port = _free_port()
+    port = free_port()
     started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     serve = subprocess.Popen([*_linia(), "serve", "--port", str(port), "--no-migrate"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -6,15 +6,14 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-LINIA = str(Path(sys.executable).with_name("linia"))
+from tests.liveserver import LINIA, free_port
+
 PRESENCE = """
 import json
 from linia.routing.models import AgentProfile
@@ -22,10 +21,6 @@ print(json.dumps(sorted(AgentProfile.objects.filter(user__username__startswith="
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _alive(pid: int) -> bool:
@@ -42,7 +37,7 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
            "LINIA_FAST_PASSWORDS": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (tmp_path / "demo.log").open("w+")
-    demo = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(_free_port())], env=env,
+    demo = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(free_port())], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     pids: list[int] = []
     try:

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +13,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from linia.workforce.simulation.driver import is_local
+from tests.liveserver import LINIA, linia_env, live_linia
 
-LINIA = str(Path(sys.executable).with_name("linia"))
 SEED = """
 from linia.core.models import Tenant
 Tenant.objects.create(slug="spar", name="Spar East", ticket_prefix="SPR", time_zone="Europe/Warsaw")
@@ -36,40 +32,11 @@ print(json.dumps({"calls": Call.objects.count(), "answered_calls": Call.objects.
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    env = {**os.environ, "LINIA_HOME": str(tmp_path), "DATABASE_URL": "", "REDIS_URL": "",
-           "LINIA_FAST_PASSWORDS": "1"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    subprocess.run([LINIA, "migrate", "--verbosity", "0"], env=env, check=True, capture_output=True, timeout=120)
-    subprocess.run([LINIA, "shell", "-c", SEED], env=env, check=True, capture_output=True, timeout=60)
-    port = _free_port()
-    log = (tmp_path / "server.log").open("w")
-    proc = subprocess.Popen([LINIA, "serve", "--port", str(port), "--no-migrate"], env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/accounts/login/", timeout=2)  # noqa: S310 (local test server)
-            break
-        except OSError:
-            time.sleep(0.2)
-    try:
+    env = linia_env(tmp_path)
+    with live_linia(tmp_path, env, seed=SEED) as base:
         yield base, env
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.mark.slow

@@ -76,3 +76,43 @@ def test_task_context_shows_the_callers_tickets_only_to_the_holder(center: Cente
     page = _client(center.agent).get(url).content.decode()
     assert "Ivan Petrov" in page and "Sour milk" in page and "+74232223344" in page
     assert _client(center.agent).get("/desk/agent/tasks/999999/context/").status_code == 404
+
+
+def _assigned_call(center: Center) -> Task:
+    from django.utils import timezone
+
+    from linia.tickets.models import Interaction
+
+    interaction = Interaction.objects.create(tenant=center.tenant, channel="call", started_at=timezone.now())
+    actions.set_presence(center.agent, center.agent, PresenceState.AVAILABLE)
+    task = actions.create_task(None, center.tenant, channel="call", queue=center.queue, external_id="pbx-link",
+                               interaction=interaction)
+    actions.dispatch(center.tenant)
+    offer = Reservation.objects.get(task=task, status=ReservationStatus.PENDING)
+    return actions.accept_offer(center.agent, offer.pk)
+
+
+def test_ticket_registered_from_the_contact_tab_is_linked_to_the_task_and_call(center: Center) -> None:
+    task = _assigned_call(center)
+    client = _client(center.agent)
+    form = client.get(f"/tickets/new/?channel=call&task={task.pk}").content.decode()
+    assert f'name="task" value="{task.pk}"' in form
+    response = client.post("/tickets/new/", {"channel": "call", "priority": "normal", "subject": "Where is my order",
+                                             "contact_phone": "+74232223344", "task": str(task.pk)})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert task.ticket is not None and task.ticket.subject == "Where is my order"
+    assert task.interaction is not None and task.interaction.ticket_id == task.ticket_id
+    assert task.interaction.contact_id == task.ticket.contact_id
+
+
+def test_a_task_the_agent_does_not_hold_leaves_no_ticket(center: Center) -> None:
+    task = _assigned_call(center)
+    from linia.tickets.models import Ticket
+
+    response = _client(center.colleague).post(
+        "/tickets/new/", {"channel": "call", "priority": "normal", "subject": "Not mine", "task": str(task.pk)})
+    assert response.status_code == 400 and "not yours" in response.content.decode()
+    assert not Ticket.objects.filter(subject="Not mine").exists()
+    task.refresh_from_db()
+    assert task.ticket_id is None

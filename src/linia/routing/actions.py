@@ -390,6 +390,23 @@ def _check_disposition(tenant_id: int, disposition: str) -> str:
     return disposition
 
 
+def link_ticket(actor: Any, task_id: int, ticket: Ticket) -> Task:
+    """The agent registered `ticket` for this contact: the task and its interaction now point to it."""
+    found = _task_for(actor, task_id, ticket.tenant_id)
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("interaction").get(pk=found.pk)
+        task.ticket = ticket
+        task.save(update_fields=["ticket"])
+        interaction = task.interaction
+        if interaction is not None:
+            interaction.ticket = ticket
+            interaction.contact_id = interaction.contact_id or ticket.contact_id
+            interaction.save(update_fields=["ticket", "contact"])
+        emit(task.tenant_id, "task.ticket_linked", ticket=ticket, actor=actor,
+             data={"task_id": task.pk, "interaction_id": task.interaction_id})
+    return task
+
+
 def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Tenant | int | None = None,
                   now: datetime | None = None) -> Task:
     """The conversation ended: the agent goes to wrap-up for the queue's after-call-work time."""

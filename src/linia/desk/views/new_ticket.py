@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 
 from linia.core.errors import ActionError
 from linia.core.models import Tenant
-from linia.core.permissions import Perm, scope_tickets
+from linia.core.permissions import Perm, PermissionDenied, scope_tickets
 from linia.desk.forms import CustomFieldsForm, NewTicketForm
 from linia.desk.messages import translated_error
 from linia.desk.views.common import desk_view
 from linia.desk.views.ticket import uploaded
 from linia.directory.models import Category, Store
+from linia.routing import actions as routing_actions
 from linia.tickets import actions
 from linia.tickets.models import Ticket
 from linia.tickets.queries import contact_search
@@ -40,11 +41,23 @@ def _create(request: HttpRequest, tenant: Tenant, form: NewTicketForm, cf_form: 
             contact = actions.find_or_create_contact(
                 request.user, tenant, name=data["contact_name"], phones=[data["contact_phone"]],
                 emails=[data["contact_email"]])
-        return actions.create_ticket(
+        ticket = actions.create_ticket(
             request.user, tenant, subject=data["subject"], channel=data["channel"], body=data["description"],
             category=data["category"].pk if data["category"] else None, store=data["store"],
             priority=data["priority"], contact=contact.pk if contact else None, custom_fields=cf_form.values(),
             attachments=uploaded(request))
+        task_id = _task_id(request.POST.get("task"))
+        if task_id is not None:  # registered from the agent desktop's contact tab
+            try:
+                routing_actions.link_ticket(request.user, task_id, ticket)
+            except PermissionDenied as exc:  # rolls the ticket back with the rest of this transaction
+                raise ActionError("not_task_holder", _("This contact is not yours, so the ticket was not created.")) from exc
+        return ticket
+
+
+def _task_id(raw: Any) -> int | None:
+    text = str(raw or "")
+    return int(text) if text.isdigit() and len(text) < 19 else None
 
 
 @desk_view(Perm.TICKETS_CREATE)
@@ -53,6 +66,7 @@ def ticket_new(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     cf_form = CustomFieldsForm(_category(tenant, form), request.POST or None)
     context: dict[str, Any] = {"nav": "new", "form": form, "cf_form": cf_form, "action_error": "",
                                "field_errors": {},
+                               "task_id": _task_id(request.POST.get("task") or request.GET.get("task")),
                                "store": _store(tenant, form.data.get("store") if form.is_bound
                                                else request.GET.get("store"))}
     if request.method == "POST":

@@ -286,7 +286,8 @@
     if (frame) { frame.focus(); return; }
     var channel = ["call", "chat", "email", "messenger"].indexOf(task.channel) >= 0 ? task.channel : "call";
     var store = popStore(screenPop(task));
-    var url = cfg.ticket_new + "?channel=" + encodeURIComponent(channel) + (store && store.id ? "&store=" + store.id : "");
+    var url = cfg.ticket_new + "?channel=" + encodeURIComponent(channel) + "&task=" + encodeURIComponent(id) +
+      (store && store.id ? "&store=" + store.id : "");
     frame = el("iframe", { src: url, class: "rt-frame", title: t("register_ticket") });
     frame.addEventListener("load", function () { framed(frame, panel, task); });
     slot.appendChild(frame);

@@ -72,16 +72,8 @@ def save_store(actor: Any, tenant: Tenant, data: Mapping[str, Any], store: Store
         errors["code"] = [f"code {clean['code']} is already used by another store of this tenant"]
     if errors:
         raise ActionError("invalid_store", "Check the store fields.", errors)
-    creating = store is None
     obj = store or Store(tenant=tenant, time_zone=tenant.time_zone)
-    changes = _changes(obj, {} if creating else model_to_dict(obj, fields=list(clean)), clean)
-    if not creating and not changes:
-        return obj
-    with transaction.atomic():
-        obj.save()
-        audit.record(actor, "create" if creating else "update", obj, tenant=tenant, changes=changes)
-        emit(tenant.pk, "store.saved", actor=actor,
-             data={"store_id": obj.pk, "code": obj.code, "created": creating, "fields": sorted(changes)})
+    _save_changed(actor, tenant, obj, clean, creating=store is None, event="store.saved", key="code")
     return obj
 
 
@@ -107,16 +99,8 @@ def save_product(actor: Any, tenant: Tenant, data: Mapping[str, Any], product: P
         errors["sku"] = [f"SKU {clean['sku']} is already used by another product of this tenant"]
     if errors:
         raise ActionError("invalid_product", "Check the product fields.", errors)
-    creating = product is None
     obj = product or Product(tenant=tenant)
-    changes = _changes(obj, {} if creating else model_to_dict(obj, fields=list(clean)), clean)
-    if not creating and not changes:
-        return obj
-    with transaction.atomic():
-        obj.save()
-        audit.record(actor, "create" if creating else "update", obj, tenant=tenant, changes=changes)
-        emit(tenant.pk, "product.saved", actor=actor,
-             data={"product_id": obj.pk, "sku": obj.sku, "created": creating, "fields": sorted(changes)})
+    _save_changed(actor, tenant, obj, clean, creating=product is None, event="product.saved", key="sku")
     return obj
 
 
@@ -127,3 +111,16 @@ def delete_product(actor: Any, product: Product) -> None:
         audit.record(actor, "delete", product, tenant=product.tenant_id, changes={"sku": product.sku})
         emit(product.tenant_id, "product.deleted", actor=actor, data={"product_id": product.pk, "sku": product.sku})
         product.delete()
+
+
+def _save_changed(actor: Any, tenant: Tenant, obj: Store | Product, clean: Mapping[str, Any], *, creating: bool,
+                  event: str, key: str) -> None:
+    """Apply `clean` to `obj` and save it with one audit row and one event; an unchanged object is left alone."""
+    changes = _changes(obj, {} if creating else model_to_dict(obj, fields=list(clean)), clean)
+    if not creating and not changes:
+        return
+    with transaction.atomic():
+        obj.save()
+        audit.record(actor, "create" if creating else "update", obj, tenant=tenant, changes=changes)
+        emit(tenant.pk, event, actor=actor, data={f"{obj._meta.model_name}_id": obj.pk, key: getattr(obj, key),
+                                                  "created": creating, "fields": sorted(changes)})

@@ -394,7 +394,7 @@ def link_ticket(actor: Any, task_id: int, ticket: Ticket) -> Task:
     """The agent registered `ticket` for this contact: the task and its interaction now point to it."""
     found = _task_for(actor, task_id, ticket.tenant_id)
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("interaction").get(pk=found.pk)
+        task = Task.objects.select_for_update(of=("self",)).select_related("interaction").get(pk=found.pk)
         task.ticket = ticket
         task.save(update_fields=["ticket"])
         interaction = task.interaction

@@ -79,17 +79,8 @@ class TenantAdmin(TenantScopedAdmin):
         return is_platform_admin(request.user)
 
 
-class MembershipInline(TenantScopedInline):
-    model = Membership
-    fk_name = "user"
-    fields = ("tenant", "role", "department", "store")
-    autocomplete_fields = ("store", "department")
-
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return []  # here the tenant is the row's own choice, not the parent's
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_platform_admin(request.user)
+class PlatformAdminWrites:
+    """Only platform admins add, change or delete these rows (people and roles are platform-level)."""
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_platform_admin(request.user)
@@ -101,8 +92,21 @@ class MembershipInline(TenantScopedInline):
         return is_platform_admin(request.user)
 
 
+class MembershipInline(PlatformAdminWrites, TenantScopedInline):
+    model = Membership
+    fk_name = "user"
+    fields = ("tenant", "role", "department", "store")
+    autocomplete_fields = ("store", "department")
+
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return []  # here the tenant is the row's own choice, not the parent's
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return is_platform_admin(request.user)
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(PlatformAdminWrites, DjangoUserAdmin):  # type: ignore[type-arg]
     """People are platform-level: only platform admins manage them (roles come from memberships)."""
 
     inlines = (MembershipInline,)
@@ -116,15 +120,6 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
         return is_platform_admin(request.user)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_platform_admin(request.user)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_platform_admin(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_platform_admin(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return is_platform_admin(request.user)
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -158,7 +153,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantScopedAdmin):
+class MembershipAdmin(PlatformAdminWrites, TenantScopedAdmin):
     """Platform admins assign roles; client staff see their tenant's people (changing roles would
     let them widen their own access, so it stays with the platform)."""
 
@@ -168,14 +163,6 @@ class MembershipAdmin(TenantScopedAdmin):
     autocomplete_fields = ("user", "store", "department")
     list_select_related = ("user", "tenant", "department", "store")
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_platform_admin(request.user)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return is_platform_admin(request.user)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return is_platform_admin(request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return []  # a platform admin may move a membership; Membership.clean keeps it consistent

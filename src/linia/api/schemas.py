@@ -62,6 +62,10 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
+# The 4xx answers every router documents in OpenAPI (one error format: see linia.api.errors).
+ERRORS: dict[int, Any] = dict.fromkeys((400, 401, 403, 404, 409, 422), ErrorOut)
+
+
 # --- directory --------------------------------------------------------------------------------
 
 class OpenStatusOut(Schema):

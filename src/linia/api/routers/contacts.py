@@ -11,7 +11,7 @@ from ninja import Query, Router, Status
 from linia.api import serializers as out
 from linia.api.auth import Principal, principal
 from linia.api.pagination import MAX_ID, PageParams, paginate
-from linia.api.schemas import ContactIn, ContactOut, ContactPage, ContactPatch, ErrorOut
+from linia.api.schemas import ERRORS, ContactIn, ContactOut, ContactPage, ContactPatch
 from linia.core.errors import NotFound
 from linia.core.permissions import Perm
 from linia.tickets import actions
@@ -19,8 +19,6 @@ from linia.tickets.models import Contact
 from linia.tickets.queries import contact_search
 
 router = Router(tags=["contacts"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                          422: ErrorOut}
 
 
 def _contact(p: Principal, contact_id: int) -> Contact:

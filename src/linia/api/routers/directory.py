@@ -16,12 +16,12 @@ from ninja import Field, Query, Router, Schema, Status
 from linia.api.auth import Principal, principal
 from linia.api.pagination import MAX_ID, PageParams, paginate
 from linia.api.schemas import (
+    ERRORS,
     CategoryDetailOut,
     CategoryNode,
     CategoryPage,
     DepartmentOut,
     DepartmentPage,
-    ErrorOut,
     ProductIn,
     ProductOut,
     ProductPage,
@@ -44,8 +44,6 @@ from linia.directory.importing import upsert_stock
 from linia.directory.models import Category, Department, Product, Promotion, Stock, Store, Vacancy
 
 router = Router(tags=["directory"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                          422: ErrorOut}
 SEARCH_CAP = 500  # a typo-tolerant search ranks at most this many stores
 
 

@@ -15,7 +15,7 @@ from ninja import Field, Router, Status
 
 from linia.api.auth import Principal, principal
 from linia.api.pagination import MAX_ID
-from linia.api.schemas import ErrorOut, In
+from linia.api.schemas import ERRORS, In
 from linia.core.models import Role
 from linia.core.permissions import PermissionDenied, is_platform_admin, membership
 from linia.routing import actions, queries
@@ -24,8 +24,6 @@ from linia.routing.serialize import task_brief
 
 log = logging.getLogger(__name__)
 router = Router(tags=["routing"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                          422: ErrorOut}
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 Code = Annotated[str, Field(min_length=1, max_length=40)]
 

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.http import FileResponse, HttpRequest
 from ninja import Query, Router, Schema, Status
 
+from linia.api import schemas
 from linia.api import serializers as out
 from linia.api.auth import Principal, principal
 from linia.api.pagination import MAX_ID, PageParams, paginate
@@ -34,8 +35,7 @@ from linia.tickets.models import Attachment, Message, Ticket
 from linia.tickets.queries import TicketFilter, ticket_detail, ticket_history, ticket_list
 
 router = Router(tags=["tickets"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                          413: ErrorOut, 422: ErrorOut}
+ERRORS: dict[int, Any] = {**schemas.ERRORS, 413: ErrorOut}  # uploads may be too large
 
 MAX_FILES = 10
 # Content types a browser could run or render as a page: always downloaded as opaque bytes.

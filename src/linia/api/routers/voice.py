@@ -13,14 +13,12 @@ from ninja import Field, Query, Router, Schema
 
 from linia.api import errors
 from linia.api.auth import principal
-from linia.api.schemas import ErrorOut, In
+from linia.api.schemas import ERRORS, In
 from linia.core.permissions import Perm
 from linia.intake.voice import actions, callflow, cti, queries
 from linia.intake.voice.models import RejectedCtiEvent
 
 router = Router(tags=["voice"])
-ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut,
-                          422: ErrorOut}
 MAX_BODY = 64 * 1024
 
 EVENT_SCHEMA = {

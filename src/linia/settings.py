@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "ninja",  # serves /api/v1/docs with its bundled Swagger UI files instead of a CDN
     "linia.desk",
     "linia.intake.voice",
+    "linia.dispatch",
     "linia.intake.email",
     "linia.workforce",  # `linia simulate` (no models)
 ]

@@ -1,0 +1,1 @@
+"""Outbound dispatch: webhooks (and, from the forwarding helper, outbound email)."""

@@ -1,0 +1,124 @@
+"""Outbound dispatch models: per-tenant webhook subscriptions and their delivery log.
+
+Other outbound models (email outbox, forwarding) are appended below by their owners.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from linia.core.models import TenantOwned
+
+# ---------------------------------------------------------------------------------------------------
+# Webhooks (WEBHOOK helper)
+# ---------------------------------------------------------------------------------------------------
+
+
+class WebhookSubscription(TenantOwned):
+    """A receiver URL of one tenant and the event types it wants, signed with its own secret.
+
+    The secret is stored encrypted (Fernet, see ``linia.dispatch.crypto``) because every delivery is
+    signed with it; the API and admin show it in clear only once, when it is created or rotated.
+    Events with ids up to ``start_after_event_id`` (the newest event when the subscription was
+    created) are never delivered: a new subscription does not receive the tenant's history.
+    """
+
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    url = models.URLField(_("URL"), max_length=500)
+    secret_encrypted = models.TextField(_("secret (encrypted)"), editable=False)
+    event_types = models.JSONField(
+        _("event types"), default=list,
+        help_text=_('Event types or patterns, e.g. "ticket.created", "task.*" or "*" for all.'))
+    is_active = models.BooleanField(_("active"), default=True)
+    start_after_event_id = models.BigIntegerField(_("deliver events after id"), default=0, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["tenant", "id"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+        indexes = [models.Index(fields=["tenant", "is_active"])]
+
+    def __str__(self) -> str:
+        return self.name or self.url
+
+
+class WebhookCursor(models.Model):
+    """How far the enqueuer has read the event log (one row, name "webhooks").
+
+    One global cursor over ``Event.id`` rather than one per tenant: ids come from one sequence, so a
+    gap in it (a transaction that has not committed yet, or rolled back) is visible and the cursor
+    waits at the gap for a while instead of skipping an event that commits late.
+    """
+
+    name = models.CharField(max_length=40, primary_key=True)
+    last_event_id = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.last_event_id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed, will retry")
+    DEAD = "dead", _("Dead (gave up)")
+
+
+class WebhookDelivery(TenantOwned):
+    """One event for one subscription: queued once, sent at least once until it succeeds or dies."""
+
+    subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries",
+                                     verbose_name=_("subscription"))
+    event = models.ForeignKey("tickets.Event", on_delete=models.CASCADE, related_name="+",
+                              verbose_name=_("event"))
+    event_type = models.CharField(_("event type"), max_length=60)
+    status = models.CharField(_("status"), max_length=12, choices=DeliveryStatus.choices,
+                              default=DeliveryStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(_("last response code"), null=True, blank=True)
+    last_response = models.TextField(_("last response (excerpt)"), blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [models.UniqueConstraint(fields=["subscription", "event"], name="webhook_delivery_once")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"]),
+                   models.Index(fields=["tenant", "subscription", "-id"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} #{self.event_id} → {self.subscription_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a delivery (the delivery log an admin reads)."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log",
+                                 verbose_name=_("delivery"))
+    number = models.PositiveIntegerField(_("attempt"))
+    started_at = models.DateTimeField(_("started"))
+    duration_ms = models.PositiveIntegerField(_("duration, ms"), default=0)
+    status_code = models.PositiveIntegerField(_("response code"), null=True, blank=True)
+    response = models.TextField(_("response (excerpt)"), blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id}#{self.number} {self.status_code or self.error[:40]}"

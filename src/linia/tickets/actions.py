@@ -221,7 +221,8 @@ def create_ticket(actor: Any, tenant: Tenant, *, subject: str, channel: str, bod
                   category: Any = None, store: Any = None, department: Any = None, contact: Any = None,
                   priority: str = Priority.NORMAL, custom_fields: dict[str, Any] | None = None,
                   tags: Sequence[str] = (), language: str = "", queue: str = "", assignee: Any = None,
-                  attachments: Sequence[NewAttachment] = (), external_id: str | None = None) -> Ticket:
+                  attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
+                  body_html: str = "") -> Ticket:
     """Register a ticket with its first message; returns the existing ticket for a repeated external_id."""
     _check_perm(actor, Perm.TICKETS_CREATE, tenant)
     subject = (subject or "").strip()
@@ -258,7 +259,7 @@ def create_ticket(actor: Any, tenant: Tenant, *, subject: str, channel: str, bod
         if body or attachments:
             _create_message(actor, ticket, body=body, kind=Message.Kind.PUBLIC,
                             direction=Message.Direction.INBOUND, channel=channel, author_contact=contact_obj,
-                            attachments=attachments, external_id=external_id)
+                            attachments=attachments, external_id=external_id, body_html=body_html)
         search.index_ticket(ticket)
         if actor is not None:
             audit.record(actor, "create", ticket)
@@ -380,8 +381,12 @@ def change_status(actor: Any, ticket: Ticket, status: str) -> Ticket:
 
 def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Kind.PUBLIC,
                 direction: str | None = None, channel: str | None = None, author_contact: Contact | None = None,
-                attachments: Sequence[NewAttachment] = (), external_id: str | None = None) -> Message:
-    """Add a public reply or internal note; a repeated external_id returns the stored message."""
+                attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
+                body_html: str = "") -> Message:
+    """Add a public reply or internal note; a repeated external_id returns the stored message.
+
+    body_html, when given, must already be sanitised (the email intake keeps nh3-cleaned HTML).
+    """
     _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
     _check_choice(kind, Message.Kind, "kind")
     if not (body or "").strip() and not attachments:
@@ -399,7 +404,7 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
             raise ActionError("ticket_closed", "The ticket is closed; open a new one.")
         message = _create_message(actor, ticket, body=body, kind=kind, direction=direction,
                                   channel=channel or ticket.channel, author_contact=author_contact,
-                                  attachments=attachments, external_id=external_id)
+                                  attachments=attachments, external_id=external_id, body_html=body_html)
         now = message.created_at
         fields = ["updated_at"]
         ticket.updated_at = now
@@ -420,11 +425,11 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
 
 def _create_message(actor: Any, ticket: Ticket, *, body: str, kind: str, direction: str, channel: str,
                     author_contact: Contact | None, attachments: Sequence[NewAttachment],
-                    external_id: str | None) -> Message:
+                    external_id: str | None, body_html: str = "") -> Message:
     message = Message.objects.create(
         tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, direction=direction, channel=channel,
         author_user=actor if getattr(actor, "is_authenticated", False) else None, author_contact=author_contact,
-        body_text=body or "", external_id=external_id or None, created_at=timezone.now(),
+        body_text=body or "", body_html=body_html or "", external_id=external_id or None, created_at=timezone.now(),
     )
     for item in attachments:
         _store_attachment(message, item)

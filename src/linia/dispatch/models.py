@@ -122,3 +122,86 @@ class WebhookAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.delivery_id}#{self.number} {self.status_code or self.error[:40]}"
+
+
+# ---------------------------------------------------------------------------------------------------
+# Outbound email and forwarding to departments (FORWARD helper)
+# ---------------------------------------------------------------------------------------------------
+
+
+class ReplyToken(TenantOwned):
+    """An unguessable token in a reply address (``support+t-<token>@...``) bound to a ticket (+ department)."""
+
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="+")
+    department = models.ForeignKey("directory.Department", on_delete=models.CASCADE, null=True, blank=True,
+                                   related_name="+")
+    token = models.CharField(max_length=32, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ticket", "department"], name="reply_token_ticket_department"),
+            models.UniqueConstraint(fields=["ticket"], condition=models.Q(department__isnull=True),
+                                    name="reply_token_ticket_customer"),
+        ]
+        verbose_name = _("reply token")
+        verbose_name_plural = _("reply tokens")
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}/{self.department_id or '-'}"
+
+
+class OutboundEmail(TenantOwned):
+    """The email outbox: one row per message to send; a worker claims it, sends it and retries with backoff."""
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply to the customer")
+        ACK = "ack", _("Acknowledgement")
+        FORWARD = "forward", _("Forward to a department")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed, will retry")
+        DEAD = "dead", _("Failed, gave up")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="outbound_emails", verbose_name=_("ticket"))
+    message = models.ForeignKey("tickets.Message", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="+", verbose_name=_("message"))
+    department = models.ForeignKey("directory.Department", on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("department"))
+    from_email = models.CharField(_("from"), max_length=320)
+    to = models.JSONField(_("to"), default=list)
+    cc = models.JSONField(_("cc"), default=list, blank=True)
+    recipient = models.CharField(max_length=254, db_index=True)  # first "to", lower-case (rate limits)
+    reply_to = models.CharField(_("reply to"), max_length=254, blank=True)
+    subject = models.CharField(_("subject"), max_length=400)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    attachment_ids = models.JSONField(default=list, blank=True)  # tickets.Attachment ids of the same tenant
+    msgid = models.CharField(_("Message-ID"), max_length=300)  # the Message-ID header without <>
+    in_reply_to = models.CharField(max_length=300, blank=True)
+    references = models.TextField(blank=True)  # space-separated ids without <>
+    headers = models.JSONField(default=dict, blank=True)  # extra headers, e.g. Auto-Submitted
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    claim_token = models.CharField(max_length=32, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "msgid"], name="outbound_email_msgid")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbound_email_due"),
+                   models.Index(fields=["tenant", "kind", "recipient", "created_at"], name="outbound_email_rate")]
+        verbose_name = _("outbound email")
+        verbose_name_plural = _("outbound emails")
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.recipient} ({self.status})"

@@ -32,6 +32,7 @@ class Perm(StrEnum):
     CONFIG_MANAGE = "config.manage"
     AUDIT_VIEW = "audit.view"
     EXPORT = "export"
+    WEBHOOKS_MANAGE = "webhooks.manage"  # all tenant events leave the system: supervisors and platform admins
 
 
 _ROLE_PERMS: dict[str, frozenset[Perm]] = {

@@ -1,0 +1,47 @@
+"""Background jobs of the dispatch app (Huey; `linia worker`).
+
+Webhooks: a once-a-minute periodic task that, like the routing ticker, runs ``webhooks.tick`` every
+WEBHOOK_TICK_SECONDS for just under a minute under a Huey lock, so events leave within about a second.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.db import close_old_connections, connection
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.exceptions import TaskLockedException
+
+from linia.dispatch import webhooks
+
+log = logging.getLogger(__name__)
+WEBHOOK_TICK_SECONDS = 1.0
+WEBHOOK_RUN_SECONDS = 55.0
+
+
+def run_webhooks(run_seconds: float = WEBHOOK_RUN_SECONDS, tick_seconds: float = WEBHOOK_TICK_SECONDS) -> int:
+    """Enqueue and deliver until run_seconds have passed; returns the number of attempts made."""
+    attempts = 0
+    deadline = time.monotonic() + run_seconds
+    while True:
+        try:
+            attempts += webhooks.tick()[1]
+        except Exception:  # one bad pass must not stop delivery; the next pass retries
+            log.exception("webhook tick failed")
+        finally:
+            if not connection.in_atomic_block:
+                close_old_connections()
+        if time.monotonic() + tick_seconds >= deadline:
+            return attempts
+        time.sleep(tick_seconds)
+
+
+@db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]
+def webhook_ticker() -> None:
+    try:
+        with lock_task("linia-webhook-ticker"):
+            run_webhooks()
+    except TaskLockedException:
+        log.debug("webhook ticker already running")

@@ -1,0 +1,458 @@
+"""Webhook delivery from the event outbox: enqueue, claim, POST, retry with backoff, dead-letter.
+
+Flow (every tick of the worker, see ``linia.dispatch.tasks``):
+
+1. ``enqueue()`` reads ``tickets.Event`` rows after the global cursor (``WebhookCursor``) and creates one
+   ``WebhookDelivery`` per (active subscription of the event's tenant whose patterns match, event).
+   The unique (subscription, event) constraint makes re-reading harmless, so the cursor only moves
+   over a gap-free run of ids: an id that is missing may belong to a transaction that has not
+   committed yet (PostgreSQL), so the cursor waits at the gap until the event after it is older
+   than ``WEBHOOKS_GAP_WAIT_SECONDS`` (then the id is taken as rolled back).
+2. ``claim()`` takes due deliveries in one short transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``;
+   SQLite: Linia opens every transaction with BEGIN IMMEDIATE, one writer at a time), counts the
+   attempt, and leases the row by moving ``next_attempt_at`` past the longest possible request and
+   writing a fresh ``claim_token``. Another worker cannot claim it until the lease ends, so one
+   attempt is never sent twice at the same time; a worker killed mid-request leaves the row to be
+   retried after the lease (at-least-once).
+3. ``send()`` POSTs outside any transaction; ``record()`` stores the outcome only if the claim token
+   still matches: 2xx → succeeded; otherwise retry after exponential backoff with jitter, or dead
+   after ``WEBHOOKS_MAX_ATTEMPTS``. Dead deliveries are replayed by an admin (actions.replay_deliveries).
+
+SSRF guard: only http(s) URLs; hosts that resolve to private, loopback, link-local or otherwise
+non-global addresses are refused (at subscription time and again at every send, connecting to the
+address that was checked) unless ``settings.WEBHOOKS_ALLOW_PRIVATE`` is true. Redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import logging
+import random
+import re
+import secrets
+import socket
+import ssl
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from linia.dispatch import crypto
+from linia.dispatch.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookCursor,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from linia.dispatch.signing import signature
+from linia.tickets.models import Event
+
+log = logging.getLogger(__name__)
+
+CURSOR_NAME = "webhooks"
+USER_AGENT = "Linia-Webhooks/1"
+EXCERPT_CHARS = 2000
+PATTERN_RE = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
+MAX_PATTERNS = 50
+
+
+# --- settings ------------------------------------------------------------------------------------
+
+def _setting(name: str, default: float) -> float:
+    return float(getattr(settings, name, default))
+
+
+def allow_private() -> bool:
+    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE", False))
+
+
+def timeout_seconds() -> float:
+    return _setting("WEBHOOKS_TIMEOUT_SECONDS", 10.0)
+
+
+def max_attempts() -> int:
+    return max(1, int(_setting("WEBHOOKS_MAX_ATTEMPTS", 15)))
+
+
+def backoff_base() -> float:
+    return _setting("WEBHOOKS_BACKOFF_BASE_SECONDS", 10.0)
+
+
+def backoff_cap() -> float:
+    return _setting("WEBHOOKS_BACKOFF_CAP_SECONDS", 3600.0)
+
+
+def lease_seconds() -> float:
+    """Longer than any one attempt can take (connect + send + headers + body, each bounded by the timeout)."""
+    return 3 * timeout_seconds() + 30.0
+
+
+def gap_wait_seconds() -> float:
+    return _setting("WEBHOOKS_GAP_WAIT_SECONDS", 60.0)
+
+
+def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
+    """Seconds to wait after the `attempts`-th failed attempt: base·2^(n-1), capped, with jitter (50–100%)."""
+    raw = min(backoff_cap(), backoff_base() * (2.0 ** max(0, min(attempts - 1, 40))))
+    jitter: float = (rng or random).random()
+    return raw * (0.5 + 0.5 * jitter)
+
+
+# --- subscriptions: patterns, URL guard, secrets ----------------------------------------------------
+
+class BadWebhook(ValueError):
+    """Invalid subscription input; the message is shown to the user."""
+
+
+def clean_event_types(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [p for p in re.split(r"[\s,]+", value) if p]
+    if not isinstance(value, list | tuple) or not value:
+        raise BadWebhook('list at least one event type, e.g. ["ticket.created", "task.*"] or ["*"]')
+    if len(value) > MAX_PATTERNS:
+        raise BadWebhook(f"at most {MAX_PATTERNS} event types")
+    cleaned: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or not PATTERN_RE.match(item.strip()):
+            raise BadWebhook(f'"{item}" is not an event type or pattern such as "ticket.created", "task.*" or "*"')
+        if item.strip() not in cleaned:
+            cleaned.append(item.strip())
+    return cleaned
+
+
+def matches(patterns: Iterable[str], kind: str) -> bool:
+    return any(p == "*" or p == kind or (p.endswith(".*") and kind.startswith(p[:-1])) for p in patterns)
+
+
+def _bad_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast or ip.is_unspecified
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+    addresses: tuple[str, ...]
+
+
+def resolve(url: str, *, private_ok: bool | None = None) -> Target:
+    """Check a webhook URL and resolve its host; BadWebhook says what is wrong."""
+    private_ok = allow_private() if private_ok is None else private_ok
+    if not isinstance(url, str) or not url.strip():
+        raise BadWebhook("enter the receiver's URL")
+    if len(url) > 500:
+        raise BadWebhook("the URL is longer than 500 characters")
+    if any(ord(c) < 33 or ord(c) == 127 for c in url):
+        raise BadWebhook("the URL must not contain spaces or control characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise BadWebhook(f"not a valid URL: {exc}") from None
+    if parts.scheme not in {"http", "https"}:
+        raise BadWebhook("only http:// and https:// URLs can receive webhooks")
+    if not parts.hostname:
+        raise BadWebhook("the URL has no host")
+    if parts.username or parts.password:
+        raise BadWebhook("credentials in the URL are not allowed; check the signature instead")
+    host = parts.hostname
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        literal = ipaddress.ip_address(host)
+        addresses: list[str] = [str(literal)]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            raise BadWebhook(f"the host {host} does not resolve") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    if not private_ok:
+        for a in addresses:
+            if _bad_address(ipaddress.ip_address(a.split("%")[0])):
+                raise BadWebhook(f"{host} is a private, loopback or reserved address ({a}); webhooks go to "
+                                 "public addresses only (settings.WEBHOOKS_ALLOW_PRIVATE allows others)")
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    return Target(parts.scheme, host, port, path, tuple(addresses))
+
+
+def new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+def subscription_secret(sub: WebhookSubscription) -> str:
+    return crypto.decrypt(sub.secret_encrypted)
+
+
+# --- 1. enqueue --------------------------------------------------------------------------------------
+
+def current_event_id() -> int:
+    last = Event.objects.order_by("-id").values_list("id", flat=True).first()
+    return int(last or 0)
+
+
+def enqueue(*, batch: int = 500, now: datetime | None = None) -> int:
+    """Queue deliveries for events after the cursor; returns how many deliveries were created."""
+    now = now or timezone.now()
+    created = 0
+    with transaction.atomic():
+        cursor = _lock_cursor()
+        events = list(Event.objects.filter(id__gt=cursor.last_event_id).order_by("id")
+                      .only("id", "tenant_id", "kind", "created_at")[:batch])
+        if not events:
+            return 0
+        tenants = {e.tenant_id for e in events}
+        subs: dict[int, list[WebhookSubscription]] = defaultdict(list)
+        for s in WebhookSubscription.objects.filter(tenant_id__in=tenants, is_active=True).order_by("id"):
+            subs[s.tenant_id].append(s)
+        rows = [WebhookDelivery(tenant_id=e.tenant_id, subscription=s, event_id=e.pk, event_type=e.kind,
+                                next_attempt_at=now)
+                for e in events for s in subs.get(e.tenant_id, ())
+                if e.pk > s.start_after_event_id and matches(s.event_types, e.kind)]
+        if rows:
+            before = WebhookDelivery.objects.filter(event_id__in=[e.pk for e in events]).count()
+            WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+            created = WebhookDelivery.objects.filter(event_id__in=[e.pk for e in events]).count() - before
+        new_last = _advance(cursor.last_event_id, events, now)
+        if new_last != cursor.last_event_id:
+            WebhookCursor.objects.filter(pk=cursor.pk).update(last_event_id=new_last, updated_at=now)
+    return created
+
+
+def _lock_cursor() -> WebhookCursor:
+    qs = WebhookCursor.objects.filter(pk=CURSOR_NAME)
+    if connection.vendor != "sqlite":
+        qs = qs.select_for_update()
+    row = qs.first()
+    if row is None:
+        try:
+            with transaction.atomic():
+                WebhookCursor.objects.create(name=CURSOR_NAME, last_event_id=0)
+        except IntegrityError:
+            pass
+        row = qs.get()
+    return row
+
+
+def _advance(last: int, events: Sequence[Event], now: datetime) -> int:
+    """The cursor moves over consecutive ids; past a gap only when the event after it is old enough."""
+    wait = timedelta(seconds=gap_wait_seconds())
+    for e in events:
+        if e.pk != last + 1 and e.created_at > now - wait:
+            break  # an id before e may still commit: read from here again next time
+        last = e.pk
+    return last
+
+
+# --- 2. claim ----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Claim:
+    delivery_id: int
+    token: str
+    attempt: int
+
+
+def claim(*, limit: int = 20, now: datetime | None = None) -> list[Claim]:
+    """Lease up to `limit` due deliveries to this worker (each attempt is sent by exactly one worker)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = (WebhookDelivery.objects
+              .filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)
+              .order_by("next_attempt_at", "id"))
+        if connection.vendor == "postgresql":
+            qs = qs.select_for_update(skip_locked=True)
+        ids = list(qs.values_list("id", flat=True)[:limit])
+        claims: list[Claim] = []
+        lease_until = now + timedelta(seconds=lease_seconds())
+        for pk in ids:
+            token = secrets.token_hex(16)
+            WebhookDelivery.objects.filter(pk=pk).update(
+                attempts=F("attempts") + 1, claim_token=token, next_attempt_at=lease_until, last_attempt_at=now)
+            attempt = WebhookDelivery.objects.filter(pk=pk).values_list("attempts", flat=True).get()
+            claims.append(Claim(pk, token, attempt))
+    return claims
+
+
+# --- 3. send and record --------------------------------------------------------------------------------
+
+def payload(event: Event, tenant_slug: str) -> dict[str, Any]:
+    created = event.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {"id": event.pk, "type": event.kind, "created_at": created, "tenant": tenant_slug,
+            "ticket_id": event.ticket_id, "actor_id": event.actor_id, "data": event.data or {}}
+
+
+def body_of(event: Event, tenant_slug: str) -> bytes:
+    return json.dumps(payload(event, tenant_slug), ensure_ascii=False, separators=(",", ":"),
+                      sort_keys=True).encode()
+
+
+@dataclass
+class Outcome:
+    status_code: int | None = None
+    response: str = ""
+    error: str = ""
+    duration_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to an address checked by the SSRF guard, whatever DNS answers now."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None) -> Outcome:
+    """POST `body` to `url` (SSRF-checked, no redirects); never raises for network or HTTP errors."""
+    timeout = timeout_seconds() if timeout is None else timeout
+    started = time.monotonic()
+    out = Outcome()
+    try:
+        target = resolve(url)
+        cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+        conn = cls(target.host, target.port, target.addresses[0], timeout)
+        try:
+            conn.request("POST", target.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            out.status_code = resp.status
+            chunks: list[bytes] = []
+            size = 0
+            deadline = time.monotonic() + timeout
+            while size < EXCERPT_CHARS and time.monotonic() < deadline:
+                chunk = resp.read1(EXCERPT_CHARS - size) if hasattr(resp, "read1") else resp.read(EXCERPT_CHARS)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            out.response = b"".join(chunks).decode("utf-8", "replace")[:EXCERPT_CHARS]
+            if 300 <= resp.status < 400:
+                out.error = f"HTTP {resp.status}: redirects are not followed (Location: {resp.getheader('Location')})"
+            elif not out.ok:
+                out.error = f"HTTP {resp.status} {resp.reason}"
+        finally:
+            conn.close()
+    except BadWebhook as exc:
+        out.error = f"refused: {exc}"
+    except TimeoutError:
+        out.error = f"timeout after {timeout:g} s"
+    except (OSError, http.client.HTTPException) as exc:
+        out.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    out.duration_ms = int((time.monotonic() - started) * 1000)
+    return out
+
+
+def headers_for(delivery: WebhookDelivery, secret: str, body: bytes, attempt: int, ts: int) -> dict[str, str]:
+    return {
+        "Content-Type": "application/json; charset=utf-8",
+        "User-Agent": USER_AGENT,
+        "X-Linia-Event-Id": str(delivery.event_id),
+        "X-Linia-Event-Type": delivery.event_type,
+        "X-Linia-Delivery-Id": str(delivery.pk),
+        "X-Linia-Delivery-Attempt": str(attempt),
+        "X-Linia-Timestamp": str(ts),
+        "X-Linia-Signature": signature(secret, ts, body),
+    }
+
+
+def send(c: Claim) -> Outcome:
+    """Send one claimed attempt and record its outcome."""
+    delivery = (WebhookDelivery.objects.select_related("subscription", "event", "tenant")
+                .filter(pk=c.delivery_id).first())
+    if delivery is None:
+        return Outcome(error="delivery deleted")
+    started_at = timezone.now()
+    sub = delivery.subscription
+    try:
+        secret = subscription_secret(sub)
+    except ValueError as exc:
+        out = Outcome(error=str(exc))
+    else:
+        if not sub.is_active:
+            out = Outcome(error="subscription disabled")
+        else:
+            body = body_of(delivery.event, delivery.tenant.slug)
+            ts = int(time.time())
+            out = post(sub.url, body, headers_for(delivery, secret, body, c.attempt, ts))
+    record(c, out, started_at=started_at)
+    return out
+
+
+def record(c: Claim, out: Outcome, *, started_at: datetime, now: datetime | None = None) -> None:
+    now = now or timezone.now()
+    with transaction.atomic():
+        WebhookAttempt.objects.create(delivery_id=c.delivery_id, number=c.attempt, started_at=started_at,
+                                      duration_ms=out.duration_ms, status_code=out.status_code,
+                                      response=out.response[:EXCERPT_CHARS], error=out.error[:EXCERPT_CHARS])
+        fields: dict[str, Any] = {"last_status_code": out.status_code, "last_response": out.response[:EXCERPT_CHARS],
+                                  "last_error": out.error[:EXCERPT_CHARS], "claim_token": ""}
+        if out.ok:
+            fields.update(status=DeliveryStatus.SUCCEEDED, delivered_at=now, next_attempt_at=None)
+        elif c.attempt >= max_attempts():
+            fields.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+        else:
+            fields.update(status=DeliveryStatus.FAILED,
+                          next_attempt_at=now + timedelta(seconds=backoff_delay(c.attempt)))
+        updated = WebhookDelivery.objects.filter(pk=c.delivery_id, claim_token=c.token).update(**fields)
+    if not updated:
+        log.warning("webhook delivery %s: lease lost before attempt %s finished", c.delivery_id, c.attempt)
+
+
+def deliver_due(*, limit: int = 20, now: datetime | None = None) -> int:
+    """Claim and send due deliveries one by one; returns how many attempts were made."""
+    claims = claim(limit=limit, now=now)
+    for c in claims:
+        try:
+            send(c)
+        except Exception:  # one broken row must not stop the others; its lease expires and it is retried
+            log.exception("webhook delivery %s failed unexpectedly", c.delivery_id)
+    return len(claims)
+
+
+def tick(*, limit: int = 20) -> tuple[int, int]:
+    """One worker pass: enqueue new events, then send what is due. Returns (queued, attempted)."""
+    queued = enqueue()
+    attempted = 0
+    while True:
+        n = deliver_due(limit=limit)
+        attempted += n
+        if n < limit:
+            return queued, attempted
+
+
+def due_filter(now: datetime) -> Q:
+    return Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)

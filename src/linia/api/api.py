@@ -83,7 +83,7 @@ errors.install(api)
 
 
 def _add_routers() -> None:
-    from linia.api.routers import contacts, directory, events, routing, tickets, voice
+    from linia.api.routers import contacts, directory, events, routing, tickets, voice, webhooks
 
     api.add_router("/", directory.router)
     api.add_router("/contacts", contacts.router)
@@ -91,6 +91,7 @@ def _add_routers() -> None:
     api.add_router("/", events.router)
     api.add_router("/", voice.router)
     api.add_router("/", routing.router)
+    api.add_router("/", webhooks.router)
 
 
 _add_routers()

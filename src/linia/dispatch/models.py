@@ -52,12 +52,14 @@ class WebhookCursor(models.Model):
     """How far the enqueuer has read the event log (one row, name "webhooks").
 
     One global cursor over ``Event.id`` rather than one per tenant: ids come from one sequence, so a
-    gap in it (a transaction that has not committed yet, or rolled back) is visible and the cursor
-    waits at the gap for a while instead of skipping an event that commits late.
+    gap in it (a transaction that has not committed yet, or rolled back) is visible. Missing ids are
+    kept in ``gaps`` ({id: first seen}) and looked up again on every pass for a while, so an event
+    that commits after a later one is still delivered.
     """
 
     name = models.CharField(max_length=40, primary_key=True)
     last_event_id = models.BigIntegerField(default=0)
+    gaps = models.JSONField(default=dict, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

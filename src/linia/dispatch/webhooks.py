@@ -3,11 +3,11 @@
 Flow (every tick of the worker, see ``linia.dispatch.tasks``):
 
 1. ``enqueue()`` reads ``tickets.Event`` rows after the global cursor (``WebhookCursor``) and creates one
-   ``WebhookDelivery`` per (active subscription of the event's tenant whose patterns match, event).
-   The unique (subscription, event) constraint makes re-reading harmless, so the cursor only moves
-   over a gap-free run of ids: an id that is missing may belong to a transaction that has not
-   committed yet (PostgreSQL), so the cursor waits at the gap until the event after it is older
-   than ``WEBHOOKS_GAP_WAIT_SECONDS`` (then the id is taken as rolled back).
+   ``WebhookDelivery`` per (active subscription of the event's tenant whose patterns match, event);
+   the unique (subscription, event) constraint makes re-reading harmless. An id missing between
+   two events may belong to a transaction that has not committed yet (PostgreSQL takes the id at
+   INSERT, shows the row at COMMIT), so missing ids are remembered in the cursor and looked up again
+   on every pass until they appear or ``WEBHOOKS_GAP_WAIT_SECONDS`` pass (then: rolled back).
 2. ``claim()`` takes due deliveries in one short transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``;
    SQLite: Linia opens every transaction with BEGIN IMMEDIATE, one writer at a time), counts the
    attempt, and leases the row by moving ``next_attempt_at`` past the longest possible request and
@@ -65,6 +65,8 @@ USER_AGENT = "Linia-Webhooks/1"
 EXCERPT_CHARS = 2000
 PATTERN_RE = re.compile(r"^(\*|[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*(\.\*)?)$")
 MAX_PATTERNS = 50
+MAX_GAP = 1000  # a bigger jump in ids is a sequence jump, not transactions in flight
+MAX_GAPS = 10_000
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -99,7 +101,7 @@ def lease_seconds() -> float:
 
 
 def gap_wait_seconds() -> float:
-    return _setting("WEBHOOKS_GAP_WAIT_SECONDS", 60.0)
+    return _setting("WEBHOOKS_GAP_WAIT_SECONDS", 600.0)
 
 
 def backoff_delay(attempts: int, *, rng: random.Random | None = None) -> float:
@@ -208,31 +210,42 @@ def current_event_id() -> int:
 
 
 def enqueue(*, batch: int = 500, now: datetime | None = None) -> int:
-    """Queue deliveries for events after the cursor; returns how many deliveries were created."""
+    """Queue deliveries for events after the cursor (and late ones in remembered gaps); returns how many."""
     now = now or timezone.now()
-    created = 0
     with transaction.atomic():
         cursor = _lock_cursor()
+        gaps: dict[str, str] = dict(cursor.gaps or {})
+        late = list(Event.objects.filter(id__in=[int(k) for k in gaps]).order_by("id")
+                    .only("id", "tenant_id", "kind", "created_at")) if gaps else []
+        for e in late:
+            gaps.pop(str(e.pk), None)
         events = list(Event.objects.filter(id__gt=cursor.last_event_id).order_by("id")
                       .only("id", "tenant_id", "kind", "created_at")[:batch])
-        if not events:
-            return 0
-        tenants = {e.tenant_id for e in events}
-        subs: dict[int, list[WebhookSubscription]] = defaultdict(list)
-        for s in WebhookSubscription.objects.filter(tenant_id__in=tenants, is_active=True).order_by("id"):
-            subs[s.tenant_id].append(s)
-        rows = [WebhookDelivery(tenant_id=e.tenant_id, subscription=s, event_id=e.pk, event_type=e.kind,
-                                next_attempt_at=now)
-                for e in events for s in subs.get(e.tenant_id, ())
-                if e.pk > s.start_after_event_id and matches(s.event_types, e.kind)]
-        if rows:
-            before = WebhookDelivery.objects.filter(event_id__in=[e.pk for e in events]).count()
-            WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
-            created = WebhookDelivery.objects.filter(event_id__in=[e.pk for e in events]).count() - before
-        new_last = _advance(cursor.last_event_id, events, now)
-        if new_last != cursor.last_event_id:
-            WebhookCursor.objects.filter(pk=cursor.pk).update(last_event_id=new_last, updated_at=now)
+        last = _note_gaps(cursor.last_event_id, events, gaps, now)
+        expiry = now - timedelta(seconds=gap_wait_seconds())
+        gaps = {k: v for k, v in gaps.items() if datetime.fromisoformat(v) > expiry}
+        created = _create_deliveries([*late, *events], now)
+        if last != cursor.last_event_id or gaps != cursor.gaps:
+            WebhookCursor.objects.filter(pk=cursor.pk).update(last_event_id=last, gaps=gaps, updated_at=now)
     return created
+
+
+def _create_deliveries(events: Sequence[Event], now: datetime) -> int:
+    if not events:
+        return 0
+    subs: dict[int, list[WebhookSubscription]] = defaultdict(list)
+    for s in WebhookSubscription.objects.filter(tenant_id__in={e.tenant_id for e in events}, is_active=True):
+        subs[s.tenant_id].append(s)
+    rows = [WebhookDelivery(tenant_id=e.tenant_id, subscription=s, event_id=e.pk, event_type=e.kind,
+                            next_attempt_at=now)
+            for e in events for s in subs.get(e.tenant_id, ())
+            if e.pk > s.start_after_event_id and matches(s.event_types, e.kind)]
+    if not rows:
+        return 0
+    ids = [e.pk for e in events]
+    before = WebhookDelivery.objects.filter(event_id__in=ids).count()
+    WebhookDelivery.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return WebhookDelivery.objects.filter(event_id__in=ids).count() - before
 
 
 def _lock_cursor() -> WebhookCursor:
@@ -241,21 +254,27 @@ def _lock_cursor() -> WebhookCursor:
         qs = qs.select_for_update()
     row = qs.first()
     if row is None:
+        # Start where the oldest subscription starts (or at the newest event): never scan old history.
+        starts = WebhookSubscription.objects.order_by("start_after_event_id").values_list(
+            "start_after_event_id", flat=True).first()
         try:
             with transaction.atomic():
-                WebhookCursor.objects.create(name=CURSOR_NAME, last_event_id=0)
+                WebhookCursor.objects.create(name=CURSOR_NAME,
+                                             last_event_id=current_event_id() if starts is None else starts)
         except IntegrityError:
             pass
         row = qs.get()
     return row
 
 
-def _advance(last: int, events: Sequence[Event], now: datetime) -> int:
-    """The cursor moves over consecutive ids; past a gap only when the event after it is old enough."""
-    wait = timedelta(seconds=gap_wait_seconds())
+def _note_gaps(last: int, events: Sequence[Event], gaps: dict[str, str], now: datetime) -> int:
+    """Remember ids missing between `last` and the new events (they may still commit); returns the new cursor."""
+    stamp = now.isoformat()
     for e in events:
-        if e.pk != last + 1 and e.created_at > now - wait:
-            break  # an id before e may still commit: read from here again next time
+        missing = range(last + 1, e.pk)
+        if 0 < len(missing) <= MAX_GAP and len(gaps) + len(missing) <= MAX_GAPS:
+            for pk in missing:
+                gaps.setdefault(str(pk), stamp)
         last = e.pk
     return last
 

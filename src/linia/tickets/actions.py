@@ -382,10 +382,12 @@ def change_status(actor: Any, ticket: Ticket, status: str) -> Ticket:
 def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Kind.PUBLIC,
                 direction: str | None = None, channel: str | None = None, author_contact: Contact | None = None,
                 attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
-                body_html: str = "") -> Message:
+                body_html: str = "", reopen: bool = True) -> Message:
     """Add a public reply or internal note; a repeated external_id returns the stored message.
 
     body_html, when given, must already be sanitised (the email intake keeps nh3-cleaned HTML).
+    reopen=False keeps the status of a solved / pending-customer ticket (automatic mail such as an
+    out-of-office reply is not the customer answering).
     """
     _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
     _check_choice(kind, Message.Kind, "kind")
@@ -411,7 +413,8 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
         if kind == Message.Kind.PUBLIC and direction == Message.Direction.OUTBOUND and ticket.first_response_at is None:
             ticket.first_response_at = now
             fields.append("first_response_at")
-        if direction == Message.Direction.INBOUND and ticket.status in (Status.PENDING_CUSTOMER, Status.SOLVED):
+        if reopen and direction == Message.Direction.INBOUND and ticket.status in (Status.PENDING_CUSTOMER,
+                                                                                   Status.SOLVED):
             old = ticket.status
             ticket.status = Status.OPEN
             ticket.solved_at = None

@@ -320,7 +320,7 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         ticket = match.ticket
         message = tickets.add_message(None, ticket, body=body, direction=Message.Direction.INBOUND,
                                       channel=Channel.EMAIL, author_contact=contact, external_id=external_id,
-                                      body_html=html)
+                                      body_html=html, reopen=not parsed.is_auto)
         status = "appended"
     else:
         subject = _clean(parsed.subject).strip() or _("(no subject)")
@@ -341,8 +341,11 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
     if stored:
         emit(tenant.pk, "attachment.created", ticket=ticket,
              data={"message_id": message.pk, "attachment_ids": [a.pk for a in stored]})
-    if status == "created" and not parsed.is_auto and row.mailbox is not None and row.mailbox.queue:
-        _route(row, ticket, interaction)
+    if status == "created" and not parsed.is_auto:
+        if row.mailbox is not None and row.mailbox.queue:
+            _route(row, ticket, interaction)
+        if parsed.from_email:
+            _acknowledge(ticket, message, parsed)
     emit(tenant.pk, "email.received", ticket=ticket, data={
         "inbound_id": row.pk, "message_id": message.pk, "new_ticket": status == "created",
         "thread": match.how if match is not None else None, "from": parsed.from_email,
@@ -350,8 +353,8 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         "department_id": match.department_id if match is not None else None,
         "follow_up_of": follow_up_of.reference if follow_up_of is not None else None,
         "mailbox": row.mailbox.address if row.mailbox else None})
-    if department_reply:
-        _department_reply(ticket, message)
+    if department_reply and match is not None:
+        _department_reply(ticket, message, match.department_id)
     return status, ticket, message
 
 
@@ -420,13 +423,30 @@ def _route(row: InboundEmail, ticket: Ticket, interaction: Interaction) -> None:
         log.warning("email %s: no routing task for %s: %s (%s)", row.pk, ticket.reference, exc.code, exc.message)
 
 
-def _department_reply(ticket: Ticket, message: Message) -> None:
+def _acknowledge(ticket: Ticket, message: Message, parsed: ParsedEmail) -> None:
+    """The "we received your message" email (linia.dispatch queues it, rate-limited per sender)."""
     try:
-        from linia.dispatch.forwarding import on_department_reply
+        from linia.dispatch import outbound
     except ImportError:
         return
-    hook: Any = on_department_reply
-    hook(ticket, message)
+    hook: Any = getattr(outbound, "acknowledge_new_ticket", None)
+    if hook is None:
+        return
+    try:
+        with transaction.atomic():
+            hook(ticket, message, parsed.is_auto, to=parsed.from_email)
+    except Exception:  # an acknowledgement problem never loses the customer's mail
+        log.exception("acknowledgement for %s failed", ticket.reference)
+
+
+def _department_reply(ticket: Ticket, message: Message, department_id: int | None) -> None:
+    try:
+        from linia.dispatch import forwarding
+    except ImportError:
+        return
+    hook: Any = getattr(forwarding, "on_department_reply", None)
+    if hook is not None:
+        hook(ticket, message, department_id=department_id)
 
 
 # --- recovery -----------------------------------------------------------------------------------

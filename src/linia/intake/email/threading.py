@@ -56,12 +56,12 @@ class ThreadMatch:
     matched_message: Message | None = None
 
 
-def _resolver() -> Callable[[str], tuple[int, int | None] | None] | None:
+def _resolver() -> Callable[..., tuple[int, int | None] | None] | None:
     try:
         from linia.dispatch import tokens  # written by the outbound helper; absent in older trees
     except ImportError:
         return None
-    resolve: Callable[[str], tuple[int, int | None] | None] | None = getattr(tokens, "resolve_reply_token", None)
+    resolve: Callable[..., tuple[int, int | None] | None] | None = getattr(tokens, "resolve_reply_token", None)
     return resolve
 
 
@@ -83,7 +83,7 @@ def by_token(tenant_id: int, tokens: Iterable[str]) -> ThreadMatch | None:
         return None
     for token in tokens:
         try:
-            found = resolve(token)
+            found = resolve(token, tenant_id=tenant_id)
         except Exception:  # a broken or forged token is a new ticket, never a failed delivery
             log.warning("reply token %r could not be resolved", token, exc_info=True)
             continue
@@ -124,6 +124,23 @@ def by_message_id(tenant_id: int, parsed: ParsedEmail) -> ThreadMatch | None:
         message = found.get(ext)
         if message is not None:
             return ThreadMatch(_live(message.ticket), how, None, message)
+    return _by_outbound_id(tenant_id, wanted)
+
+
+def _by_outbound_id(tenant_id: int, wanted: list[tuple[str, str]]) -> ThreadMatch | None:
+    """Mail Linia sent without a ticket message (an acknowledgement) is known to the outbox only."""
+    try:
+        from linia.dispatch import outbound
+    except ImportError:
+        return None
+    lookup: Callable[[int, str], int | None] | None = getattr(outbound, "ticket_for_msgid", None)
+    if lookup is None:
+        return None
+    for ext, how in wanted[:5]:
+        ticket_id = lookup(tenant_id, ext[len(EXTERNAL_PREFIX):])
+        ticket = Ticket.objects.filter(pk=ticket_id, tenant_id=tenant_id).first() if ticket_id else None
+        if ticket is not None:
+            return ThreadMatch(_live(ticket), how)
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -26,6 +27,8 @@ from linia.dispatch.models import DeliveryStatus, WebhookAttempt, WebhookDeliver
 
 
 class WebhookSubscriptionForm(TenantModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
+
     class Meta:
         model = WebhookSubscription
         fields = ("tenant", "name", "url", "event_types", "is_active")

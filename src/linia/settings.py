@@ -3,6 +3,9 @@
 LINIA_HOME      data directory (default ./var): SQLite database, media, huey queue, secret key
 DATABASE_URL    default: SQLite in WAL mode under LINIA_HOME; postgres://... for production
 REDIS_URL       optional: channel layer, cache and task queue move to Redis when set
+LINIA_REDIS_PREFIX  optional: prefix of this installation's Redis keys (`linia demo` sets its own)
+LINIA_DEMO_REDIS    `linia demo` without REDIS_URL: the Redis to use if it answers (default
+                redis://127.0.0.1:6379/0; "off" keeps the demo in memory)
 LINIA_SECRET_KEY generated once and kept in LINIA_HOME when absent
 LINIA_DEBUG     "1" for Django debug pages (never in production)
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -122,12 +126,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- redis: channels, cache, task queue ------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_PREFIX = os.environ.get("LINIA_REDIS_PREFIX", "")
+REDIS_DETECTED = False  # True: `linia demo` found a Redis by itself (its worker and simulators get the same)
+if not REDIS_URL and sys.argv[1:2] == ["demo"]:  # `linia demo` uses a local Redis if one answers
+    from linia.demo.redis_detect import ENV as _DEMO_REDIS
+    from linia.demo.redis_detect import detect as _detect_redis
+
+    REDIS_URL, REDIS_PREFIX = _detect_redis(LINIA_HOME, os.environ.get(_DEMO_REDIS))
+    REDIS_DETECTED = bool(REDIS_URL)
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
-    }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
-    HUEY = {"huey_class": "huey.RedisHuey", "name": "linia", "url": REDIS_URL, "immediate": False}
+    # socket_timeout None: redis-py 8 times reads out after 5 s by default, which cuts the channel layer's
+    # blocking receive and drops every idle websocket (redis/redis-py#4091, django/channels_redis#422).
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+        "hosts": [{"address": REDIS_URL, "socket_timeout": None}], "prefix": f"{REDIS_PREFIX}asgi"}}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": REDIS_PREFIX}}
+    HUEY = {"huey_class": "huey.RedisHuey", "name": f"{REDIS_PREFIX}linia", "url": REDIS_URL, "immediate": False}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

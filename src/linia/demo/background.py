@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -19,9 +20,30 @@ def linia_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "linia.cli", *args]
 
 
-def start(base_url: str, *, simulate: bool, log: Callable[[str], None]) -> list[subprocess.Popen[bytes]]:
+def child_env() -> dict[str, str]:
+    """The environment of the demo's children: the same Redis (or none) and key prefix as the server, even
+    when the demo found Redis by itself, so the worker's offers reach the server's websockets."""
+    env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "LINIA_REDIS_PREFIX": settings.REDIS_PREFIX,
+           "LINIA_HOME": str(settings.LINIA_HOME)}
+    return env
+
+
+def describe_realtime() -> str:
+    """One line for the start-up banner: which channel layer (and task queue) the demo uses."""
+    if settings.REDIS_URL:
+        how = "found on this machine" if settings.REDIS_DETECTED else "from REDIS_URL"
+        prefix = f", key prefix {settings.REDIS_PREFIX}" if settings.REDIS_PREFIX else ""
+        return (f"Realtime: Redis channel layer and task queue at {settings.REDIS_URL} ({how}{prefix}); "
+                "offers made by the background worker reach desktops at once.")
+    return ("Realtime: in-memory channel layer (no REDIS_URL, and no Redis answered on 127.0.0.1:6379); "
+            "offers made by the background worker reach desktops only at their next refresh.")
+
+
+def start(base_url: str, *, simulate: bool, log: Callable[[str], None],
+          speed: float = 1.0) -> list[subprocess.Popen[bytes]]:
     """Start the worker and (unless simulate is False) one simulator per demo tenant; returns the processes."""
-    procs = [subprocess.Popen(linia_command("worker"))]  # noqa: S603 (our own command line)
+    env = child_env()
+    procs = [subprocess.Popen(linia_command("worker"), env=env)]  # noqa: S603 (our own command line)
     log(f"Background worker (routing ticker): PID {procs[0].pid}")
     if simulate:
         for seed, (slug, calls, chats) in enumerate(SIMULATED, 1):
@@ -29,10 +51,12 @@ def start(base_url: str, *, simulate: bool, log: Callable[[str], None]) -> list[
             proc = subprocess.Popen(linia_command(  # noqa: S603 (our own command line)
                 "simulate", "--tenant", slug, "--calls-per-hour", calls, "--chats-per-hour", chats,
                 "--agents", SIM_AGENTS, "--minutes", SIM_MINUTES, "--base-url", base_url, "--seed", str(seed),
-                "--profile", "flat"), stdout=(log_file := out.open("ab")), stderr=subprocess.STDOUT)
+                "--profile", "flat", "--speed", f"{speed:g}"), env=env, stdout=(log_file := out.open("ab")),
+                stderr=subprocess.STDOUT)
             log_file.close()  # the child has its own copy
             procs.append(proc)
-            log(f"Traffic simulator for {slug} ({calls} calls/h, {chats} chats/h, {SIM_AGENTS} agents "
+            pace = f", speed x{speed:g}" if speed != 1 else ""
+            log(f"Traffic simulator for {slug} ({calls} calls/h, {chats} chats/h{pace}, {SIM_AGENTS} agents "
                 f"sim-{slug}-NN): PID {proc.pid}, log {out}")
     return procs
 

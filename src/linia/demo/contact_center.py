@@ -1,10 +1,15 @@
 """Routing and voice for the demo tenants: a route-mode customer line with its call queue, a chat queue,
-disposition codes, and agent profiles with PBX extensions for the demo's agents and supervisors."""
+disposition codes, and agent profiles with PBX extensions for the demo's agents and supervisors.
+
+The demo's queues share contacts round robin (least recently offered first, never offered first): a person
+who logs in as an agent beside the simulator's always-idle agents gets the next call or chat, where
+"longest idle" would serve every simulated agent that has idled longer first.
+"""
 
 from __future__ import annotations
 
 from linia.core.models import Membership, Role, Tenant
-from linia.routing.models import AgentProfile
+from linia.routing.models import AgentProfile, Queue, Strategy
 from linia.workforce.setup import ensure_contact_center
 
 # slug: (line number, line/call queue name, chat queue name); numbers are valid but fictitious
@@ -20,7 +25,10 @@ def seed_contact_center(tenants: list[Tenant]) -> None:
     """Idempotent: existing queues, lines and extensions are kept."""
     for index, tenant in enumerate(tenants, 1):
         number, line_name, chat_name = LINES.get(tenant.slug, ("", "Customer line", "Chat"))
+        fresh = not Queue.objects.filter(tenant=tenant).exists()
         ensure_contact_center(tenant, number=number, line_name=line_name, chat_name=chat_name)
+        if fresh:  # a strategy someone chose later is kept on the next run
+            Queue.objects.filter(tenant=tenant).update(strategy=Strategy.ROUND_ROBIN)
         members = (Membership.objects.filter(tenant=tenant, role__in=[Role.AGENT, Role.SUPERVISOR])
                    .order_by("user__username").values_list("user_id", flat=True))
         for n, user_id in enumerate(members, 1):

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from tests import factories as f
-from tests.api.conftest import Api
 
 from linia.core.actions import create_api_token
 from linia.core.models import Role, Tenant, User
@@ -17,6 +15,8 @@ from linia.dispatch import actions, webhooks
 from linia.dispatch.models import WebhookSubscription
 from linia.tickets import actions as tickets
 from linia.tickets.models import Ticket
+from tests import factories as f
+from tests.api.conftest import Api
 
 
 @dataclass

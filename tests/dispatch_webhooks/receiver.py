@@ -60,7 +60,7 @@ class Receiver:
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length)
-        headers = {k: v for k, v in handler.headers.items()}
+        headers = dict(handler.headers.items())
         secret = self.secrets.get(handler.path, "")
         valid = bool(secret) and verify_signature(secret, headers.get("X-Linia-Timestamp", ""), body,
                                                   headers.get("X-Linia-Signature", ""))

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from tests.dispatch_webhooks.conftest import Side, new_ticket, pump, subscribe
-from tests.dispatch_webhooks.receiver import free_port, running
 
 from linia.dispatch import webhooks
 from linia.dispatch.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from linia.tickets.models import Event
+from tests.dispatch_webhooks.conftest import Side, new_ticket, pump, subscribe
+from tests.dispatch_webhooks.receiver import free_port, running
 
 pytestmark = pytest.mark.django_db
 
@@ -198,8 +198,8 @@ def test_patterns_history_and_inactive_subscriptions(sides: tuple[Side, Side]) -
     old = new_ticket(a, "before the subscription")
     with running() as rx:
         only_created, s1 = subscribe(a, rx.url("/created"), ["ticket.created"])
-        tickets_all, s2 = subscribe(a, rx.url("/ticket"), ["ticket.*"])
-        messages, s3 = subscribe(a, rx.url("/msg"), ["message.created"])
+        _tickets_all, s2 = subscribe(a, rx.url("/ticket"), ["ticket.*"])
+        _messages, s3 = subscribe(a, rx.url("/msg"), ["message.created"])
         off, s4 = subscribe(a, rx.url("/off"), ["*"])
         off.is_active = False
         off.save()
@@ -241,8 +241,8 @@ def test_refused_at_send_time_when_private_addresses_are_no_longer_allowed(sides
 def test_redirects_are_not_followed(sides: tuple[Side, Side], settings: Any) -> None:
     a, _b = sides
     settings.WEBHOOKS_MAX_ATTEMPTS = 1
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     class Redirect(BaseHTTPRequestHandler):
         def do_POST(self) -> None:

@@ -34,7 +34,7 @@ class _Handler:
         self.sink = sink
         self.lock = lock
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd API)
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
             self.sink.append(Captured(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)))
         return "250 OK"

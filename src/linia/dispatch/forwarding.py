@@ -21,9 +21,9 @@ from linia.core.permissions import Perm, require
 from linia.directory.models import Department, DepartmentKind
 from linia.dispatch import outbox, rendering, tokens
 from linia.dispatch.models import OutboundEmail
-from linia.dispatch.outbound import EMAIL_PREFIX, _sender, language_for, signature
-from linia.tickets import search, statuses
+from linia.dispatch.outbound import EMAIL_PREFIX, _sender, signature
 from linia.tickets import actions as ticket_actions
+from linia.tickets import search, statuses
 from linia.tickets.events import emit
 from linia.tickets.models import Attachment, Channel, ContactIdentity, Event, Message, Status, Ticket
 

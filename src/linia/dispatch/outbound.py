@@ -69,9 +69,9 @@ def customer_address(ticket: Ticket) -> str | None:
 
 def _thread(ticket: Ticket) -> tuple[str, list[str]]:
     """(In-Reply-To, References) for a reply to the customer: their last email and the public thread."""
-    rows = list(Message.objects.filter(ticket_id=ticket.pk, kind=Message.Kind.PUBLIC,
-                                       external_id__startswith=EMAIL_PREFIX)
-                .order_by("id").values_list("external_id", "direction"))
+    rows = [(ext or "", direction) for ext, direction in Message.objects.filter(
+        ticket_id=ticket.pk, kind=Message.Kind.PUBLIC, external_id__startswith=EMAIL_PREFIX)
+        .order_by("id").values_list("external_id", "direction")]
     ids = [ext[len(EMAIL_PREFIX):] for ext, _direction in rows]
     inbound = [ext[len(EMAIL_PREFIX):] for ext, direction in rows if direction == Message.Direction.INBOUND]
     in_reply_to = inbound[-1] if inbound else (ids[-1] if ids else "")

@@ -144,6 +144,7 @@ def _connection() -> Any:
 
 def send_one(pk: int, now: datetime | None = None) -> str | None:
     """One attempt at one row if it is due; returns the resulting status, or None when not claimed."""
+    now = now or timezone.now()
     token = claim(pk, now)
     if token is None:
         return None
@@ -151,7 +152,7 @@ def send_one(pk: int, now: datetime | None = None) -> str | None:
     try:
         build_message(row, _connection()).send()
     except Exception as exc:
-        return _failed(row, token, exc)
+        return _failed(row, token, exc, now)
     finished = timezone.now()
     with transaction.atomic():
         done = OutboundEmail.objects.filter(pk=pk, claim_token=token).update(
@@ -163,9 +164,9 @@ def send_one(pk: int, now: datetime | None = None) -> str | None:
     return Status.SENT
 
 
-def _failed(row: OutboundEmail, token: str, exc: BaseException) -> str:
+def _failed(row: OutboundEmail, token: str, exc: BaseException, now: datetime) -> str:
+    """Record a failed attempt made at ``now`` (the worker's clock): retry after backoff, or give up."""
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    now = timezone.now()
     dead = row.attempts >= max_attempts()
     status = Status.DEAD if dead else Status.FAILED
     next_at = now + backoff(row.attempts)

@@ -53,8 +53,7 @@ def reply_subject(subject: str, reference: str) -> str:
 
 def thread_references(ids: Sequence[str], limit: int = 12) -> list[str]:
     """References header ids in order without duplicates; long threads keep the first and the latest ones."""
-    seen: set[str] = set()
-    unique = [i for i in ids if i and not (i in seen or seen.add(i))]  # type: ignore[func-returns-value]
+    unique = list(dict.fromkeys(i for i in ids if i))
     if len(unique) <= limit:
         return unique
     return [unique[0], *unique[-(limit - 1):]]

@@ -19,6 +19,7 @@ from linia.desk.messages import describe_event, translated_error
 from linia.desk.views.common import desk_view
 from linia.desk.views.tickets import _agents
 from linia.directory.models import Category, Department
+from linia.dispatch import outbound
 from linia.tickets import actions, statuses
 from linia.tickets.models import Attachment, Message, Priority, Status, Ticket
 from linia.tickets.queries import ticket_detail, ticket_history
@@ -95,7 +96,10 @@ def ticket_reply(request: HttpRequest, tenant: Tenant, pk: int) -> HttpResponse:
     kind = request.POST.get("kind", Message.Kind.PUBLIC)
     body = request.POST.get("body", "")
     try:
-        actions.add_message(request.user, ticket, body=body, kind=kind, attachments=uploaded(request))
+        if kind == Message.Kind.PUBLIC and outbound.replies_by_email(ticket):
+            outbound.send_reply(request.user, ticket, body=body, attachments=uploaded(request))  # + email
+        else:
+            actions.add_message(request.user, ticket, body=body, kind=kind, attachments=uploaded(request))
     except ActionError as exc:
         return _failed(request, tenant, ticket, exc, reply_body=body, reply_kind=kind)
     messages.success(request, _("Internal note added.") if kind == Message.Kind.NOTE else _("Reply sent."))

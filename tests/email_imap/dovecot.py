@@ -17,6 +17,7 @@ import ipaddress
 import os
 import pwd
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -90,6 +91,7 @@ class Dovecot:
     mail_gid: int
     host: str = "127.0.0.1"
     users: dict[str, str] = field(default_factory=dict)
+    _passwd_mtime: int = 0
 
     # ---- lifecycle ------------------------------------------------------------------------------------
 
@@ -172,7 +174,9 @@ service anvil {{
 {extra_conf}
 """)
         log = (root / "stdout.log").open("wb")
-        proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT)
+        # Its own process group, so stop() also ends the per-client imap processes (they outlive the master).
+        proc = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
         server = cls(root=root, port=port, imaps_port=imaps_port, cafile=cert, proc=proc, mail_uid=mail_uid,
                      mail_gid=mail_gid)
         try:
@@ -204,13 +208,16 @@ service anvil {{
         return "\n".join(parts)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()  # SIGTERM to the master (our child, by PID): it stops its own processes
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=5)
+        """SIGTERM to the process group of the master we started (by its PID), then SIGKILL to what is left."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
 
     def cleanup(self) -> None:
         self.stop()
@@ -226,10 +233,20 @@ service anvil {{
         tmp.write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in self.users.items()))
         tmp.chmod(0o644)
         tmp.replace(passwd)
-        # passwd-file reloads on mtime change with one-second resolution: make the change visible now.
-        future = time.time() + 1
-        os.utime(passwd, (future, future))
-        return name
+        # passwd-file is reloaded when its mtime changes, seen with one-second resolution: give every version
+        # its own second so two accounts added within one second are both seen.
+        self._passwd_mtime = max(int(time.time()) + 1, self._passwd_mtime + 1)
+        os.utime(passwd, (self._passwd_mtime, self._passwd_mtime))
+        # dovecot looks at the file at most once per second: wait until the new account can log in.
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                with self.client(name):
+                    return name
+            except Exception:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
 
     @contextmanager
     def client(self, user: str, *, tls: bool = False) -> Iterator[IMAPClient]:

@@ -365,13 +365,16 @@ class MailboxPoller(threading.Thread):
     """Keeps one mailbox drained: connect, drain, wait (IDLE or interval), repeat; backoff on failure."""
 
     def __init__(self, mailbox_id: int, *, poll_interval: float = DEFAULT_POLL_INTERVAL,
-                 ingest: Ingest | None = None, idle_refresh: float = IDLE_REFRESH_SECONDS) -> None:
+                 ingest: Ingest | None = None, idle_refresh: float = IDLE_REFRESH_SECONDS,
+                 backoff_first: float = BACKOFF_FIRST) -> None:
         super().__init__(name=f"imap-mailbox-{mailbox_id}", daemon=True)
         self.mailbox_id = mailbox_id
         self.poll_interval = poll_interval
         self.idle_refresh = idle_refresh
         self.ingest = ingest
+        self.backoff_first = backoff_first
         self.stop_event = threading.Event()
+        self.waiting = threading.Event()  # set while waiting for new mail (IDLE or interval), for tests
         self.passes = 0
         self.failures = 0
 
@@ -391,7 +394,7 @@ class MailboxPoller(threading.Thread):
             connection.close()
 
     def _run(self) -> None:
-        backoff = BACKOFF_FIRST
+        backoff = self.backoff_first
         while not self.stop_event.is_set():
             close_old_connections()
             acc = self._account()  # settings (password, folders) are re-read on every reconnect
@@ -406,10 +409,14 @@ class MailboxPoller(threading.Thread):
                     record_poll(acc.mailbox_id, result.error)
                     if result.fetched:
                         log.info("imap %s: %d fetched, %d moved", acc.address, result.fetched, result.moved)
-                    backoff = BACKOFF_FIRST
+                    backoff = self.backoff_first
                     close_old_connections()
-                    wait_for_mail(client, self.stop_event, poll_interval=self.poll_interval,
-                                  idle_refresh=self.idle_refresh)
+                    self.waiting.set()
+                    try:
+                        wait_for_mail(client, self.stop_event, poll_interval=self.poll_interval,
+                                      idle_refresh=self.idle_refresh)
+                    finally:
+                        self.waiting.clear()
             except Exception as exc:
                 self.failures += 1
                 message = describe_error(acc, exc)

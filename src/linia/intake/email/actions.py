@@ -381,11 +381,11 @@ def _mark_failing(tenant: Tenant, addresses: Sequence[str]) -> None:
             is_failing=True)
 
 
-def safe_content_type(declared: str, filename: str) -> str:
+def safe_content_type(declared: str, filename: str, *, dangerous: bool = False) -> str:
     """The declared type when browsers treat it as inert data, else application/octet-stream."""
     content_type = (declared or "").split(";")[0].strip().lower()
     suffix = PurePath(filename).suffix.lower()
-    if content_type not in SAFE_TYPES or suffix in settings.LINIA_ATTACHMENT_BLOCKED_EXTENSIONS or suffix in {
+    if dangerous or content_type not in SAFE_TYPES or suffix in settings.LINIA_ATTACHMENT_BLOCKED_EXTENSIONS or suffix in {
             ".html", ".htm", ".svg", ".xhtml", ".xml", ".hta", ".jar", ".lnk", ".dll"}:
         return "application/octet-stream"
     return content_type
@@ -401,7 +401,8 @@ def _store_attachment(message: Message, item: ParsedAttachment, n: int) -> Attac
     filename = safe_filename(item.filename, n)
     digest = hashlib.sha256(item.payload).hexdigest()
     attachment = Attachment(tenant_id=message.tenant_id, message=message, filename=filename,
-                            content_type=safe_content_type(item.content_type, filename)[:120],
+                            content_type=safe_content_type(item.content_type, filename,
+                                                           dangerous=getattr(item, "dangerous", False))[:120],
                             size=len(item.payload), sha256=digest)
     attachment.file.save(digest, ContentFile(item.payload), save=False)
     attachment.save()

@@ -1,4 +1,5 @@
-"""`linia demo` serving: the worker and the simulators run beside the server and stop with it."""
+"""`linia demo` serving: the worker and the simulators run beside the server and stop with it, and the
+demo's choice of channel layer: a Redis answering on 127.0.0.1:6379 (own key prefix), else in memory."""
 
 from __future__ import annotations
 
@@ -7,12 +8,36 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
+from websockets.sync.client import ClientConnection, connect
 
-from tests.liveserver import LINIA, free_port
+from linia.demo import redis_detect
+from linia.workforce.simulation.driver import Http
+from tests.liveserver import LINIA, free_port, linia_env
+
+REDIS = redis_detect.DEFAULT_URL
+needs_redis = pytest.mark.skipif(not redis_detect.answers(REDIS), reason=f"no Redis answers at {REDIS}")
+
+# What the settings make of a command line, printed by a fresh interpreter (settings are read once per process).
+SETTINGS = """
+import json, os, sys
+sys.argv = ["linia", *sys.argv[1:]]
+os.environ["DJANGO_SETTINGS_MODULE"] = "linia.settings"
+from django.conf import settings
+print(json.dumps([settings.REDIS_URL, settings.REDIS_PREFIX, settings.REDIS_DETECTED,
+                  settings.CHANNEL_LAYERS["default"], settings.HUEY["huey_class"]]))
+"""
+
+# Another process of the demo (as the worker is) publishes to an agent's desktop group.
+PUBLISH = """
+from linia.core.models import User
+from linia.routing import realtime
+realtime.send_now(realtime.agent_group(User.objects.get(username="qd-agent1").pk), {"kind": "probe", "n": 42})
+"""
 
 PRESENCE = """
 import json
@@ -21,6 +46,50 @@ print(json.dumps(sorted(AgentProfile.objects.filter(user__username__startswith="
 """
 
 
+
+
+def _settings_for(home: Path, *argv: str, **env: str) -> list[object]:
+    out = subprocess.run([sys.executable, "-c", SETTINGS, *argv], env=linia_env(home, **env), capture_output=True,
+                         text=True, timeout=60, check=True).stdout
+    return list(json.loads(out.strip().splitlines()[-1]))
+
+
+def test_redis_key_prefix_is_per_demo_home(tmp_path: Path) -> None:
+    one, two = redis_detect.prefix_for(tmp_path / "one"), redis_detect.prefix_for(tmp_path / "two")
+    assert one != two and one.startswith("linia-demo-") and one.endswith(":")
+    assert redis_detect.prefix_for(tmp_path / "one" / ".." / "one") == one
+
+
+def test_detection_with_a_closed_port_or_switched_off_stays_in_memory(tmp_path: Path) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"  # bound a moment ago and released: nothing listens
+    assert not redis_detect.answers(closed)
+    assert redis_detect.detect(tmp_path, closed) == ("", "")
+    assert redis_detect.detect(tmp_path, "off") == ("", "")
+    url, prefix, detected, layer, huey = _settings_for(tmp_path, "demo", LINIA_DEMO_REDIS=closed)
+    assert (url, prefix, detected, huey) == ("", "", False, "huey.SqliteHuey")
+    assert layer == {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+
+
+@needs_redis
+def test_demo_finds_the_local_redis_with_a_key_prefix_of_its_own(tmp_path: Path) -> None:
+    assert redis_detect.answers(REDIS)
+    assert redis_detect.detect(tmp_path, None) == (REDIS, redis_detect.prefix_for(tmp_path))
+    url, prefix, detected, layer, huey = _settings_for(tmp_path, "demo", "--no-serve")
+    assert (url, prefix, detected, huey) == (REDIS, redis_detect.prefix_for(tmp_path), True, "huey.RedisHuey")
+    assert layer == {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+        "hosts": [{"address": REDIS, "socket_timeout": None}], "prefix": f"{prefix}asgi"}}
+    # only the demo looks for Redis by itself; `linia serve` and the demo's own children follow REDIS_URL
+    assert _settings_for(tmp_path, "serve")[:3] == ["", "", False]
+    assert _settings_for(tmp_path, "worker", REDIS_URL=REDIS, LINIA_REDIS_PREFIX=str(prefix))[:3] == \
+        [REDIS, prefix, False]
+
+
+def _receive_kind(ws: ClientConnection, kind: str, timeout: float = 10) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while True:
+        message = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if message.get("kind") == kind:
+            return dict(message)
 
 
 def _alive(pid: int) -> bool:
@@ -37,7 +106,8 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
            "LINIA_FAST_PASSWORDS": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (tmp_path / "demo.log").open("w+")
-    demo = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(free_port())], env=env,
+    port = free_port()
+    demo = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     pids: list[int] = []
     try:
@@ -56,6 +126,23 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
         assert len(pids) == 3, (tmp_path / "demo.log").read_text()
         assert all(_alive(p) for p in pids)
         assert len(presences) == 8 and "offline" not in presences, presences  # 4 agents x 2 tenants online
+        banner = (tmp_path / "demo.log").read_text().splitlines()[0]
+        redis_url = REDIS if redis_detect.answers(REDIS) else ""
+        prefix = redis_detect.prefix_for(tmp_path) if redis_url else ""
+        assert banner.startswith("Realtime: Redis" if redis_url else "Realtime: in-memory"), banner
+        for pid in pids:  # the worker and both simulators got the server's choice
+            environ = dict(item.split("=", 1) for item in
+                           Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item)
+            assert (environ["REDIS_URL"], environ["LINIA_REDIS_PREFIX"]) == (redis_url, prefix)
+        if redis_url:  # an event published by another process with the children's settings reaches a desktop
+            base = f"http://127.0.0.1:{port}"
+            cookies = Http(base).login("qd-agent1", "demo12345")
+            with connect(f"ws://127.0.0.1:{port}/ws/desk/agent/", additional_headers={"Cookie": cookies},
+                         proxy=None) as ws:
+                _receive_kind(ws, "snapshot")
+                subprocess.run([LINIA, "shell", "-c", PUBLISH], check=True, capture_output=True, timeout=30,
+                               env={**env, "REDIS_URL": redis_url, "LINIA_REDIS_PREFIX": prefix})
+                assert _receive_kind(ws, "probe")["n"] == 42
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from django.conf import settings
 
+from linia.demo import redis_detect
+
 # Moderate real-time traffic: about 2 erlangs of calls and 2 of chats, enough to keep 4 simulated agents
 # (and a human who logs in) busy without a growing queue.
 SIMULATED = (("quickdrop", "40", "20"), ("vostok-market", "30", "15"))
@@ -35,8 +37,9 @@ def describe_realtime() -> str:
         prefix = f", key prefix {settings.REDIS_PREFIX}" if settings.REDIS_PREFIX else ""
         return (f"Realtime: Redis channel layer and task queue at {settings.REDIS_URL} ({how}{prefix}); "
                 "offers made by the background worker reach desktops at once.")
-    return ("Realtime: in-memory channel layer (no REDIS_URL, and no Redis answered on 127.0.0.1:6379); "
-            "offers made by the background worker reach desktops only at their next refresh.")
+    tried = os.environ.get(redis_detect.ENV, "").strip() or redis_detect.DEFAULT_URL
+    return (f"Realtime: in-memory channel layer (no REDIS_URL, and no Redis answered at {tried}); offers "
+            "made by the background worker reach desktops only at their next refresh.")
 
 
 def start(base_url: str, *, simulate: bool, log: Callable[[str], None],

@@ -1,12 +1,14 @@
 """`linia email parse FILE`: how Linia reads a message, as one JSON object.
 
 Exit code 2 with a one-line reason when the file cannot be read or is not an email at all.
-Other email subcommands (ingest, poll, reprocess) are added next to `parse` below.
+`linia email ingest [--recipient ADDR] < message.eml` (pipe delivery) and `linia email reprocess` ingest;
+other email subcommands (poll) are added next to them below.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +27,41 @@ class Command(BaseCommand):
         parse = sub.add_parser("parse", help="print how Linia reads an .eml file, as JSON")
         parse.add_argument("file")
         parse.add_argument("--compact", action="store_true", help="one line of JSON instead of indented")
+        ingest = sub.add_parser("ingest", help="ingest one message from stdin (pipe delivery from an MTA); "
+                                "exit 0 stored, 67 unknown recipient, 65 refused (too large, not mail), 75 retry")
+        ingest.add_argument("--recipient", action="append", default=[],
+                            help="envelope recipient (repeatable); default: the message's own To/Cc headers")
+        reprocess = sub.add_parser("reprocess", help="process messages a crash left stored but unprocessed")
+        reprocess.add_argument("--failed", action="store_true", help="also retry messages whose processing failed")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "parse":
             self.parse(Path(opts["file"]), compact=opts["compact"])
+        elif opts["action"] == "ingest":
+            self.ingest(opts["recipient"])
+        elif opts["action"] == "reprocess":
+            self.reprocess(include_failed=opts["failed"])
+
+    def ingest(self, recipients: list[str]) -> None:
+        """Exit codes as an MDA's (sysexits.h), so the MTA bounces or retries the right way."""
+        from linia.intake.email.actions import ingest_raw, max_bytes
+
+        raw = sys.stdin.buffer.read(max_bytes() + 1)
+        try:
+            result = ingest_raw(raw, recipients=recipients, source="pipe")
+        except Exception as exc:  # not stored: the MTA keeps the message and tries again
+            raise CommandError(f"temporary failure, message not stored: {exc}", returncode=75) from exc
+        if result.status == "rejected":
+            code = 67 if result.reason == "unknown_recipient" else 65
+            raise CommandError(f"{result.reason}: {result.message}", returncode=code)
+        self.stdout.write(f"{result.status} inbound={result.inbound_id} ticket={result.ticket_id or '-'}")
+
+    def reprocess(self, *, include_failed: bool) -> None:
+        from linia.intake.email.actions import reprocess_stored
+
+        results = reprocess_stored(include_failed=include_failed)
+        failed = sum(1 for r in results if r.status == "failed")
+        self.stdout.write(f"{len(results)} processed, {failed} failed")
 
     def parse(self, path: Path, *, compact: bool) -> None:
         try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 LANGUAGES = ("en", "ru", "pl")
 _CRLF = re.compile(r"[\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|odp|отв|ответ|пересл)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\{(reference|subject|name|tenant)\}")
+_PLACEHOLDER = re.compile(r"\{(reference|subject|name|tenant|hello)\}")
 
 
 def language_of(*candidates: str | None) -> str:
@@ -106,27 +106,38 @@ def with_signature(body: str, signature: str) -> Body:
 DEFAULT_ACK: dict[str, dict[str, str]] = {
     "en": {
         "subject": "We received your message: {subject}",
-        "body": ("Hello{name},\n\nthank you for your message. We registered it as request {reference} "
+        "body": ("{hello}\n\nthank you for your message. We registered it as request {reference} "
                  "and will answer as soon as possible.\nPlease keep {reference} in the subject when you write "
                  "about this request.\n\n{tenant}"),
     },
     "ru": {
         "subject": "Мы получили ваше обращение: {subject}",
-        "body": ("Здравствуйте{name}!\n\nСпасибо за обращение. Мы зарегистрировали его под номером {reference} "
+        "body": ("{hello}\n\nСпасибо за обращение. Мы зарегистрировали его под номером {reference} "
                  "и ответим как можно скорее.\nПожалуйста, сохраняйте {reference} в теме письма, когда пишете "
                  "по этому вопросу.\n\n{tenant}"),
     },
     "pl": {
         "subject": "Otrzymaliśmy Twoją wiadomość: {subject}",
-        "body": ("Dzień dobry{name},\n\ndziękujemy za wiadomość. Zarejestrowaliśmy ją jako zgłoszenie {reference} "
+        "body": ("{hello}\n\ndziękujemy za wiadomość. Zarejestrowaliśmy ją jako zgłoszenie {reference} "
                  "i odpowiemy najszybciej, jak to możliwe.\nPisząc w tej sprawie, zachowaj {reference} w temacie "
                  "wiadomości.\n\n{tenant}"),
     },
 }
 
 
+GREETING: dict[str, tuple[str, str]] = {  # (with a name, without)
+    "en": ("Hello {name},", "Hello,"), "ru": ("Здравствуйте, {name}!", "Здравствуйте!"),
+    "pl": ("Dzień dobry {name},", "Dzień dobry,"),
+}
+
+
+def greeting(language: str, name: str) -> str:
+    named, anonymous = GREETING.get(language, GREETING["en"])
+    return named.replace("{name}", name) if name else anonymous
+
+
 def fill(template: str, values: Mapping[str, str]) -> str:
-    """Replace only the known placeholders {reference} {subject} {name} {tenant}; other braces stay as typed."""
+    """Replace only the known placeholders {reference} {subject} {name} {tenant} {hello}; other braces stay."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), ""), template)
 
 
@@ -142,8 +153,9 @@ def acknowledgement(templates: object, language: str, *, reference: str, subject
         custom = templates.get(language)
         if isinstance(custom, Mapping):
             chosen.update({k: str(v) for k, v in custom.items() if k in ("subject", "body") and str(v).strip()})
+    clean_name = one_line(name, 100)
     values = {"reference": reference, "subject": bare_subject(subject, reference) or reference,
-              "name": f" {one_line(name, 100)}" if name.strip() else "", "tenant": tenant}
+              "name": clean_name, "tenant": tenant, "hello": greeting(language, clean_name)}
     subject_line = tagged_subject(fill(chosen["subject"], values), reference)
     return subject_line, with_signature(fill(chosen["body"], values), signature)
 

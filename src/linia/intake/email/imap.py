@@ -476,3 +476,33 @@ def format_results(results: Iterable[tuple[str, PollResult]]) -> list[str]:
             line += f"; ERROR {r.error}"
         lines.append(line)
     return lines
+
+
+def poll_command(out: Any, *, once: bool, address: str | None, interval: float) -> None:
+    """`linia email poll [--once] [--mailbox ADDRESS] [--interval S]`; --once exits 1 when any mailbox failed."""
+    import signal
+
+    from django.core.management.base import CommandError
+
+    from linia.intake.email.actions import reprocess_stored
+
+    if address and not imap_mailboxes(address):
+        raise CommandError(f"no active mailbox with IMAP settings has the address {address}", returncode=2)
+    reprocess_stored()  # finish what a crash left stored but unprocessed
+    if once:
+        results = poll_once(address)
+        for line in format_results(results):
+            out.write(line)
+        failed = [a for a, r in results if r.error]
+        if failed:
+            raise CommandError(f"IMAP polling failed for {', '.join(failed)}", returncode=1)
+        return
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: Any) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    out.write(f"polling IMAP mailboxes ({address or 'all'}); IDLE where offered, else every {interval:g} s")
+    run(stop, address=address, poll_interval=interval)

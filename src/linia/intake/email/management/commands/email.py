@@ -2,7 +2,7 @@
 
 Exit code 2 with a one-line reason when the file cannot be read or is not an email at all.
 `linia email ingest [--recipient ADDR] < message.eml` (pipe delivery) and `linia email reprocess` ingest;
-other email subcommands (poll) are added next to them below.
+`linia email poll [--once] [--mailbox ADDRESS]` pulls mail from IMAP mailboxes (linia.intake.email.imap).
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ class Command(BaseCommand):
                             help="envelope recipient (repeatable); default: the message's own To/Cc headers")
         reprocess = sub.add_parser("reprocess", help="process messages a crash left stored but unprocessed")
         reprocess.add_argument("--failed", action="store_true", help="also retry messages whose processing failed")
+        poll = sub.add_parser("poll", help="pull mail from the mailboxes' IMAP servers (IDLE where offered)")
+        poll.add_argument("--once", action="store_true", help="one pass over the mailboxes; exit 1 if any failed")
+        poll.add_argument("--mailbox", metavar="ADDRESS", help="only this mailbox")
+        poll.add_argument("--interval", type=float, default=60.0,
+                          help="seconds between polls of servers without IDLE (default 60)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["action"] == "parse":
@@ -41,6 +46,10 @@ class Command(BaseCommand):
             self.ingest(opts["recipient"])
         elif opts["action"] == "reprocess":
             self.reprocess(include_failed=opts["failed"])
+        elif opts["action"] == "poll":
+            from linia.intake.email.imap import poll_command
+
+            poll_command(self.stdout, once=opts["once"], address=opts["mailbox"], interval=opts["interval"])
 
     def ingest(self, recipients: list[str]) -> None:
         """Exit codes as an MDA's (sysexits.h), so the MTA bounces or retries the right way."""

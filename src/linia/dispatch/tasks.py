@@ -15,6 +15,8 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 from huey.exceptions import TaskLockedException
 
 from linia.dispatch import webhooks
+from linia.dispatch.email_tasks import outbox_tick as outbox_tick  # the email outbox's jobs register
+from linia.dispatch.email_tasks import send_outbound_email as send_outbound_email  # with Huey here
 
 log = logging.getLogger(__name__)
 WEBHOOK_TICK_SECONDS = 1.0

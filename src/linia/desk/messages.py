@@ -32,7 +32,8 @@ def describe_event(event: Any) -> str:
         return _("Ticket created")
     if kind == "ticket.status_changed":
         text = _("Status: %(old)s → %(new)s") % {"old": _status(data.get("from")), "new": _status(data.get("to"))}
-        reason = {"customer_reply": _("customer replied"), "merged": _("merged")}.get(data.get("reason", ""))
+        reason = {"customer_reply": _("customer replied"), "merged": _("merged"),
+                  "client_reply": _("the client's department replied")}.get(data.get("reason", ""))
         return f"{text} ({reason})" if reason else text
     if kind == "ticket.updated":
         changed = [str(FIELD_LABELS.get(k, k)) for k in (data.get("changes") or {})]
@@ -46,7 +47,27 @@ def describe_event(event: Any) -> str:
         return _("Attachments added")
     if kind == "ticket.merged":
         return _("Merged into %(reference)s") % {"reference": data.get("into_reference", "?")}
+    if kind.startswith("email.") or kind in ("ticket.forwarded", "ticket.client_replied"):
+        return _describe_email_event(kind, data)
     return str(kind)
+
+
+def _describe_email_event(kind: str, data: dict[str, Any]) -> str:
+    """Outbound email and forwarding (linia.dispatch)."""
+    to = ", ".join(data.get("to") or []) if isinstance(data.get("to"), list) else str(data.get("to") or "")
+    values = {"to": to or "?", "attempts": data.get("attempts", "?"), "department": data.get("department") or "?"}
+    texts = {
+        "ticket.forwarded": _("Forwarded to %(department)s"),
+        "ticket.client_replied": _("The client's department replied"),
+        "email.queued": _("Email to %(to)s queued"),
+        "email.sent": _("Email sent to %(to)s"),
+        "email.failed": _("Email to %(to)s failed (attempt %(attempts)s); it will be retried"),
+        "email.dead": _("Email to %(to)s failed %(attempts)s times; retry it by hand"),
+        "email.retry": _("Email to be sent again"),
+        "email.ack_suppressed": _("Acknowledgement to %(to)s not sent (too many per hour)"),
+    }
+    text = texts.get(kind)
+    return text % values if text else kind
 
 
 ERROR_MESSAGES = {
@@ -58,6 +79,9 @@ ERROR_MESSAGES = {
     "attachment_type": gettext_lazy("Files of this type are not accepted."),
     "invalid_merge": gettext_lazy("These tickets cannot be merged."),
     "ticket_closed": gettext_lazy("The ticket is closed; open a new one."),
+    "no_recipient": gettext_lazy("The customer has no email address to reply to."),
+    "department_no_email": gettext_lazy("This department has no email address."),
+    "not_failed": gettext_lazy("This email is not failing."),
     "invalid_reference": gettext_lazy("A chosen value does not exist in this tenant."),
     "invalid_filter": gettext_lazy("The filter is not valid; showing all tickets instead."),
 }

@@ -169,3 +169,21 @@ def test_reply_needs_a_customer_address(desk: EmailDesk, smtp: CaptureServer) ->
         outbound.send_reply(desk.agent, ticket, body="Hello")
     assert err.value.code == "no_recipient"
     assert not Message.objects.filter(ticket=ticket, direction="outbound").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_reply_is_sent_at_once_through_the_huey_task(smtp: CaptureServer) -> None:
+    from huey.contrib.djhuey import HUEY
+
+    from tests.dispatch_email.conftest import make_desk
+
+    desk = make_desk("hq", "HQ", "help@hq.example")
+    ticket = desk.email_ticket()
+    HUEY.immediate = True
+    try:
+        outbound.send_reply(desk.agent, ticket, body="Sent by the worker")  # on commit: the Huey task sends it
+    finally:
+        HUEY.immediate = False
+    (captured,) = smtp.take()
+    assert "Sent by the worker" in captured.message.get_body(("plain",)).get_content()
+    assert OutboundEmail.objects.get().status == "sent"

@@ -137,6 +137,7 @@ default_login_user = {login}
 first_valid_uid = 0
 first_valid_gid = 0
 disable_plaintext_auth = no
+auth_failure_delay = 0
 auth_mechanisms = plain login
 ssl = yes
 ssl_cert = <{cert}

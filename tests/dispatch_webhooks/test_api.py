@@ -132,3 +132,10 @@ def test_missing_fields_and_wrong_types(sides: tuple[Side, Side]) -> None:
         error_of(r)
     assert a.api.post("webhooks", raw=b"{not json").status_code == 400
     assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize(("language", "words"), [("ru", "вебхуки принимают только"), ("pl", "webhooki mogą trafiać")])
+def test_errors_speak_the_callers_language(sides: tuple[Side, Side], language: str, words: str) -> None:
+    a, _b = sides
+    r = a.api.post("webhooks", {"url": "ftp://example.com/", "event_types": ["*"]}, HTTP_ACCEPT_LANGUAGE=language)
+    assert r.status_code == 422 and words in error_of(r)["fields"]["url"][0]

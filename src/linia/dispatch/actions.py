@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linia.core import audit
 from linia.core.errors import ActionError, NotFound
@@ -41,11 +42,11 @@ def clean_subscription(data: Mapping[str, Any], *, creating: bool) -> dict[str, 
     clean: dict[str, Any] = {}
     unknown = sorted(set(data) - set(SUBSCRIPTION_FIELDS))
     for name in unknown:
-        errors[name] = [f"unknown field; use {', '.join(SUBSCRIPTION_FIELDS)}"]
+        errors[name] = [_("unknown field; use %(fields)s") % {"fields": ", ".join(SUBSCRIPTION_FIELDS)}]
     if creating:
         for name in ("url", "event_types"):
             if name not in data:
-                errors[name] = ["required"]
+                errors[name] = [_("required")]
     if "url" in data:
         try:
             webhooks.resolve(data["url"])
@@ -60,17 +61,17 @@ def clean_subscription(data: Mapping[str, Any], *, creating: bool) -> dict[str, 
     if "name" in data:
         name = data["name"]
         if not isinstance(name, str) or len(name) > 120:
-            errors["name"] = ["text of at most 120 characters"]
+            errors["name"] = [_("text of at most 120 characters")]
         else:
             clean["name"] = name.strip()
     if "is_active" in data:
         if not isinstance(data["is_active"], bool):
-            errors["is_active"] = ["true or false"]
+            errors["is_active"] = [_("true or false")]
         else:
             clean["is_active"] = data["is_active"]
     if errors:
         first = next(iter(errors.values()))[0]
-        raise ActionError("invalid_webhook", f"Check the webhook: {first}", errors)
+        raise ActionError("invalid_webhook", _("Check the webhook: %(problem)s") % {"problem": first}, errors)
     return clean
 
 

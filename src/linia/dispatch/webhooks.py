@@ -46,6 +46,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from linia.dispatch import crypto
 from linia.dispatch.models import (
@@ -121,13 +122,14 @@ def clean_event_types(value: Any) -> list[str]:
     if isinstance(value, str):
         value = [p for p in re.split(r"[\s,]+", value) if p]
     if not isinstance(value, list | tuple) or not value:
-        raise BadWebhook('list at least one event type, e.g. ["ticket.created", "task.*"] or ["*"]')
+        raise BadWebhook(_('list at least one event type, e.g. ["ticket.created", "task.*"] or ["*"]'))
     if len(value) > MAX_PATTERNS:
-        raise BadWebhook(f"at most {MAX_PATTERNS} event types")
+        raise BadWebhook(_("at most %(n)d event types") % {"n": MAX_PATTERNS})
     cleaned: list[str] = []
     for item in value:
         if not isinstance(item, str) or not PATTERN_RE.match(item.strip()):
-            raise BadWebhook(f'"{item}" is not an event type or pattern such as "ticket.created", "task.*" or "*"')
+            raise BadWebhook(_('"%(item)s" is not an event type or pattern such as "ticket.created", "task.*" or "*"')
+                             % {"item": item})
         if item.strip() not in cleaned:
             cleaned.append(item.strip())
     return cleaned
@@ -156,22 +158,22 @@ def resolve(url: str, *, private_ok: bool | None = None) -> Target:
     """Check a webhook URL and resolve its host; BadWebhook says what is wrong."""
     private_ok = allow_private() if private_ok is None else private_ok
     if not isinstance(url, str) or not url.strip():
-        raise BadWebhook("enter the receiver's URL")
+        raise BadWebhook(_("enter the receiver's URL"))
     if len(url) > 500:
-        raise BadWebhook("the URL is longer than 500 characters")
+        raise BadWebhook(_("the URL is longer than 500 characters"))
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        raise BadWebhook("the URL must not contain spaces or control characters")
+        raise BadWebhook(_("the URL must not contain spaces or control characters"))
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise BadWebhook(f"not a valid URL: {exc}") from None
+        raise BadWebhook(_("not a valid URL: %(error)s") % {"error": exc}) from None
     if parts.scheme not in {"http", "https"}:
-        raise BadWebhook("only http:// and https:// URLs can receive webhooks")
+        raise BadWebhook(_("only http:// and https:// URLs can receive webhooks"))
     if not parts.hostname:
-        raise BadWebhook("the URL has no host")
+        raise BadWebhook(_("the URL has no host"))
     if parts.username or parts.password:
-        raise BadWebhook("credentials in the URL are not allowed; check the signature instead")
+        raise BadWebhook(_("credentials in the URL are not allowed; check the signature instead"))
     host = parts.hostname
     port = port or (443 if parts.scheme == "https" else 80)
     try:
@@ -181,13 +183,14 @@ def resolve(url: str, *, private_ok: bool | None = None) -> Target:
         try:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
-            raise BadWebhook(f"the host {host} does not resolve") from None
+            raise BadWebhook(_("the host %(host)s does not resolve") % {"host": host}) from None
         addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not private_ok:
         for a in addresses:
             if _bad_address(ipaddress.ip_address(a.split("%")[0])):
-                raise BadWebhook(f"{host} is a private, loopback or reserved address ({a}); webhooks go to "
-                                 "public addresses only (settings.WEBHOOKS_ALLOW_PRIVATE allows others)")
+                raise BadWebhook(_("%(host)s is a private, loopback or reserved address (%(address)s); webhooks go "
+                                   "to public addresses only (settings.WEBHOOKS_ALLOW_PRIVATE allows others)")
+                                 % {"host": host, "address": a})
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

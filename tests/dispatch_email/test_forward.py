@@ -61,7 +61,7 @@ def test_forward_emails_the_department_a_clear_summary_with_attachments(desk: Em
 
 def test_department_reply_by_email_comes_back_as_the_clients_reply_and_reopens(
         desk: EmailDesk, smtp: CaptureServer) -> None:
-    ticket, note, captured = _forwarded(desk, smtp)
+    ticket, _note, captured = _forwarded(desk, smtp)
     reply_to = captured.message["Reply-To"].addresses[0].addr_spec
     raw = raw_mail(sender="Region Mazowsze <mazowsze@spar-client.example>", to=reply_to,
                    subject=f"Re: {captured.message['Subject'].strip()}", body="Zgoda na zwrot.\n\n> cytat",

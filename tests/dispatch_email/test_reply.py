@@ -14,7 +14,7 @@ from linia.core.errors import ActionError
 from linia.dispatch import outbound, outbox, tokens
 from linia.dispatch.models import OutboundEmail
 from linia.tickets import actions
-from linia.tickets.models import Channel, Event, Message
+from linia.tickets.models import Channel, Event, Message, Ticket
 from tests.dispatch_email.conftest import EmailDesk
 from tests.dispatch_email.smtp_capture import CaptureServer
 
@@ -138,6 +138,8 @@ def test_a_claimed_row_is_not_sent_by_another_worker_until_its_lease_expires(
 def test_two_workers_in_parallel_send_every_email_exactly_once(smtp: CaptureServer) -> None:
     from tests.dispatch_email.conftest import make_desk
 
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("shared-cache in-memory SQLite locks tables without waiting; runs on PostgreSQL and file SQLite")
     desk = make_desk("par", "PAR", "help@par.example")
     for n in range(12):
         ticket = desk.email_ticket(sender=f"c{n}@customer.example", msgid=f"m{n}@customer.example")
@@ -187,3 +189,27 @@ def test_a_committed_reply_is_sent_at_once_through_the_huey_task(smtp: CaptureSe
     (captured,) = smtp.take()
     assert "Sent by the worker" in captured.message.get_body(("plain",)).get_content()
     assert OutboundEmail.objects.get().status == "sent"
+
+
+def test_round_trip_customer_mail_agent_reply_and_the_customers_answer(desk: EmailDesk, smtp: CaptureServer) -> None:
+    from linia.intake.email.actions import ingest_raw
+    from tests.dispatch_email.mail import raw_mail
+
+    first = ingest_raw(raw_mail(sender="Ola <Ola@Customer.example>", to=desk.mailbox_address,
+                                subject="=?utf-8?q?Hi=0D=0ABcc:_evil@attacker.example?=", body="Where is my order?",
+                                msgid="ola-1@customer.example"), recipients=[desk.mailbox_address], source="smtp")
+    ticket = Ticket.objects.get(pk=first.ticket_id)
+    outbound.send_reply(desk.agent, ticket, body="It ships today.")
+    assert outbox.send_due() == {"sent": 2}  # the acknowledgement and the reply
+    mails = {c.message["Message-ID"]: c for c in smtp.take()}
+    reply = next(c for c in mails.values() if c.message["Auto-Submitted"] is None)
+    assert reply.rcpt_tos == ["ola@customer.example"]  # nobody else (no injected Bcc)
+    assert reply.message["In-Reply-To"] == "<ola-1@customer.example>"
+    assert reply.message["Bcc"] is None
+    assert reply.message["Subject"].strip().startswith("Re: Hi")
+    assert reply.message["Subject"].strip().endswith(f"[{ticket.reference}]")
+
+    answer = ingest_raw(raw_mail(sender="ola@customer.example", to=reply.message["Reply-To"], subject="new subject",
+                                 body="Thanks!", msgid="ola-2@customer.example"),
+                        recipients=[str(reply.message["Reply-To"])], source="smtp")
+    assert (answer.status, answer.ticket_id) == ("appended", ticket.pk)

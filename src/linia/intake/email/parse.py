@@ -117,7 +117,8 @@ DANGEROUS_TYPES = {"text/html", "application/xhtml+xml", "image/svg+xml", "text/
 EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
               "application/pdf": ".pdf", "text/plain": ".txt", "text/html": ".html", "message/rfc822": ".eml",
               "text/calendar": ".ics", "text/csv": ".csv", "application/zip": ".zip", "text/rtf": ".rtf",
-              "application/rtf": ".rtf", "text/rfc822-headers": ".txt", "message/delivery-status": ".txt"}
+              "application/rtf": ".rtf", "text/rfc822-headers": ".txt", "message/delivery-status": ".txt",
+              "message/disposition-notification": ".txt"}
 TYPES = {ext: ctype for ctype, ext in EXTENSIONS.items()} | {
     ".jpeg": "image/jpeg", ".doc": "application/msword", ".xls": "application/vnd.ms-excel",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -211,7 +212,7 @@ class _Decoder:
 
 
 def _one_line(value: str, limit: int) -> str:
-    return _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()[:limit]
+    return _SPACES.sub(" ", _CONTROL.sub(" ", value)).strip()[:limit].rstrip()
 
 
 def _msgid(value: str | None) -> str | None:
@@ -349,6 +350,8 @@ class _Walker:
         for defect in getattr(part, "defects", []):
             self.note(type(defect).__name__)
         ctype, params = _content_type(part)
+        if ctype.startswith("message/"):
+            return self._message_part(part, ctype, depth)
         if part.is_multipart():
             payload = part.get_payload()
             subs = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
@@ -362,12 +365,6 @@ class _Walker:
             return segs
         disp, dparams = _disposition(part)
         filename = self._filename(part, params, dparams)
-        if ctype in ("message/rfc822", "message/global"):
-            return self._forwarded(part, filename, depth)
-        if ctype == "message/delivery-status":
-            self._delivery_status(part)
-            self._attach(part, ctype, filename or "delivery-status.txt", disp)
-            return []
         if ctype in ("text/plain", "text/html") and disp != "attachment" and not filename:
             return [self._text(part, ctype, params)]
         if ctype == "application/ms-tnef" or (filename or "").lower() == "winmail.dat":
@@ -376,6 +373,29 @@ class _Walker:
             self._attach(part, ctype, filename, disp)
             return []
         self._attach(part, ctype, filename, disp)
+        return []
+
+    def _message_part(self, part: Message, ctype: str, depth: int) -> list[_Segment]:
+        """message/rfc822 (a forward), message/delivery-status (a DSN), other message/* (MDNs)."""
+        _, params = _content_type(part)
+        disp, dparams = _disposition(part)
+        filename = self._filename(part, params, dparams)
+        payload = part.get_payload()
+        if ctype in ("message/rfc822", "message/global") and isinstance(payload, list) and payload:
+            return self._forwarded(part, filename, depth)
+        if ctype == "message/delivery-status":
+            self._delivery_status(part)
+            filename = filename or "delivery-status.txt"
+        data = self._payload(part)
+        if not data and isinstance(payload, list):
+            chunks = []
+            for block in payload:
+                try:
+                    chunks.append(block.as_bytes(policy=_EML_POLICY) if isinstance(block, Message) else b"")
+                except Exception:  # the generator can fail on hostile headers; keep what serialises
+                    self.note(f"{ctype} part could not be re-serialised")
+            data = b"".join(chunks).rstrip(b"\r\n")
+        self._attach(part, ctype, filename, disp or "attachment", payload=data)
         return []
 
     def _alternative(self, subs: list[Message], depth: int) -> list[_Segment]:
@@ -396,6 +416,8 @@ class _Walker:
             data = part.get_payload(decode=True)
         except Exception:
             data = None
+        for defect in getattr(part, "defects", []):
+            self.note(type(defect).__name__)
         if isinstance(data, bytes):
             return data
         raw = part.get_payload()
@@ -539,24 +561,27 @@ def sanitize_html(markup: str) -> str:
 
 
 def unflow(text: str, delsp: bool) -> str:
-    """RFC 3676 format=flowed: join soft-broken lines (ending in a space), keep the signature line."""
+    """RFC 3676 format=flowed: join soft-broken lines (ending in a space) of the same quote depth,
+    undo space-stuffing, keep the "-- " signature line."""
     out: list[str] = []
-    buf = ""
+    buf: str | None = None
+    buf_depth = 0
     for line in text.split("\n"):
-        if line == "-- ":
-            if buf:
-                out.append(buf)
-                buf = ""
-            out.append(line)
-            continue
-        if line.startswith(" "):  # space-stuffed
-            line = line[1:]
-        if line.endswith(" "):
-            buf += line[:-1] if delsp else line
+        depth = len(line) - len(line.lstrip(">"))
+        content = line[depth:]
+        if content.startswith(" "):  # space-stuffed, or the space after the quote marks
+            content = content[1:]
+        if buf is not None and depth != buf_depth:
+            out.append(buf)
+            buf = None
+        if buf is None:
+            buf, buf_depth = (">" * depth + " " if depth else ""), depth
+        if content.endswith(" ") and content != "-- ":
+            buf += content[:-1] if delsp else content
         else:
-            out.append(buf + line)
-            buf = ""
-    if buf:
+            out.append(buf + content)
+            buf = None
+    if buf is not None:
         out.append(buf)
     return "\n".join(out)
 
@@ -674,7 +699,8 @@ def _build(msg: EmailMessage | Message, defects: list[str]) -> ParsedEmail:
     to = [a for _, a in _addresses(decoder, headers.get("to"), dirty)]
     cc = [a for _, a in _addresses(decoder, headers.get("cc"), dirty)]
     delivered = [a for _, a in _addresses(decoder, (headers.get("delivered-to") or [])
-                                          + (headers.get("x-original-to") or []), dirty)]
+                                          + (headers.get("x-original-to") or [])
+                                          + (headers.get("envelope-to") or []), dirty)]
     reply_to = [a for _, a in _addresses(decoder, headers.get("reply-to"), dirty)]
     if "message-id" not in headers:
         walker.note("missing Message-ID")

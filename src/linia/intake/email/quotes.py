@@ -21,6 +21,10 @@ _TIME = re.compile(r"\d{1,2}[:.]\d{2}")
 _ORIGINAL = re.compile(
     r"^\s*-{2,}\s*(original message|исходное сообщение|oryginalna wiadomość|wiadomość oryginalna|"
     r"message d'origine|message original|ursprüngliche nachricht|mensaje original)\s*-{2,}\s*$", re.I)
+_FORWARD = re.compile(
+    r"^\s*-{2,}\s*(forwarded message|original message follows|пересылаемое сообщение|"
+    r"переадресованное сообщение|wiadomość przekazana dalej|message transféré)\s*-{2,}\s*$|"
+    r"^\s*(begin forwarded message|начало переадресованного сообщения|début du message réexpédié)\s*:\s*$", re.I)
 _FROM_LINE = re.compile(r"^\s*\*?(from|от|od|de|von)\s*\*?\s*:", re.I)
 _SENT_LINE = re.compile(
     r"^\s*\*?(sent|date|отправлено|дата|wysłano|wysłane|data|envoyé|date d'envoi|gesendet)\s*\*?\s*:", re.I)
@@ -40,6 +44,8 @@ def _quote_start(lines: list[str]) -> int | None:
         stripped = line.strip()
         if not stripped or stripped.startswith(">"):
             continue
+        if _FORWARD.match(stripped):  # what follows is the forwarded content, not history
+            return None
         if _ORIGINAL.match(stripped) or (_UNDERSCORES.match(stripped) and _next_is_from(lines, i + 1)):
             return i
         joined = stripped

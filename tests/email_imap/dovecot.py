@@ -96,7 +96,8 @@ class Dovecot:
     # ---- lifecycle ------------------------------------------------------------------------------------
 
     @classmethod
-    def start(cls, root: Path | None = None, *, timeout: float = 20, extra_conf: str = "") -> Dovecot:
+    def start(cls, root: Path | None = None, *, timeout: float = 20, extra_conf: str = "", separator: str = "/",
+              prefix: str = "") -> Dovecot:
         """Start a server in `root` (default: a new directory under the system tmp; as root its parents must be
         traversable by dovecot's unprivileged users, which pytest's 0700 tmp_path is not)."""
         binary = dovecot_binary()
@@ -155,7 +156,8 @@ userdb {{
 }}
 namespace inbox {{
   inbox = yes
-  separator = /
+  separator = {separator}
+  prefix = {prefix}
 }}
 service imap-login {{
   chroot =

@@ -207,3 +207,29 @@ def test_tls_switch_picks_implicit_tls_or_starttls_by_port() -> None:
     assert imap.tls_mode(True, 993) == "ssl"
     assert imap.tls_mode(True, 143) == "starttls"
     assert imap.tls_mode(False, 143) == "none"
+
+
+def test_the_done_folder_must_differ_from_the_watched_folder(dovecot: Dovecot, imap_user: str) -> None:
+    mailbox = make_mailbox(dovecot, imap_user, imap_done_folder="INBOX")
+    dovecot.append(imap_user, message(1, to=mailbox.address))
+    [(_, result)] = imap.poll_once(mailbox.address)
+    assert result.error == "The folder for processed mail must differ from the watched folder INBOX"
+    assert len(dovecot.uids(imap_user)) == 1 and not InboundEmail.objects.exists()
+
+
+def test_folders_follow_the_servers_delimiter_and_namespace(dovecot: Dovecot, imap_user: str) -> None:
+    with dovecot.client(imap_user) as c:
+        assert imap.server_folder(c, "Linia/Processed") == "Linia/Processed"  # dovecot here: "/" and no prefix
+        assert imap.server_folder(c, "inbox") == "INBOX"
+    courier = Dovecot.start(separator=".", prefix="INBOX.")  # Courier/Cyrus style: "INBOX." and "."
+    try:
+        user = courier.add_user("courier")
+        mailbox = make_mailbox(courier, user)
+        courier.append(user, message(1, to=mailbox.address))
+        with courier.client(user) as c:
+            assert imap.server_folder(c, "Linia/Processed") == "INBOX.Linia.Processed"
+        [(_, result)] = imap.poll_once(mailbox.address)
+        assert (result.error, result.created, result.moved) == ("", 1, 1)
+        assert len(courier.uids(user, "INBOX.Linia.Processed")) == 1 and courier.uids(user) == []
+    finally:
+        courier.cleanup()

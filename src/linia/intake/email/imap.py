@@ -272,6 +272,9 @@ def drain(client: IMAPClient, acc: Account, *, ingest: Ingest | None = None, sto
     result = PollResult()
     folder = server_folder(client, acc.folder)
     done_folder = server_folder(client, acc.done_folder)
+    if done_folder == folder:
+        raise MailboxError(_("The folder for processed mail must differ from the watched folder %(folder)s") % {
+            "folder": folder})
     ensure_folder(client, done_folder)
     client.select_folder(folder)
     uids = sorted(int(u) for u in client.search(["UNDELETED"]))

@@ -99,7 +99,7 @@ def forward_to_department(actor: Any, ticket: Ticket, department: Department | i
         raise ActionError("department_no_email", "This department has no email address.",
                           {"department": ["no email address"]})
     with transaction.atomic():
-        ticket = (Ticket.objects.select_for_update().select_related("tenant", "contact", "store", "category")
+        ticket = (Ticket.objects.select_for_update(of=("self",)).select_related("tenant", "contact", "store", "category")
                   .get(pk=ticket.pk))
         if ticket.status in (Status.CLOSED,) or ticket.merged_into_id:
             raise ActionError("ticket_closed", "The ticket is closed; open a new one.")

@@ -1,14 +1,15 @@
 """Issue 4's "Done means", end to end in Debian's chromium against the real `linia demo`.
 
-`linia demo` runs as a subprocess (own LINIA_HOME, free port, traffic simulators at ten times real speed,
+`linia demo` runs as a subprocess (own LINIA_HOME, free port, traffic simulators at twenty times real speed,
 stopped by its PID). A person logs in as the quickdrop agent qd-agent1 in one browser context and as the
 quickdrop supervisor in another; the agent goes Ready, a chat made by the simulator is offered, the agent
 accepts it, registers a ticket from the chat's tab, ends it into wrap-up and gets ready again, while the
 supervisor's wallboard follows every state change without a reload. Screenshots of each screen go to
 $LINIA_ARTIFACTS (default test-artifacts/e2e/).
 
-qd-agent1 takes chats only here: the simulator's callers hang up when their patience runs out unless one of
-the simulator's own agents answered, so a call a person takes would end on its own in seconds at this speed.
+qd-agent1 takes one chat at a time and no calls here: the simulator's callers hang up when their patience runs
+out unless one of the simulator's own agents answered, so a call a person takes would end on its own within
+seconds at this speed; one chat at a time keeps a second offer from covering the screen mid-way.
 """
 
 from __future__ import annotations
@@ -41,9 +42,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 PASSWORD = "demo12345"  # printed by `linia demo`
 AGENT, AGENT_NAME = "qd-agent1", "Priya Shah"  # a quickdrop agent the simulator does not drive
 SUPERVISOR = "qd-supervisor"
-SPEED = "10"  # quickdrop: about 10 simulated calls and chats a minute
+SPEED = "20"  # quickdrop: a simulated call every ~4.5 s and a chat every ~9 s on average
 LIVE_S = 5_000  # ms: a change on one screen shows on the other within this
-OFFER_WAIT_S = 45_000  # ms: the next simulated chat (every ~18 s on average at this speed) is offered to us
+OFFER_WAIT_S = 45_000  # ms: the next simulated chat is offered to us (P(no chat in 45 s) = e^-5)
 
 pytestmark = [
     pytest.mark.slow,
@@ -53,7 +54,7 @@ pytestmark = [
 
 CHATS_ONLY = f"""
 from linia.routing.models import AgentProfile
-n = AgentProfile.objects.filter(user__username="{AGENT}").update(capacity={{"chat": 3, "email": 5}})
+n = AgentProfile.objects.filter(user__username="{AGENT}").update(capacity={{"chat": 1}})
 assert n == 1, n
 """
 

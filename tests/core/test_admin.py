@@ -466,6 +466,7 @@ def full_world(world: dict[str, Any]) -> dict[str, Any]:
         ticket_actions.create_ticket(None, t, subject="Hello", channel="call", body="Hi", contact=contact.pk)
         core_actions.create_api_token(None, t, world[f"member_{key}"])
         _routing_and_voice_rows(t, world[f"member_{key}"], number=f"+4822100000{1 if key == 'a' else 2}")
+        _webhook_rows(t)
     sup = f.user("sup_a", tenant=world["a"], role=Role.SUPERVISOR)
     sup.is_staff = True
     sup.save()
@@ -492,6 +493,15 @@ def _routing_and_voice_rows(t: Tenant, agent: Any, *, number: str) -> None:
                                interaction=interaction)
     CtiEvent.objects.create(tenant=t, call=call, pbx_call_id="c1", sequence=1, event="offered", received_at=now)
     RejectedCtiEvent.objects.create(tenant=t, code="unknown_call", message="test", received_at=now)
+
+
+def _webhook_rows(t: Tenant) -> None:
+    from linia.dispatch.models import WebhookDelivery, WebhookSubscription
+    from linia.tickets.events import emit
+
+    sub = WebhookSubscription.objects.create(tenant=t, url="https://hooks.example.com/", event_types=["*"])
+    event = emit(t.pk, "ticket.updated")
+    WebhookDelivery.objects.create(tenant=t, subscription=sub, event=event, event_type=event.kind)
 
 
 def _registered_models() -> list[Any]:

@@ -40,3 +40,18 @@ def test_old_or_future_timestamps_are_refused_unless_tolerance_is_off() -> None:
     assert verify_signature(SECRET, old, BODY, header, tolerance=7200)
     future = int(time.time()) + 3600
     assert not verify_signature(SECRET, future, BODY, signature(SECRET, future, BODY))
+
+
+def test_the_receiver_example_in_the_docs_verifies_linia_signatures() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "webhooks.md").read_text()
+    code = doc.split("```python\n", 1)[1].split("\n# Flask", 1)[0]
+    namespace: dict[str, object] = {}
+    exec(code, namespace)  # noqa: S102 (our own documentation)
+    verify = namespace["verify_signature"]
+    ts = int(time.time())
+    assert callable(verify)
+    assert verify(SECRET, str(ts), BODY, signature(SECRET, ts, BODY))
+    assert not verify(SECRET, str(ts), BODY + b"x", signature(SECRET, ts, BODY))
+    assert not verify(SECRET, str(ts - 3600), BODY, signature(SECRET, ts - 3600, BODY))

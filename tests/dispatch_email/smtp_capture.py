@@ -30,9 +30,17 @@ class Captured:
 
 
 class _Handler:
-    def __init__(self, sink: list[Captured], lock: threading.Lock) -> None:
+    def __init__(self, sink: list[Captured], lock: threading.Lock, refused: set[str]) -> None:
         self.sink = sink
         self.lock = lock
+        self.refused = refused
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:
+        if address.lower() in self.refused:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.lock:
@@ -44,12 +52,13 @@ class CaptureServer:
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[Captured] = []
+        self.refused: set[str] = set()  # recipients answered "550 no such user"
         self._lock = threading.Lock()
         self._controller: Controller | None = None
 
     def start(self) -> CaptureServer:
         if self._controller is None:
-            self._controller = Controller(_Handler(self.messages, self._lock), hostname="127.0.0.1", port=self.port)
+            self._controller = Controller(_Handler(self.messages, self._lock, self.refused), hostname="127.0.0.1", port=self.port)
             self._controller.start()
         return self
 

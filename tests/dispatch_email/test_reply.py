@@ -213,3 +213,14 @@ def test_round_trip_customer_mail_agent_reply_and_the_customers_answer(desk: Ema
                                  body="Thanks!", msgid="ola-2@customer.example"),
                         recipients=[str(reply.message["Reply-To"])], source="smtp")
     assert (answer.status, answer.ticket_id) == ("appended", ticket.pk)
+
+
+def test_a_permanently_refused_recipient_is_dead_at_once_and_shown(desk: EmailDesk, smtp: CaptureServer) -> None:
+    smtp.refused.add("anna@customer.example")
+    ticket = desk.email_ticket()
+    outbound.send_reply(desk.agent, ticket, body="Hello")
+    assert outbox.send_due() == {"dead": 1}
+    row = OutboundEmail.objects.get(ticket=ticket)
+    assert row.attempts == 1 and "550" in row.last_error
+    assert outbound.failing_emails(ticket) == [row]
+    assert smtp.take() == []

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import smtplib
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email import encoders
@@ -164,10 +165,26 @@ def send_one(pk: int, now: datetime | None = None) -> str | None:
     return Status.SENT
 
 
+def permanent(exc: BaseException) -> bool:
+    """The server refused this message for good: every recipient or the data answered 5xx (not 552,
+    "storage exceeded", which may pass later). Sender or authentication refusals are configuration
+    problems of every message and stay retried."""
+    def final(code: int) -> bool:
+        return 500 <= code < 600 and code != 552
+
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _msg in exc.recipients.values()]
+        return bool(codes) and all(final(code) for code in codes)
+    if isinstance(exc, smtplib.SMTPDataError):
+        return final(exc.smtp_code)
+    return False
+
+
 def _failed(row: OutboundEmail, token: str, exc: BaseException, now: datetime) -> str:
-    """Record a failed attempt made at ``now`` (the worker's clock): retry after backoff, or give up."""
+    """Record a failed attempt made at ``now`` (the worker's clock): retry after backoff, or give up
+    (after the last attempt, or at once when the server refused the mail permanently)."""
     error = f"{type(exc).__name__}: {exc}"[:2000]
-    dead = row.attempts >= max_attempts()
+    dead = row.attempts >= max_attempts() or permanent(exc)
     status = Status.DEAD if dead else Status.FAILED
     next_at = now + backoff(row.attempts)
     with transaction.atomic():

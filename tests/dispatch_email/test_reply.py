@@ -224,3 +224,4 @@ def test_a_permanently_refused_recipient_is_dead_at_once_and_shown(desk: EmailDe
     assert row.attempts == 1 and "550" in row.last_error
     assert outbound.failing_emails(ticket) == [row]
     assert smtp.take() == []
+    assert ticket.contact.identities.get().is_failing  # the desk shows the address as failing

@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from linia.dispatch.models import OutboundEmail
 from linia.tickets.events import emit
-from linia.tickets.models import Attachment
+from linia.tickets.models import Attachment, ContactIdentity
 
 log = logging.getLogger(__name__)
 Status = OutboundEmail.Status
@@ -194,6 +194,10 @@ def _failed(row: OutboundEmail, token: str, exc: BaseException, now: datetime) -
             emit(row.tenant_id, "email.dead" if dead else "email.failed", ticket=row.ticket, data={
                 "outbound_id": row.pk, "kind": row.kind, "to": row.to, "attempts": row.attempts,
                 "error": error[:300], "next_attempt_at": None if dead else next_at.isoformat()})
+            if isinstance(exc, smtplib.SMTPRecipientsRefused) and row.kind != OutboundEmail.Kind.FORWARD:
+                refused = [str(a).lower() for a, (code, _m) in exc.recipients.items() if 500 <= code < 600]
+                ContactIdentity.objects.filter(tenant_id=row.tenant_id, kind=ContactIdentity.Kind.EMAIL,
+                                               value__in=refused).update(is_failing=True)
     log.warning("outbound email %s attempt %s failed: %s", row.pk, row.attempts, error)
     return status
 

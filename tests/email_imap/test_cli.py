@@ -136,3 +136,25 @@ def test_kill_9_mid_batch_then_restart_ingests_every_message_exactly_once(
     done = dovecot.messages(imap_user, "Linia/Processed")
     # Moved once each: a message is filed away only after it is stored, and never copied twice.
     assert len(done) == total
+
+
+def test_the_long_running_poller_stops_cleanly_on_sigterm(
+        tmp_path: Path, migrated: Path, dovecot: Dovecot, imap_user: str) -> None:
+    env = setup_home(migrated, tmp_path, dovecot, imap_user)
+    dovecot.append(imap_user, message(1, to=f"{imap_user}@acme.example"))
+    proc = subprocess.Popen([LINIA, "email", "poll"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while dovecot.uids(imap_user) and time.monotonic() < deadline:  # stored, then moved
+            time.sleep(0.1)
+        assert dovecot.uids(imap_user) == [] and count(tmp_path, "intake_email_inboundemail") == 1
+        proc.terminate()  # SIGTERM by PID
+        out, _ = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out.decode(errors="replace")
+    assert b"IDLE where offered" in out
+    [(error, polled)] = query(tmp_path, "SELECT last_error, last_polled_at FROM intake_email_mailbox")
+    assert error == "" and polled is not None

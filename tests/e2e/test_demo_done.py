@@ -54,7 +54,7 @@ pytestmark = [
 
 CHATS_ONLY = f"""
 from linia.routing.models import AgentProfile
-n = AgentProfile.objects.filter(user__username="{AGENT}").update(capacity={{"chat": 1}})
+n = AgentProfile.objects.filter(user__username="{AGENT}").update(capacity={{"call": 0, "chat": 1}})
 assert n == 1, n
 """
 

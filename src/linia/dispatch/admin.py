@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+import linia.dispatch.email_admin  # noqa: F401 (registers the email outbox admin)
 from linia.core.admin_scoping import TenantModelForm, TenantScopedAdmin, TenantScopedInline
 from linia.core.permissions import Perm
 from linia.dispatch import actions, crypto, webhooks

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -43,11 +44,11 @@ def mail(*, subject: str = "Where is my order?", sender: str | None = "Anna Kowa
     for filename, content_type, payload in attachments:
         maintype, subtype = content_type.split("/")
         msg.add_attachment(payload, maintype=maintype, subtype=subtype, filename=filename)
-    return bytes(msg)
+    return msg.as_bytes(policy=policy.SMTP)  # CRLF line ends, as on the wire
 
 
 def msgid_of(raw: bytes) -> str:
-    from email import message_from_bytes, policy
+    from email import message_from_bytes
 
     return str(message_from_bytes(raw, policy=policy.default)["Message-ID"]).strip("<> ")
 

@@ -174,10 +174,11 @@ def _clean(text: str | None) -> str:
 
 def _store(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mailbox: Mailbox, recipients: Sequence[str],
            source: str, parsed: ParsedEmail | None) -> tuple[InboundEmail, bool]:
-    """(row, created). Commits before returning: the message is safe once this returns."""
-    existing = InboundEmail.objects.filter(tenant=tenant, dedupe_key=key).first()
-    if existing is not None:
-        return existing, False
+    """(row, created). Commits before returning: the message is safe once this returns.
+
+    The unique (tenant, dedupe_key) constraint finds duplicates; their raw copy is content-addressed,
+    so writing it again changes nothing.
+    """
     name = _save_raw(tenant.pk, sha256, raw)
     try:
         with transaction.atomic():
@@ -361,6 +362,10 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
 def _contact(tenant: Tenant, parsed: ParsedEmail) -> Contact | None:
     if not parsed.from_email:
         return None
+    known = (ContactIdentity.objects.select_related("contact")
+             .filter(tenant=tenant, kind=ContactIdentity.Kind.EMAIL, value=parsed.from_email.lower()).first())
+    if known is not None and (known.contact.name or not parsed.from_name):
+        return known.contact  # a known sender: one query
     try:
         contact = tickets.find_or_create_contact(None, tenant, name=_clean(parsed.from_name),
                                                  emails=[parsed.from_email])

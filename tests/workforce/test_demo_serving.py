@@ -150,3 +150,19 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
     time.sleep(0.5)
     assert not [p for p in pids if _alive(p)]
     assert (tmp_path / "simulate-quickdrop.log").read_text().startswith("Simulating quickdrop")
+
+
+@pytest.mark.django_db
+def test_demo_queues_share_contacts_round_robin_and_a_later_choice_is_kept() -> None:
+    from linia.core.models import Tenant
+    from linia.demo.contact_center import seed_contact_center
+    from linia.routing.models import Queue, Strategy
+
+    tenant = Tenant.objects.create(slug="quickdrop", name="QuickDrop", ticket_prefix="QD", time_zone="Europe/London")
+    seed_contact_center([tenant])
+    queues = Queue.objects.filter(tenant=tenant)
+    assert sorted(queues.values_list("code", "strategy")) == [("calls", Strategy.ROUND_ROBIN),
+                                                              ("chats", Strategy.ROUND_ROBIN)]
+    queues.filter(code="calls").update(strategy=Strategy.LONGEST_IDLE)
+    seed_contact_center([tenant])
+    assert queues.get(code="calls").strategy == Strategy.LONGEST_IDLE

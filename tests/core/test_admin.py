@@ -467,6 +467,7 @@ def full_world(world: dict[str, Any]) -> dict[str, Any]:
         core_actions.create_api_token(None, t, world[f"member_{key}"])
         _routing_and_voice_rows(t, world[f"member_{key}"], number=f"+4822100000{1 if key == 'a' else 2}")
         _webhook_rows(t)
+        _outbound_email_rows(t)
     sup = f.user("sup_a", tenant=world["a"], role=Role.SUPERVISOR)
     sup.is_staff = True
     sup.save()
@@ -502,6 +503,19 @@ def _webhook_rows(t: Tenant) -> None:
     sub = WebhookSubscription.objects.create(tenant=t, url="https://hooks.example.com/", event_types=["*"])
     event = emit(t.pk, "ticket.updated")
     WebhookDelivery.objects.create(tenant=t, subscription=sub, event=event, event_type=event.kind)
+
+
+def _outbound_email_rows(t: Tenant) -> None:
+    from django.utils import timezone
+
+    from linia.dispatch.models import OutboundEmail
+    from linia.tickets.actions import create_ticket
+
+    ticket = create_ticket(None, t, subject="Mail", channel="email", body="x")
+    now = timezone.now()
+    OutboundEmail.objects.create(tenant=t, kind="reply", ticket=ticket, from_email="a@x.example", to=["c@x.example"],
+                                 recipient="c@x.example", subject="Re: Mail", msgid=f"m{t.pk}@x.example",
+                                 next_attempt_at=now, created_at=now)
 
 
 def _registered_models() -> list[Any]:

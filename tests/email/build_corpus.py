@@ -22,6 +22,7 @@ CORPUS = HERE / "corpus"
 NOT_EMAIL = HERE / "not_email"
 CASES: dict[str, tuple[bytes, dict[str, Any]]] = {}
 SUPPORT = "support@shop.example"
+SP = " "  # a significant trailing space (format=flowed, "-- " signature lines)
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n" * 3
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
        b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
@@ -886,14 +887,14 @@ References: <ticket-4471-first@shop.example>
 Content-Type: text/plain; charset=UTF-8; format=flowed
 Content-Transfer-Encoding: 8bit
 
-The serial number is on the bottom of the device, it reads SN-2024-99812 
+The serial number is on the bottom of the device, it reads SN-2024-99812{SP}
 and the purchase date was 12 January.
 
 On 05.03.2024 10:00, Shop Support wrote:
-> Please send us the serial number of the device so that we can check 
+> Please send us the serial number of the device so that we can check{SP}
 > the warranty.
 
--- 
+--{SP}
 Jan Novak
 Prague
 """), exp("jan.novak@posteo.de", "Jan Novak", "Re: Warranty claim 4471", "2024-03-05T19:15:42+00:00",
@@ -1016,7 +1017,7 @@ Content-Transfer-Encoding: 8bit
          defects_contains=["text/plain: charset mislabelled: declared windows-1251, decoded as koi8_r"]))
 
 body = "Добрый день!\r\nВозврат по чеку 5511 так и не поступил.\r\nС уважением, Нина Павловна\r\n"
-case("oe6-cp1251-undeclared", (crlf(f"""Message-ID: <000801c4a1b2$3c4d5e60$0100a8c0@nina>
+case("oe6-cp1251-undeclared", (crlf("""Message-ID: <000801c4a1b2$3c4d5e60$0100a8c0@nina>
 From: """).encode() + '"Нина Павловна"'.encode("cp1251") + crlf(f""" <nina.p@narod.example.ru>
 To: <{SUPPORT}>
 Subject: """).encode() + "Возврат денег".encode("cp1251") + crlf("""
@@ -1052,7 +1053,7 @@ Content-Transfer-Encoding: quoted-printable
 body = "Привет! Это письмо в UTF-8, хотя заголовок говорит windows-1251.\r\n"
 case("utf8-labelled-cp1251", crlf(f"""From: Robot <noreply-not@crm.example.ru>
 To: {SUPPORT}
-Subject: =?windows-1251?B?{base64.b64encode("Новая заявка".encode("utf-8")).decode()}?=
+Subject: =?windows-1251?B?{base64.b64encode("Новая заявка".encode()).decode()}?=
 Date: Thu, 7 Mar 2024 14:00:00 +0300
 Message-ID: <crm-1@crm.example.ru>
 MIME-Version: 1.0
@@ -1064,7 +1065,7 @@ Content-Transfer-Encoding: base64
           text=body.strip("\r\n"),
           defects_contains=["text/plain: charset mislabelled: declared windows-1251, decoded as utf-8"]))
 
-case("utf8-raw-no-mime", (crlf(f"""From: """).encode() + "Józef Kowalczyk".encode() + crlf(f""" <jozef@poczta.example.pl>
+case("utf8-raw-no-mime", (crlf("""From: """).encode() + "Józef Kowalczyk".encode() + crlf(f""" <jozef@poczta.example.pl>
 To: {SUPPORT}
 Subject: """).encode() + "Zażółć gęślą jaźń".encode() + crlf("""
 Date: Thu, 7 Mar 2024 15:00:00 +0100
@@ -1925,7 +1926,7 @@ NOT_EMAILS = {
     "picture.png": PNG,
     "document.pdf": PDF,
     "garbage.bin": bytes((i * 73 + 41) % 256 for i in range(2048)),
-    "plain-text.txt": "Dear team,\nplease call me back about order 123.\nThanks\n".encode(),
+    "plain-text.txt": b"Dear team,\nplease call me back about order 123.\nThanks\n",
     "colon-text.txt": b"Note: buy milk\nTodo: call mum\n",
     "nul-header.eml": b"From: a@b.example\r\nSubj\x00ect: x\r\n\r\nbody",
 }

@@ -399,8 +399,16 @@ class MailboxPoller(threading.Thread):
     def _run(self) -> None:
         backoff = self.backoff_first
         while not self.stop_event.is_set():
-            close_old_connections()
-            acc = self._account()  # settings (password, folders) are re-read on every reconnect
+            try:
+                close_old_connections()
+                acc = self._account()  # settings (password, folders) are re-read on every reconnect
+            except Exception:  # the database is away: keep trying, the mail waits on the server
+                self.failures += 1
+                log.exception("imap mailbox %s: cannot read its settings (retrying in %.0f s)", self.mailbox_id,
+                              backoff)
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, BACKOFF_MAX)
+                continue
             if acc is None:
                 return
             client = None
@@ -439,8 +447,13 @@ def run(stop: threading.Event, *, address: str | None = None, poll_interval: flo
     pollers: dict[int, MailboxPoller] = {}
     try:
         while not stop.is_set():
-            close_old_connections()
-            wanted = {m.pk for m in imap_mailboxes(address)}
+            try:
+                close_old_connections()
+                wanted = {m.pk for m in imap_mailboxes(address)}
+            except Exception:
+                log.exception("imap: cannot list the mailboxes; trying again in %.0f s", rescan)
+                stop.wait(rescan)
+                continue
             for mailbox_id, poller in list(pollers.items()):
                 if mailbox_id not in wanted or not poller.is_alive():
                     poller.stop()

@@ -318,13 +318,13 @@ def _split_params(raw: str) -> tuple[str, dict[str, str]]:
     except Exception:  # malformed continuations: keep the plain values
         decoded = list(pairs)
     params: dict[str, str] = {}
-    for key, value in decoded:
-        if isinstance(value, tuple):
-            label, _, text = value
+    for name, item in decoded:
+        if isinstance(item, tuple):
+            label, _, text = item
             data = bytes(unquote(text), "raw-unicode-escape")
-            params.setdefault(key, charsets.decode(data, label or None)[0])
+            params.setdefault(name, charsets.decode(data, label or None)[0])
         else:
-            params.setdefault(key, unquote(str(value)))
+            params.setdefault(name, unquote(str(item)))
     return main, params
 
 

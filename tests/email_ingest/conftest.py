@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,6 +52,14 @@ def msgid_of(raw: bytes) -> str:
     from email import message_from_bytes
 
     return str(message_from_bytes(raw, policy=policy.default)["Message-ID"]).strip("<> ")
+
+
+@pytest.fixture(scope="session")
+def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated and seeded SQLite home for `linia smtpd` processes (copied per test)."""
+    from tests.email_ingest.server import make_template
+
+    return make_template(tmp_path_factory.mktemp("smtpd-template"))
 
 
 @pytest.fixture

@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.email_ingest.conftest import mail, msgid_of
-from tests.email_ingest.server import Smtpd, copy_home, make_template
+from tests.email_ingest.server import Smtpd, copy_home
 from tests.liveserver import free_port
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="session")
-def template_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_template(tmp_path_factory.mktemp("smtpd-template"))
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ seconds at this speed; one chat at a time keeps a second offer from covering the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -106,6 +107,15 @@ def demo(tmp_path: Path) -> Iterator[dict[str, Any]]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+            _kill_children(log_path)
+
+
+def _kill_children(log_path: Path) -> None:
+    """The worker and simulators of a demo that had to be killed: by the PIDs it printed, if still ours."""
+    for pid in set(map(int, re.findall(r"PID (\d+)", log_path.read_text()))):
+        with contextlib.suppress(OSError):
+            if b"linia.cli" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
 
 
 def _login(browser: Browser, base: str, username: str, target: str) -> Page:

@@ -51,6 +51,7 @@ def test_forward_emails_the_department_a_clear_summary_with_attachments(desk: Em
                      "anna@customer.example", "Anna Nowak", "> Czajnik przecieka, zdjęcie w załączniku.",
                      "czajnik.jpg"):
         assert expected in text, expected
+    assert " CET" in text or " CEST" in text  # times in the tenant's zone (Europe/Warsaw)
     assert "<th align=\"left\" style=\"color:#555\">Sklep</th>" in mail.get_body(("html",)).get_content()
     (part,) = mail.iter_attachments()
     assert part.get_filename() == "czajnik.jpg"

@@ -9,7 +9,9 @@ email intake, later by the portal) marks the reply as the client's and moves pen
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
@@ -58,10 +60,19 @@ def department_for(ticket: Ticket) -> Department | None:
     return None
 
 
+def _local(ticket: Ticket, moment: datetime) -> str:
+    """A time as the tenant's departments read it: in the tenant's time zone, with its abbreviation."""
+    try:
+        zone = ZoneInfo(ticket.tenant.time_zone or "UTC")
+    except (ValueError, KeyError):
+        zone = ZoneInfo("UTC")
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def _fields(ticket: Ticket, language: str) -> list[tuple[str, str]]:
     label = rendering.field_label
     rows = [(label("reference", language), ticket.reference), (label("subject", language), ticket.subject),
-            (label("created", language), timezone.localtime(ticket.created_at).strftime("%Y-%m-%d %H:%M %Z")),
+            (label("created", language), _local(ticket, ticket.created_at)),
             (label("channel", language), str(ticket.get_channel_display())),
             (label("priority", language), str(ticket.get_priority_display()))]
     if ticket.category_id and ticket.category:
@@ -124,7 +135,7 @@ def forward_to_department(actor: Any, ticket: Ticket, department: Department | i
         subject, body = rendering.forward(
             language, reference=ticket.reference, subject=ticket.subject, note=note, fields=_fields(ticket, language),
             last_message=last.body_text if last else "",
-            last_message_at=timezone.localtime(last.created_at).strftime("%Y-%m-%d %H:%M") if last else "",
+            last_message_at=_local(ticket, last.created_at) if last else "",
             attachment_names=[a.filename for a in attachments], signature=signature(ticket, language))
         address, from_header = _sender(ticket)
         msgid = outbox.new_msgid(address)

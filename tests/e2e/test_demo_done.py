@@ -130,7 +130,7 @@ def _login(browser: Browser, base: str, username: str, target: str) -> Page:
 
 def _shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, animations="disabled")
 
 
 def test_agent_takes_a_simulated_chat_registers_a_ticket_wraps_up_and_the_supervisor_sees_it(

@@ -289,27 +289,39 @@ class Claim:
     delivery_id: int
     token: str
     attempt: int
+    subscription_id: int = 0
 
 
 def claim(*, limit: int = 20, now: datetime | None = None) -> list[Claim]:
-    """Lease up to `limit` due deliveries to this worker (each attempt is sent by exactly one worker)."""
+    """Lease up to `limit` due deliveries to this worker (each attempt is sent by exactly one worker).
+
+    Deliveries of disabled subscriptions wait (they continue when it is enabled again).
+    """
     now = now or timezone.now()
     with transaction.atomic():
-        qs = (WebhookDelivery.objects
-              .filter(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)
+        qs = (WebhookDelivery.objects.filter(due_filter(now), subscription__is_active=True)
               .order_by("next_attempt_at", "id"))
         if connection.vendor == "postgresql":
-            qs = qs.select_for_update(skip_locked=True)
-        ids = list(qs.values_list("id", flat=True)[:limit])
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs.values_list("id", "subscription_id", "attempts")[:limit])
         claims: list[Claim] = []
         lease_until = now + timedelta(seconds=lease_seconds())
-        for pk in ids:
+        for pk, subscription_id, attempts in rows:
+            if attempts >= max_attempts():  # the last attempt's outcome was never recorded (worker killed)
+                WebhookDelivery.objects.filter(pk=pk).update(status=DeliveryStatus.DEAD, next_attempt_at=None,
+                                                             claim_token="")
+                continue
             token = secrets.token_hex(16)
             WebhookDelivery.objects.filter(pk=pk).update(
                 attempts=F("attempts") + 1, claim_token=token, next_attempt_at=lease_until, last_attempt_at=now)
-            attempt = WebhookDelivery.objects.filter(pk=pk).values_list("attempts", flat=True).get()
-            claims.append(Claim(pk, token, attempt))
+            claims.append(Claim(pk, token, attempts + 1, subscription_id))
     return claims
+
+
+def release(c: Claim, *, until: datetime | None = None) -> None:
+    """Give a claimed delivery back unsent: the attempt does not count."""
+    WebhookDelivery.objects.filter(pk=c.delivery_id, claim_token=c.token).update(
+        attempts=F("attempts") - 1, claim_token="", next_attempt_at=until or timezone.now())
 
 
 # --- 3. send and record --------------------------------------------------------------------------------
@@ -411,58 +423,91 @@ def headers_for(delivery: WebhookDelivery, secret: str, body: bytes, attempt: in
     }
 
 
-def send(c: Claim) -> Outcome:
-    """Send one claimed attempt and record its outcome."""
+def send(c: Claim) -> Outcome | None:
+    """Send one claimed attempt and record its outcome (None: not sent, the claim was given back)."""
     delivery = (WebhookDelivery.objects.select_related("subscription", "event", "tenant")
                 .filter(pk=c.delivery_id).first())
     if delivery is None:
-        return Outcome(error="delivery deleted")
-    started_at = timezone.now()
+        return None
     sub = delivery.subscription
+    if not sub.is_active:  # disabled after the claim: wait for it to be enabled again
+        release(c)
+        return None
+    started_at = timezone.now()
     try:
         secret = subscription_secret(sub)
     except ValueError as exc:
         out = Outcome(error=str(exc))
     else:
-        if not sub.is_active:
-            out = Outcome(error="subscription disabled")
-        else:
-            body = body_of(delivery.event, delivery.tenant.slug)
-            ts = int(time.time())
-            out = post(sub.url, body, headers_for(delivery, secret, body, c.attempt, ts))
+        body = body_of(delivery.event, delivery.tenant.slug)
+        out = post(sub.url, body, headers_for(delivery, secret, body, c.attempt, int(time.time())))
     record(c, out, started_at=started_at)
     return out
 
 
-def record(c: Claim, out: Outcome, *, started_at: datetime, now: datetime | None = None) -> None:
+def _text(value: str) -> str:
+    """Storable excerpt: PostgreSQL text cannot hold NUL characters."""
+    return value.replace("\x00", "\ufffd")[:EXCERPT_CHARS]
+
+
+def record(c: Claim, out: Outcome, *, started_at: datetime, now: datetime | None = None) -> datetime | None:
+    """Store the attempt's outcome; returns the retry time after a failure that will be retried."""
     now = now or timezone.now()
+    retry_at: datetime | None = None
+    fields: dict[str, Any] = {"last_status_code": out.status_code, "last_response": _text(out.response),
+                              "last_error": _text(out.error), "claim_token": ""}
+    if out.ok:
+        fields.update(status=DeliveryStatus.SUCCEEDED, delivered_at=now, next_attempt_at=None)
+    elif c.attempt >= max_attempts():
+        fields.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
+    else:
+        retry_at = now + timedelta(seconds=backoff_delay(c.attempt))
+        fields.update(status=DeliveryStatus.FAILED, next_attempt_at=retry_at)
     with transaction.atomic():
-        WebhookAttempt.objects.create(delivery_id=c.delivery_id, number=c.attempt, started_at=started_at,
-                                      duration_ms=out.duration_ms, status_code=out.status_code,
-                                      response=out.response[:EXCERPT_CHARS], error=out.error[:EXCERPT_CHARS])
-        fields: dict[str, Any] = {"last_status_code": out.status_code, "last_response": out.response[:EXCERPT_CHARS],
-                                  "last_error": out.error[:EXCERPT_CHARS], "claim_token": ""}
-        if out.ok:
-            fields.update(status=DeliveryStatus.SUCCEEDED, delivered_at=now, next_attempt_at=None)
-        elif c.attempt >= max_attempts():
-            fields.update(status=DeliveryStatus.DEAD, next_attempt_at=None)
-        else:
-            fields.update(status=DeliveryStatus.FAILED,
-                          next_attempt_at=now + timedelta(seconds=backoff_delay(c.attempt)))
         updated = WebhookDelivery.objects.filter(pk=c.delivery_id, claim_token=c.token).update(**fields)
+        if updated or WebhookDelivery.objects.filter(pk=c.delivery_id).exists():
+            WebhookAttempt.objects.create(delivery_id=c.delivery_id, number=c.attempt, started_at=started_at,
+                                          duration_ms=out.duration_ms, status_code=out.status_code,
+                                          response=_text(out.response), error=_text(out.error))
     if not updated:
         log.warning("webhook delivery %s: lease lost before attempt %s finished", c.delivery_id, c.attempt)
+    return retry_at
 
 
 def deliver_due(*, limit: int = 20, now: datetime | None = None) -> int:
-    """Claim and send due deliveries one by one; returns how many attempts were made."""
+    """Claim and send due deliveries one by one; returns how many attempts were made.
+
+    A receiver that cannot be reached (timeout, refused or dropped connection) holds back the other
+    deliveries of its subscription until the failed one's retry time, so one dead receiver costs
+    one timeout per backoff step instead of one per queued event and does not stall other tenants.
+    """
     claims = claim(limit=limit, now=now)
+    unreachable: dict[int, datetime] = {}
+    sent = 0
     for c in claims:
+        if c.subscription_id in unreachable:
+            release(c, until=unreachable[c.subscription_id])
+            continue
         try:
-            send(c)
+            out = send(c)
         except Exception:  # one broken row must not stop the others; its lease expires and it is retried
             log.exception("webhook delivery %s failed unexpectedly", c.delivery_id)
-    return len(claims)
+            sent += 1
+            continue
+        if out is None:
+            continue
+        sent += 1
+        if out.status_code is None and not out.ok:
+            until = WebhookDelivery.objects.filter(pk=c.delivery_id).values_list("next_attempt_at", flat=True).first()
+            if until is not None:
+                unreachable[c.subscription_id] = until
+                _hold_back(c, until)
+    return sent
+
+
+def _hold_back(c: Claim, until: datetime) -> None:
+    WebhookDelivery.objects.filter(due_filter(until), subscription_id=c.subscription_id, claim_token="").exclude(
+        pk=c.delivery_id).filter(next_attempt_at__lt=until).update(next_attempt_at=until)
 
 
 def tick(*, limit: int = 20) -> tuple[int, int]:

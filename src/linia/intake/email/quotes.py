@@ -48,13 +48,17 @@ def _quote_start(lines: list[str]) -> int | None:
             return None
         if _ORIGINAL.match(stripped) or (_UNDERSCORES.match(stripped) and _next_is_from(lines, i + 1)):
             return i
-        joined = stripped
-        if not _WROTE.search(joined) and i + 1 < len(lines) and _ON.match(stripped):
+        # every quote header ends with a colon; test that first (the regexes are costly on long lines)
+        joined = None
+        if stripped.endswith(":"):
+            joined = stripped
+        elif i + 1 < len(lines) and lines[i + 1].rstrip().endswith(":") and _ON.match(stripped):
             joined = stripped + " " + lines[i + 1].strip()  # "On ..., John <\njohn@x> wrote:" wrapped
-        if _WROTE.search(joined) and (_ON.match(joined) or "@" in joined or _TIME.search(joined)):
-            return i
-        if _ADDR_COLON.search(stripped) and _TIME.search(stripped):  # mail.ru / Yandex / Russian Gmail
-            return i
+        if joined is not None and len(joined) < 400:
+            if _WROTE.search(joined) and (_ON.match(joined) or "@" in joined or _TIME.search(joined)):
+                return i
+            if _ADDR_COLON.search(stripped) and _TIME.search(stripped):  # mail.ru / Yandex / Russian Gmail
+                return i
         if _FROM_LINE.match(stripped) and _sent_follows(lines, i + 1):
             return i
     return None

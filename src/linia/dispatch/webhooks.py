@@ -215,6 +215,9 @@ def current_event_id() -> int:
 def enqueue(*, batch: int = 500, now: datetime | None = None) -> int:
     """Queue deliveries for events after the cursor (and late ones in remembered gaps); returns how many."""
     now = now or timezone.now()
+    seen = WebhookCursor.objects.filter(pk=CURSOR_NAME).values_list("last_event_id", "gaps").first()
+    if seen is not None and not seen[1] and not Event.objects.filter(id__gt=seen[0]).exists():
+        return 0  # nothing new: no write transaction (SQLite takes its one write lock for each)
     with transaction.atomic():
         cursor = _lock_cursor()
         gaps: dict[str, str] = dict(cursor.gaps or {})
@@ -298,6 +301,8 @@ def claim(*, limit: int = 20, now: datetime | None = None) -> list[Claim]:
     Deliveries of disabled subscriptions wait (they continue when it is enabled again).
     """
     now = now or timezone.now()
+    if not WebhookDelivery.objects.filter(due_filter(now)).exists():
+        return []  # nothing due: no write transaction
     with transaction.atomic():
         qs = (WebhookDelivery.objects.filter(due_filter(now), subscription__is_active=True)
               .order_by("next_attempt_at", "id"))

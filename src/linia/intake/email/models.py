@@ -44,13 +44,16 @@ class Mailbox(TenantOwned):
 
     def clean(self) -> None:
         self.address = (self.address or "").strip().lower()
+        errors: dict[str, Any] = {}
         if "+" in self.address.partition("@")[0]:
-            raise ValidationError({"address": _("A mailbox address cannot contain '+': it is used for reply tokens.")})
+            errors["address"] = _("A mailbox address cannot contain '+': it is used for reply tokens.")
         if self.queue and self.tenant_id:
             from linia.routing.models import Queue
 
             if not Queue.objects.filter(tenant_id=self.tenant_id, code=self.queue).exists():
-                raise ValidationError({"queue": _("No routing queue with this code in the tenant.")})
+                errors["queue"] = _("No routing queue with this code in the tenant.")
+        if errors:
+            raise ValidationError(errors)
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.address = (self.address or "").strip().lower()

@@ -88,3 +88,28 @@ def test_forward_panel_and_failure_banner_in_russian_and_polish(desk: EmailDesk,
         page = client.get(f"/tickets/{ticket.pk}/").content.decode()
         for word in words:
             assert word in page, (language, word)
+
+
+def test_retry_button_requeues_a_failed_email_of_this_ticket_only(desk: EmailDesk, smtp: CaptureServer,
+                                                                  client: Client) -> None:
+    from linia.dispatch import outbound
+
+    ticket = desk.email_ticket()
+    other = desk.email_ticket(sender="x@customer.example", msgid="x@customer.example")
+    smtp.stop()
+    outbound.send_reply(desk.agent, ticket, body="one")
+    outbound.send_reply(desk.agent, other, body="two")
+    assert outbox.send_due() == {"failed": 2}
+    row = OutboundEmail.objects.get(ticket=ticket)
+    foreign = OutboundEmail.objects.get(ticket=other)
+    client.force_login(desk.agent)
+    page = client.get(f"/tickets/{ticket.pk}/").content.decode()
+    assert f"/tickets/{ticket.pk}/emails/{row.pk}/retry/" in page
+    assert client.post(f"/tickets/{ticket.pk}/emails/{foreign.pk}/retry/").status_code == 302
+    foreign.refresh_from_db()
+    assert foreign.status == "failed"  # not this ticket's email: untouched
+    assert client.post(f"/tickets/{ticket.pk}/emails/{row.pk}/retry/").status_code == 302
+    row.refresh_from_db()
+    assert (row.status, row.attempts) == ("queued", 0)
+    smtp.start()
+    assert outbox.send_due() == {"sent": 1}

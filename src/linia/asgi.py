@@ -12,11 +12,13 @@ from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 
+from linia.routing.realtime import lifespan  # noqa: E402
 from linia.routing_ws import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns)),
+        "lifespan": lifespan,  # starts the realtime pump of this server process
     }
 )

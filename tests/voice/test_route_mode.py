@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from linia.intake.voice.models import Call, LineMode
 from linia.routing import actions as routing
-from linia.routing.models import Queue, Task
+from linia.routing.models import Queue, Reservation, Task
 
 from .conftest import World, event
 
@@ -23,8 +23,10 @@ def test_route_picks_the_agents_extension_and_follows_the_call(world: World) -> 
     route_line(world)
     assert a.api.post("voice/events", event("r-1", 1, "offered")).status_code == 200
     call = Call.objects.get(pbx_call_id="r-1")
-    assert call.task is not None and call.task.status == "queued" and call.task.external_id == "r-1"
+    # Route mode dispatches as soon as the call is offered: the free agent's offer is already ringing.
+    assert call.task is not None and call.task.status == "reserved" and call.task.external_id == "r-1"
     assert call.task.interaction == call.interaction and call.task.channel == "call"
+    assert Reservation.objects.get(task=call.task, status="pending").agent == a.agent
 
     answer = a.api.post("voice/route", {"call_id": "r-1"})
     assert answer.status_code == 200, answer.json()

@@ -109,7 +109,8 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         with translation.override(self.language()):
             try:
                 handler(self.user, content)
-                actions.dispatch_after_change(self.dispatch_tenant_ids())
+                if handler not in NO_DISPATCH:
+                    actions.dispatch_after_change(self.dispatch_tenant_ids())
             except PermissionDenied:
                 return {"code": "forbidden", "message": _("You may not do that.")}
             except ActionError as exc:
@@ -179,6 +180,10 @@ def _transfer(user: User, c: dict[str, Any]) -> Any:
     if c.get("agent_id") not in (None, "") and to_agent is None:
         raise ActionError("not_found", _("No such agent."), {"agent_id": ["not_found"]})
     return actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")), to_agent=to_agent)
+
+
+# Accepting an offer frees no capacity and adds no task (the offer already counted): nothing to dispatch.
+NO_DISPATCH: frozenset[Op] = frozenset({_accept})
 
 
 class AgentConsumer(_DeskConsumer):

@@ -102,8 +102,7 @@ def _presence_changed(profile: AgentProfile, old: str, actor: Any, tenant_ids: I
 
 
 def _queue_stats_soon(tenant_id: int) -> None:
-    transaction.on_commit(lambda: realtime.send_now(realtime.supervisor_group(tenant_id),
-                                                    queue_stats_payload(tenant_id)))
+    realtime.stats_soon(tenant_id, queue_stats_payload)
 
 
 def _offer_cancelled(res: Reservation, reason: str) -> None:

@@ -1,13 +1,17 @@
-"""Dispatch: rebuild the pure engine from the tenant's rows, run one step, persist its decisions.
+"""Dispatch: load a tenant's waiting tasks and free agents into the pure engine, run one step, persist.
 
-Under the tenant's routing lock (and the agents' row locks) in one transaction:
-1. expire due offers (ring-no-answer: reservation expired, agent not_responding, task back in place);
-2. end due wrap-ups (the agent is ready again);
-3. load waiting tasks, routable agents and their load (one query per kind of row) into a Router;
-4. ``step(now)``; offers become Reservations, overflow moves and max-wait exits become task changes.
+Two short transactions, each under the tenant's routing lock:
+1. timers (only when one is due): expire due offers (ring-no-answer: reservation expired, agent
+   not_responding, task back in place) and end due wrap-ups — locking just those agents;
+2. offers (only when a task waits): load the waiting tasks and, for longest-idle queues, only the
+   longest-idle routable agents (enough for the tasks, all of them when that proves too few); ``step(now)``;
+   then lock the chosen agents (primary-key order) and re-read their presence and load: an agent whose
+   load grew meanwhile (another tenant's dispatch) or who left the routable states loses this step's
+   offers; those tasks stay queued for the next dispatch. Offers become Reservations, overflow moves and
+   max-wait exits become task changes.
 
 The engine is rebuilt every time, so the database stays the only state and any process may dispatch.
-Known approximation: after an overflow move, the new queue's own overflow clock starts at queued_at.
+With nothing due and nothing waiting a dispatch is two or three indexed reads and no transaction.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from linia.core.models import Membership
@@ -58,17 +63,35 @@ def _dt(value: float) -> datetime:
 
 # --- the tenant's rows -----------------------------------------------------------------------------
 
-def _tenant_profiles(tenant_id: int, now: datetime, *, with_routable: bool) -> dict[int, AgentProfile]:
-    """Lock (in pk order) the profiles this dispatch may change: agents whose offers are due, whose
-    wrap-up ran out, and (when tasks wait) the tenant's routable agents. Presence is re-read under the lock."""
-    due = Reservation.objects.filter(tenant_id=tenant_id, status=ReservationStatus.PENDING, expires_at__lte=now)
-    wanted = Q(presence=PresenceState.WRAP_UP, wrapup_until__lte=now)
-    if with_routable:
-        wanted |= Q(presence__in=ROUTABLE, not_responding=False)
-    members = Membership.objects.filter(tenant_id=tenant_id, role__in=ROUTING_ROLES).values("user_id")
-    ids = [*due.values_list("agent_id", flat=True),
-           *AgentProfile.objects.filter(wanted, user_id__in=members).values_list("user_id", flat=True)]
-    return lock_agents(ids)
+def _members(tenant_id: int) -> Any:
+    return Membership.objects.filter(tenant_id=tenant_id, role__in=ROUTING_ROLES).values("user_id")
+
+
+def _due_agents(tenant_id: int, now: datetime) -> list[int]:
+    """Agents whose offer rang out or whose wrap-up ended: the timers' work for this tenant."""
+    rang_out = Reservation.objects.filter(tenant_id=tenant_id, status=ReservationStatus.PENDING, expires_at__lte=now)
+    wrapped = AgentProfile.objects.filter(presence=PresenceState.WRAP_UP, wrapup_until__lte=now,
+                                          user_id__in=_members(tenant_id))
+    return [*rang_out.values_list("agent_id", flat=True), *wrapped.values_list("user_id", flat=True)]
+
+
+def _routable(tenant_id: int) -> Any:
+    return AgentProfile.objects.filter(presence__in=ROUTABLE, not_responding=False, user_id__in=_members(tenant_id))
+
+
+def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]:
+    """The `limit` longest-idle routable agents without a ringing offer (ties at the edge included);
+    True when these are all the routable agents, so a full load could find no one else."""
+    ringing = Reservation.objects.filter(status=ReservationStatus.PENDING).values("agent_id")
+    free = _routable(tenant_id).exclude(user_id__in=ringing).annotate(idle=Coalesce("idle_since", "presence_since"))
+    rows = list(free.order_by("idle", "user_id")[:limit + 1])
+    if len(rows) <= limit:
+        return rows, not _routable(tenant_id).filter(user_id__in=ringing).exists()
+    beyond = rows.pop()
+    if beyond.idle == rows[-1].idle:  # agents idle since the same instant: the engine breaks the tie, give it all
+        seen = {p.user_id for p in rows}
+        rows += [p for p in free.filter(idle=beyond.idle) if p.user_id not in seen]
+    return rows, False
 
 
 def _expire_due(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> int:
@@ -168,18 +191,25 @@ def engine_task(t: Task) -> engine.Task:
                        priority=t.priority, attributes={})
 
 
-def _build(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> tuple[engine.Router, dict[str, Task]]:
+Loads = dict[int, Counter[str]]  # agent id -> channel -> accepted tasks + ringing offers
+
+
+def _queues(tenant_id: int) -> list[engine.Queue]:
     queues = list(Queue.objects.filter(tenant_id=tenant_id, is_active=True))
     codes = {q.code: q.pk for q in queues}
-    eq = [e for e in (engine_queue(q, codes) for q in queues) if e is not None]
-    routable = [p for p in profiles.values() if p.presence in ROUTABLE and not p.not_responding]
+    return [e for e in (engine_queue(q, codes) for q in queues) if e is not None]
+
+
+def _build(tenant_id: int, now: datetime, queues: list[engine.Queue], waiting: list[Task],
+           profiles: list[AgentProfile]) -> tuple[engine.Router, dict[str, Task], Loads]:
+    routable = [p for p in profiles if p.presence in ROUTABLE and not p.not_responding]
     assigned, pending = _loads([p.user_id for p in routable])
     agents = [a for a in (engine_agent(p, tenant_id, assigned[p.user_id], pending[p.user_id]) for p in routable)
               if a is not None]
-    router = engine.Router(queues=eq, agents=agents)
-    known = {q.id for q in eq}
+    router = engine.Router(queues=queues, agents=agents)
+    known = {q.id for q in queues}
     tasks: dict[str, Task] = {}
-    for t in Task.objects.select_related("queue").filter(tenant_id=tenant_id, status=TaskStatus.QUEUED):
+    for t in waiting:
         if str(t.queue_id) not in known:
             continue
         try:
@@ -189,7 +219,45 @@ def _build(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> 
             continue
         tasks[str(t.pk)] = t
         _restore_exclusions(router, t, now)
-    return router, tasks
+    loads = {p.user_id: assigned[p.user_id] + pending[p.user_id] for p in routable}
+    return router, tasks, loads
+
+
+def _step(tenant_id: int, now: datetime) -> tuple[list[Any], dict[str, Task], Loads]:
+    """One engine step over the waiting tasks and as few agents as give the same decisions."""
+    queues = _queues(tenant_id)
+    waiting = list(Task.objects.select_related("queue").filter(tenant_id=tenant_id, status=TaskStatus.QUEUED))
+    if not waiting:
+        return [], {}, {}
+    if all(q.strategy == engine.Strategy.LONGEST_IDLE for q in queues):
+        # Longest idle picks agents in idle order, so the longest-idle few choose exactly as all would,
+        # as long as every task found one; otherwise load everyone.
+        few, complete = _longest_idle(tenant_id, 2 * len(waiting) + 8)
+        router, tasks, loads = _build(tenant_id, now, queues, waiting, few)
+        decisions = router.step(_ts(now))
+        if complete or sum(isinstance(d, engine.Offer) for d in decisions) >= len(tasks):
+            return decisions, tasks, loads
+    router, tasks, loads = _build(tenant_id, now, queues, waiting, list(_routable(tenant_id)))
+    return router.step(_ts(now)), tasks, loads
+
+
+def _still_free(offers: list[Any], loads: Loads) -> list[Any]:
+    """Lock the offered agents (pk order) and keep the offers of those whose state the engine saw is
+    still true: routable, and no more load than was loaded (less only frees capacity)."""
+    ids = {int(o.agent_id) for o in offers}
+    locked = lock_agents(ids)
+    assigned, pending = _loads(sorted(ids))
+    fine = set()
+    for agent_id in ids:
+        p = locked.get(agent_id)
+        now_load = assigned[agent_id] + pending[agent_id]
+        seen = loads.get(agent_id, Counter())
+        if p is not None and p.presence in ROUTABLE and not p.not_responding and \
+                all(n <= seen[c] for c, n in now_load.items()):
+            fine.add(agent_id)
+        else:
+            log.info("agent %s changed while dispatching: offers withdrawn before they were made", agent_id)
+    return [o for o in offers if int(o.agent_id) in fine]
 
 
 def _restore_exclusions(router: engine.Router, t: Task, now: datetime) -> None:
@@ -204,7 +272,8 @@ def _restore_exclusions(router: engine.Router, t: Task, now: datetime) -> None:
 
 # --- persisting decisions --------------------------------------------------------------------------
 
-def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], now: datetime) -> list[Reservation]:
+def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads: Loads,
+             now: datetime) -> list[Reservation]:
     offers = [d for d in decisions if isinstance(d, engine.Offer)]
     for d in decisions:
         if isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue:
@@ -219,6 +288,8 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], now: 
             task.attributes = {**task.attributes, "ended_reason": "max_wait"}
             task.save(update_fields=["status", "ended_at", "attributes"])
             task_event(task, "task.max_wait", None, waited_seconds=round(d.waited_s, 3))
+    if offers and connection.vendor != "sqlite":  # SQLite: BEGIN IMMEDIATE already made this the only writer
+        offers = _still_free(offers, loads)
     if not offers:
         return []
     rows = Reservation.objects.bulk_create([
@@ -237,22 +308,34 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], now: 
 
 # --- entry points ---------------------------------------------------------------------------------
 
-def _dispatch(tenant_id: int, now: datetime) -> tuple[list[Reservation], int]:
+def _run_timers(tenant_id: int, now: datetime) -> int:
+    """Ring-no-answer and wrap-up ends of this tenant, if any is due; returns how many offers expired."""
+    if not _due_agents(tenant_id, now):
+        return 0
     with transaction.atomic():
         lock_tenant(tenant_id)
-        waiting = Task.objects.filter(tenant_id=tenant_id, status=TaskStatus.QUEUED).exists() or \
-            Reservation.objects.filter(tenant_id=tenant_id, status=ReservationStatus.PENDING, expires_at__lte=now).exists()
-        profiles = _tenant_profiles(tenant_id, now, with_routable=waiting)
+        profiles = lock_agents(_due_agents(tenant_id, now))  # re-read under the lock
         expired = _expire_due(tenant_id, now, profiles)
         _end_due_wrapups(profiles, now)
-        if not waiting:
-            return [], expired  # nothing waits (and nothing came back): no engine to build
-        router, tasks = _build(tenant_id, now, profiles)
-        decisions = router.step(_ts(now))
-        offers = _persist(tenant_id, decisions, tasks, now)
-        if offers or expired or len(decisions) > len(offers):
+        _queue_stats_soon(tenant_id)
+    return expired
+
+
+def _offer(tenant_id: int, now: datetime) -> list[Reservation]:
+    if not Task.objects.filter(tenant_id=tenant_id, status=TaskStatus.QUEUED).exists():
+        return []  # nothing waits; a task added meanwhile is dispatched by whoever adds it
+    with transaction.atomic():
+        lock_tenant(tenant_id)
+        decisions, tasks, loads = _step(tenant_id, now)
+        offers = _persist(tenant_id, decisions, tasks, loads, now)
+        if decisions:
             _queue_stats_soon(tenant_id)
-    return offers, expired
+    return offers
+
+
+def _dispatch(tenant_id: int, now: datetime) -> tuple[list[Reservation], int]:
+    expired = _run_timers(tenant_id, now)
+    return _offer(tenant_id, now), expired
 
 
 def dispatch(tenant: Any, *, now: datetime | None = None) -> list[Reservation]:

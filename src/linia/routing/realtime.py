@@ -1,19 +1,31 @@
 """Realtime messages to agent desktops and supervisor views, sent only once the transaction commits.
 
 Groups: ``agent-{user_id}`` and ``supervisor-{tenant_id}``; consumers receive
-``{"type": "linia.event", "payload": {...}}`` (see /work/notes/ROUTING_CONTRACT.md for payload kinds).
+``{"type": "linia.event", "payload": {...}}`` (payload kinds: docs/routing.md).
+
+Inside a server process (``linia serve``: the ASGI lifespan starts a `Pump`), sync code hands messages to
+the server's event loop and goes on: the request thread never waits for the loop, messages leave in the
+order they were published, and live queue figures of a tenant are computed at most every
+STATS_EVERY_S seconds however many changes happen. Elsewhere (worker, CLI, tests) a message is sent
+before ``publish`` returns, as before.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
 log = logging.getLogger(__name__)
+STATS_EVERY_S = 0.25
+
+StatsFn = Callable[[int], dict[str, Any]]
 
 
 def agent_group(user_id: int) -> str:
@@ -24,16 +36,113 @@ def supervisor_group(tenant_id: int) -> str:
     return f"supervisor-{tenant_id}"
 
 
-def send_now(group: str, payload: dict[str, Any]) -> None:
+async def _group_send(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(group, {"type": "linia.event", "payload": payload})
+        await layer.group_send(group, {"type": "linia.event", "payload": payload})
     except Exception:  # a down channel layer must never undo or fail a committed routing change
         log.exception("realtime publish to %s failed", group)
+
+
+class Pump:
+    """One per server process: an ordered queue of outgoing messages drained by a task on the server's loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.thread_id = threading.get_ident()
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self.stats_wanted: dict[int, StatsFn] = {}
+        self.tasks = [loop.create_task(self._send()), loop.create_task(self._stats())]
+
+    def usable(self) -> bool:
+        return not self.loop.is_closed() and threading.get_ident() != self.thread_id
+
+    def put(self, group: str, payload: dict[str, Any]) -> None:
+        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, payload))
+
+    def want_stats(self, tenant_id: int, compute: StatsFn) -> None:
+        self.loop.call_soon_threadsafe(self.stats_wanted.__setitem__, tenant_id, compute)
+
+    async def _send(self) -> None:
+        while True:
+            group, payload = await self.queue.get()
+            await _group_send(group, payload)
+
+    async def _stats(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_EVERY_S)
+            wanted, self.stats_wanted = self.stats_wanted, {}
+            for tenant_id, compute in wanted.items():
+                try:
+                    payload = await sync_to_async(compute)(tenant_id)
+                except Exception:
+                    log.exception("queue figures of tenant %s failed", tenant_id)
+                    continue
+                self.queue.put_nowait((supervisor_group(tenant_id), payload))
+
+    async def stop(self) -> None:
+        while not self.queue.empty():  # what was published before shutdown still goes out
+            group, payload = self.queue.get_nowait()
+            await _group_send(group, payload)
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+
+_pump: Pump | None = None
+
+
+async def start_pump() -> None:
+    global _pump
+    _pump = Pump(asyncio.get_running_loop())
+
+
+async def stop_pump() -> None:
+    global _pump
+    pump, _pump = _pump, None
+    if pump is not None:
+        await pump.stop()
+
+
+def _active_pump() -> Pump | None:
+    pump = _pump
+    return pump if pump is not None and pump.usable() else None
+
+
+def send_now(group: str, payload: dict[str, Any]) -> None:
+    pump = _active_pump()
+    if pump is not None:
+        pump.put(group, payload)
+        return
+    async_to_sync(_group_send)(group, payload)
 
 
 def publish(group: str, payload: dict[str, Any]) -> None:
     """Send after commit (never announce an offer that was rolled back)."""
     transaction.on_commit(lambda: send_now(group, payload))
+
+
+def stats_soon(tenant_id: int, compute: StatsFn) -> None:
+    """After commit, the tenant's supervisors get fresh queue figures (coalesced inside a server)."""
+    def later() -> None:
+        pump = _active_pump()
+        if pump is not None:
+            pump.want_stats(tenant_id, compute)
+        else:
+            send_now(supervisor_group(tenant_id), compute(tenant_id))
+    transaction.on_commit(later)
+
+
+async def lifespan(scope: dict[str, Any], receive: Callable[[], Any], send: Callable[[dict[str, Any]], Any]) -> None:
+    """ASGI lifespan app: the server process's pump lives from startup to shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await start_pump()
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await stop_pump()
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -42,6 +42,10 @@ class Rejected(ActionError):
         self.status = status
 
 
+# Events after which route mode dispatches: a call entered the queue, or an agent may be free again.
+DISPATCHING_EVENTS = frozenset({"offered", "queued", "transferred", "abandoned", "ended"})
+
+
 @dataclass(frozen=True)
 class Outcome:
     call: Call
@@ -139,6 +143,10 @@ def receive_event(actor: Any, tenant: Tenant, event: CtiInput, *, source: str = 
         # A parallel delivery of the same new call or event won the insert: look again (now a duplicate).
         result = _apply(tenant, line, event, raw, source)
     if isinstance(result, Outcome):
+        if not result.duplicate and line.mode == LineMode.ROUTE and event.event in DISPATCHING_EVENTS:
+            from linia.routing.actions import dispatch_after_change
+
+            dispatch_after_change([tenant.pk])  # offer the new call (or the freed agent) at once, not at the next tick
         return result
     status, code, message = result
     _refuse(tenant, status, code, message, raw, source, event.call_id)

@@ -26,4 +26,4 @@ class Command(BaseCommand):
             self.stdout.write(f"Routing recovery: {released} expired offers released.")
         self.stdout.write(f"Linia on http://{opts['host']}:{opts['port']}/")
         uvicorn.run("linia.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
-                    log_level="warning", lifespan="off")
+                    log_level="warning", lifespan="on")  # lifespan starts the realtime pump

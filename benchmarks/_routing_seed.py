@@ -1,0 +1,56 @@
+"""Seed for benchmarks/routing.py, run in its own process against the benchmark's database.
+
+One tenant, one route-mode line into a call queue (no after-call work, so an agent is ready again as soon
+as the PBX reports the call ended), N available agents with extensions, a logged-in desk session per agent
+(made with Django's session store, as a login would) and an API token for the PBX. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import timedelta
+
+import django
+
+
+def main(n_agents: int) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linia.settings")
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+
+    from linia.core.actions import create_api_token
+    from linia.core.models import Membership, Role, Tenant, User
+    from linia.intake.voice.models import Line
+    from linia.routing.models import AgentProfile, Queue
+
+    now = timezone.now()
+    tenant = Tenant.objects.create(slug="bench", name="Bench retail")
+    queue = Queue.objects.create(tenant=tenant, code="calls", name="Calls", channels=["call"], wrapup_seconds=0,
+                                 offer_timeout_seconds=30)
+    Line.objects.create(tenant=tenant, number="+48221000000", name="Hotline", mode="route", queue=queue)
+    pbx = User.objects.create(username="pbx")
+    Membership.objects.create(user=pbx, tenant=tenant, role=Role.SUPERVISOR)
+    token, _row = create_api_token(None, tenant, pbx, name="bench pbx")
+    users = User.objects.bulk_create([User(username=f"agent{i:04d}") for i in range(n_agents)])
+    Membership.objects.bulk_create([Membership(user=u, tenant=tenant, role=Role.AGENT) for u in users])
+    AgentProfile.objects.bulk_create([
+        AgentProfile(user=u, presence="available", presence_since=now - timedelta(seconds=i),
+                     idle_since=now - timedelta(seconds=i), extension=str(1000 + i)) for i, u in enumerate(users)])
+    backend = settings.AUTHENTICATION_BACKENDS[0]
+    agents = []
+    for u in users:
+        session = SessionStore()
+        session.update({SESSION_KEY: str(u.pk), BACKEND_SESSION_KEY: backend,
+                        HASH_SESSION_KEY: u.get_session_auth_hash()})
+        session.create()
+        agents.append({"id": u.pk, "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"})
+    print(json.dumps({"token": token, "line": "+48221000000", "agents": agents}))
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

@@ -1,0 +1,96 @@
+"""Inside a server process the realtime pump sends messages from sync code in publish order without the
+caller waiting, and coalesces a tenant's live queue figures; outside one, messages go out at once."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from linia.routing import realtime
+
+
+async def _drain(channel: str, count: int, timeout: float = 5.0) -> list[dict[str, Any]]:
+    layer = get_channel_layer()
+    got = []
+    deadline = time.monotonic() + timeout
+    while len(got) < count and time.monotonic() < deadline:
+        try:
+            message = await asyncio.wait_for(layer.receive(channel), max(0.01, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        got.append(message["payload"])
+    return got
+
+
+def test_pump_keeps_order_and_does_not_block_the_caller() -> None:
+    async def scenario() -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("agent-77", channel)
+        await realtime.start_pump()
+        try:
+            caller = {}
+
+            def sync_side() -> None:  # a request thread: publishing returns without waiting for the loop
+                start = time.monotonic()
+                for n in range(200):
+                    realtime.send_now("agent-77", {"kind": "n", "n": n})
+                caller["seconds"] = time.monotonic() - start
+                caller["thread"] = threading.get_ident()
+
+            await asyncio.to_thread(sync_side)
+            got = await _drain(channel, 200)
+            assert [m["n"] for m in got] == list(range(200))
+            assert caller["seconds"] < 1.0
+        finally:
+            await realtime.stop_pump()
+        assert realtime._active_pump() is None
+
+    asyncio.run(scenario())
+
+
+def test_queue_figures_are_coalesced_per_tenant() -> None:
+    computed: list[int] = []
+
+    def compute(tenant_id: int) -> dict[str, Any]:
+        computed.append(tenant_id)
+        return {"kind": "queue_stats", "tenant": tenant_id, "call": len(computed)}
+
+    async def scenario() -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(realtime.supervisor_group(5), channel)
+        await realtime.start_pump()
+        try:
+            def burst() -> None:
+                pump = realtime._active_pump()
+                assert pump is not None
+                for _ in range(50):
+                    pump.want_stats(5, compute)
+
+            await asyncio.to_thread(burst)
+            got = await _drain(channel, 1, timeout=2)
+            await asyncio.sleep(realtime.STATS_EVERY_S * 2)
+            assert got and got[0]["kind"] == "queue_stats"
+            assert computed == [5]  # fifty changes, one computation
+        finally:
+            await realtime.stop_pump()
+
+    asyncio.run(scenario())
+
+
+def test_without_a_server_loop_messages_go_out_before_send_now_returns() -> None:
+    async def scenario() -> None:
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add("agent-78", channel)
+        await asyncio.to_thread(realtime.send_now, "agent-78", {"kind": "direct"})
+        got = await _drain(channel, 1, timeout=0.5)
+        assert got == [{"kind": "direct"}]
+
+    assert realtime._active_pump() is None
+    asyncio.run(scenario())

@@ -7,6 +7,7 @@ linia import stores|products|stock FILE --tenant SLUG [--skip-invalid]
 linia reindex [--tenant SLUG]  rebuild the ticket search index
 linia voice import-queue-log FILE --tenant SLUG     linia voice ami --host H --port P ... (Asterisk)
 linia simulate --tenant SLUG --calls-per-hour N --chats-per-hour M --agents K --minutes D [--speed X]
+linia webhooks replay [--tenant SLUG] [--subscription ID] [--delivery ID ...]   dead letters again
 Any other Django management command works too (linia shell, linia check, ...).
 """
 

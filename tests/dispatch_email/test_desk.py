@@ -18,6 +18,7 @@ def test_public_reply_from_the_desk_is_emailed_and_a_note_is_not(desk: EmailDesk
                                                                  client: Client) -> None:
     ticket = desk.email_ticket()
     client.force_login(desk.agent)
+    assert "Public replies are emailed to anna@customer.example" in client.get(f"/tickets/{ticket.pk}/").content.decode()
     response = client.post(f"/tickets/{ticket.pk}/reply/", {"kind": "public", "body": "Wymienimy go."})
     assert response.status_code == 302
     client.post(f"/tickets/{ticket.pk}/reply/", {"kind": "note", "body": "internal only"})
@@ -80,8 +81,10 @@ def test_forward_panel_and_failure_banner_in_russian_and_polish(desk: EmailDesk,
 
     outbound.send_reply(desk.agent, ticket, body="x")
     outbox.send_due()
-    for language, words in (("ru", ("Переслать в отдел", "Письмо не доставлено", "Повторить сейчас")),
-                            ("pl", ("Przekaż do działu", "E-mail nie został dostarczony", "Ponów teraz"))):
+    for language, words in (("ru", ("Переслать в отдел", "Письмо не доставлено", "Повторить сейчас",
+                                     "Публичные ответы уходят письмом на anna@customer.example")),
+                            ("pl", ("Przekaż do działu", "E-mail nie został dostarczony", "Ponów teraz",
+                                    "Odpowiedzi publiczne są wysyłane e-mailem do anna@customer.example"))):
         desk.agent.language = language
         desk.agent.save()
         client.force_login(desk.agent)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from linia.directory.models import Department
 from linia.dispatch.forwarding import department_for
-from linia.dispatch.outbound import failing_emails
+from linia.dispatch.outbound import customer_address, failing_emails, replies_by_email
 from linia.tickets.models import Ticket
 
 register = template.Library()
@@ -30,3 +32,16 @@ def forward_panel(context: template.Context, ticket: Ticket) -> dict[str, Any]:
     return {"ticket": ticket, "departments": departments, "chosen": chosen,
             "note": context.get("forward_note", ""), "errors": context.get("forward_errors") or {},
             "csrf_token": context.get("csrf_token"), "can_change": context.get("can_change")}
+
+
+@register.simple_tag
+def reply_email_hint(ticket: Ticket) -> str:
+    """Under the reply box of an email ticket: where a public reply goes."""
+    if not replies_by_email(ticket):
+        return ""
+    address = customer_address(ticket)
+    if not address:
+        return format_html('<span class="small muted reply-email">{}</span>',
+                           _("No customer email address: public replies cannot be emailed."))
+    return format_html('<span class="small muted reply-email">{}</span>',
+                       _("Public replies are emailed to %(address)s") % {"address": address})

@@ -79,6 +79,8 @@ BAD_URLS = [
     ("http://127.0.0.1:99999/", "not a valid URL"),
     ("http://exa mple.com/", "spaces"),
     ("", "enter the receiver"),
+    ("https://пример.рф/hook", "percent-encoded"),
+    ("https://example.com/żółw", "percent-encoded"),
 ]
 PRIVATE_URLS = ["http://127.0.0.1:8080/hook", "http://localhost/hook", "http://10.1.2.3/", "http://192.168.0.10/",
                 "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://[::ffff:127.0.0.1]/",

@@ -163,6 +163,8 @@ def resolve(url: str, *, private_ok: bool | None = None) -> Target:
         raise BadWebhook(_("the URL is longer than 500 characters"))
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
         raise BadWebhook(_("the URL must not contain spaces or control characters"))
+    if not url.isascii():
+        raise BadWebhook(_("write other than ASCII characters percent-encoded (and host names in punycode)"))
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -409,7 +411,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | Non
         out.error = f"refused: {exc}"
     except TimeoutError:
         out.error = f"timeout after {timeout:g} s"
-    except (OSError, http.client.HTTPException) as exc:
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # ValueError: UnicodeError, bad URL
         out.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     out.duration_ms = int((time.monotonic() - started) * 1000)
     return out

@@ -25,45 +25,56 @@ _MANY_NL = re.compile(r"\n{3,}")
 _PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, no_network=True, default_doctype=False)
 
 
-def _render(el: etree._Element, out: list[str], pre: bool) -> None:
-    tag = el.tag.lower() if isinstance(el.tag, str) else ""
-    if tag in SKIP or not tag:  # comments and processing instructions have non-str tags
-        return
-    if tag == "br":
-        out.append("\n")
-        return
-    if tag == "blockquote":
-        inner: list[str] = []
-        _children(el, inner, pre)
-        body = _finish("".join(inner))
-        if body:
-            out.append("\n" + "\n".join("> " + line if line else ">" for line in body.split("\n")) + "\n")
-        return
-    if tag in BLOCK:
-        out.append("\n\n" if tag in PARAGRAPH else "\n")
-    if tag == "li":
-        out.append("\n- ")
-    elif tag in ("td", "th"):
-        out.append(" ")
-    if tag == "hr":
-        out.append("----------\n")
-    _children(el, out, pre or tag == "pre")
-    if tag == "a":
-        href = (el.get("href") or "").strip()
-        text = "".join(el.itertext()).strip()
-        if href.startswith(("http://", "https://")) and href not in text and text:
-            out.append(f" ({href})")
-    if tag in BLOCK:
-        out.append("\n\n" if tag in PARAGRAPH else "\n")
+_OPEN = {tag: ("\n\n" if tag in PARAGRAPH else "\n") for tag in BLOCK} | {"li": "\n- ", "td": " ", "th": " ",
+                                                                          "br": "\n", "hr": "\n\n----------\n"}
+_CLOSE = {tag: ("\n\n" if tag in PARAGRAPH else "\n") for tag in BLOCK}
 
 
-def _children(el: etree._Element, out: list[str], pre: bool) -> None:
-    if el.text:
-        out.append(el.text if pre else _WS.sub(" ", el.text))
-    for child in el:
-        _render(child, out, pre)
-        if child.tail:
-            out.append(child.tail if pre else _WS.sub(" ", child.tail))
+def _render(root: etree._Element) -> str:
+    """One pass of lxml's (C) iterwalk; per element only a few dict look-ups in Python."""
+    out: list[str] = []
+    quotes: list[int] = []  # where each open <blockquote>'s text starts in `out`
+    pre = 0
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, el in walker:
+        tag = el.tag
+        if event == "start":
+            if not isinstance(tag, str) or tag in SKIP:
+                walker.skip_subtree()
+                continue
+            opening = _OPEN.get(tag)
+            if opening:
+                out.append(opening)
+            if tag == "blockquote":
+                quotes.append(len(out))
+            elif tag == "pre":
+                pre += 1
+            text = el.text
+            if text:
+                out.append(text if pre else _WS.sub(" ", text))
+            continue
+        if isinstance(tag, str) and tag not in SKIP:
+            if tag == "a":
+                href = (el.get("href") or "").strip()
+                if href.startswith(("http://", "https://")):
+                    label = "".join(el.itertext()).strip()
+                    if label and href not in label:
+                        out.append(f" ({href})")
+            elif tag == "blockquote" and quotes:
+                begin = quotes.pop()
+                body = _finish("".join(out[begin:]))
+                del out[begin:]
+                if body:
+                    out.append("\n" + "\n".join("> " + line if line else ">" for line in body.split("\n")) + "\n")
+            elif tag == "pre":
+                pre = max(0, pre - 1)
+            closing = _CLOSE.get(tag)
+            if closing:
+                out.append(closing)
+        tail = el.tail
+        if tail and el is not root:
+            out.append(tail if pre else _WS.sub(" ", tail))
+    return "".join(out)
 
 
 def _finish(text: str) -> str:
@@ -82,9 +93,4 @@ def html_to_text(markup: str) -> str:
         return ""
     if root is None:
         return ""
-    out: list[str] = []
-    try:
-        _render(root, out, False)
-    except RecursionError:
-        return _finish(_WS.sub(" ", "".join(root.itertext())))
-    return _finish("".join(out))
+    return _finish(_render(root))

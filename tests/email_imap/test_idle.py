@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.db import OperationalError
 
 from linia.intake.email import imap
 from linia.intake.email.models import InboundEmail, Mailbox
@@ -21,8 +22,11 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 def wait_until(check: Callable[[], bool], timeout: float = 15) -> float:
     started = time.monotonic()
     while time.monotonic() - started < timeout:
-        if check():
-            return time.monotonic() - started
+        try:
+            if check():
+                return time.monotonic() - started
+        except OperationalError:  # the in-memory test database's table lock while the poller thread writes
+            pass
         time.sleep(0.05)
     raise AssertionError(f"condition not met within {timeout} s")
 
@@ -70,6 +74,7 @@ def test_idle_wakes_the_poller_within_two_seconds_of_an_append(dovecot: Dovecot,
         dovecot.append(imap_user, message(2, to=mailbox.address))
         wait_until(stored(mailbox, 2))
         latency = time.monotonic() - started
+        print(f"IDLE: stored {latency:.2f} s after the APPEND")
         assert latency < 2.0, latency
         wait_until(lambda: dovecot.uids(imap_user) == [])
         assert poller.failures == 0
@@ -117,7 +122,6 @@ def test_run_polls_every_mailbox_and_one_failure_does_not_stop_the_others(doveco
     thread.start()
     try:
         wait_until(stored(good, 1))
-        bad.refresh_from_db()
         wait_until(lambda: bool(Mailbox.objects.get(pk=bad.pk).last_error))
     finally:
         stop.set()

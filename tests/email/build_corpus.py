@@ -1919,6 +1919,26 @@ file content
           attachments=[att("notes.txt", "text/plain", 12)]))
 
 
+case("empty-plain-alternative", crlf(f"""From: Portal <portal@b2b.example>
+To: {SUPPORT}
+Subject: New claim #8812
+Date: Mon, 11 Mar 2024 12:00:00 +0000
+Message-ID: <claim-8812@b2b.example>
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary="alt"
+
+--alt
+Content-Type: text/plain; charset=utf-8
+
+
+--alt
+Content-Type: text/html; charset=utf-8
+
+<p>Claim <b>8812</b>: two cartons missing.</p>
+--alt--
+"""), exp("portal@b2b.example", "Portal", "New claim #8812", "2024-03-11T12:00:00+00:00", "claim-8812@b2b.example",
+          text="Claim 8812: two cartons missing.", html_contains=["<b>8812</b>"]))
+
 # ---------------------------------------------------------------------------------------------- not mail at all
 NOT_EMAILS = {
     "empty.eml": b"",

@@ -449,6 +449,8 @@ class _Walker:
                 plain = "\n\n".join(plains)
             if htmls:
                 html = "".join(htmls)
+        if plain is not None and not plain.strip() and html is not None:
+            plain = None  # an empty plain alternative next to real HTML: derive the text from the HTML
         return [_Segment(plain, html)] if plain is not None or html is not None else []
 
     def _payload(self, part: Message) -> bytes:

@@ -112,3 +112,24 @@ def test_responses_with_nul_bytes_are_logged(sides: tuple[Side, Side], settings:
         server.server_close()
     d = WebhookDelivery.objects.get(subscription=sub)
     assert d.last_status_code == 500 and d.last_response.startswith("broken") and "\x00" not in d.last_response
+
+
+def test_old_succeeded_deliveries_are_purged_dead_ones_stay(sides: tuple[Side, Side], settings: Any) -> None:
+    a, _b = sides
+    settings.WEBHOOKS_LOG_RETENTION_DAYS = 30
+    sub, _ = subscribe(a, "http://127.0.0.1:9/", ["*"])
+    now = timezone.now()
+    rows = {}
+    for name, status, age in (("old_ok", DeliveryStatus.SUCCEEDED, 31), ("new_ok", DeliveryStatus.SUCCEEDED, 29),
+                              ("old_dead", DeliveryStatus.DEAD, 60)):
+        event = emit(a.tenant.pk, "ticket.updated")
+        rows[name] = WebhookDelivery.objects.create(tenant=a.tenant, subscription=sub, event=event,
+                                                    event_type=event.kind, status=status,
+                                                    delivered_at=now - timedelta(days=age))
+        WebhookAttempt.objects.create(delivery=rows[name], number=1, started_at=now - timedelta(days=age))
+    assert webhooks.purge_delivered(now=now) == 1
+    left = set(WebhookDelivery.objects.values_list("id", flat=True))
+    assert left == {rows["new_ok"].pk, rows["old_dead"].pk}
+    assert not WebhookAttempt.objects.filter(delivery_id=rows["old_ok"].pk).exists()
+    settings.WEBHOOKS_LOG_RETENTION_DAYS = 0  # 0: keep everything
+    assert webhooks.purge_delivered(now=now + timedelta(days=365)) == 0

@@ -44,6 +44,10 @@ def run_webhooks(run_seconds: float = WEBHOOK_RUN_SECONDS, tick_seconds: float =
 def webhook_ticker() -> None:
     try:
         with lock_task("linia-webhook-ticker"):
+            try:
+                webhooks.purge_delivered()
+            except Exception:  # the log is trimmed again next minute
+                log.exception("webhook log purge failed")
             run_webhooks()
     except TaskLockedException:
         log.debug("webhook ticker already running")

@@ -528,5 +528,24 @@ def tick(*, limit: int = 20) -> tuple[int, int]:
             return queued, attempted
 
 
+def purge_delivered(*, now: datetime | None = None) -> int:
+    """Delete succeeded deliveries (with their attempt log) older than WEBHOOKS_LOG_RETENTION_DAYS.
+
+    Dead deliveries stay until they are replayed (or their subscription is deleted). Returns the count.
+    """
+    days = _setting("WEBHOOKS_LOG_RETENTION_DAYS", 30.0)
+    if days <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    old = list(WebhookDelivery.objects.filter(status=DeliveryStatus.SUCCEEDED, delivered_at__lt=cutoff)
+               .values_list("id", flat=True)[:5000])
+    if not old:
+        return 0
+    with transaction.atomic():
+        WebhookAttempt.objects.filter(delivery_id__in=old).delete()
+        WebhookDelivery.objects.filter(pk__in=old).delete()
+    return len(old)
+
+
 def due_filter(now: datetime) -> Q:
     return Q(status__in=[DeliveryStatus.PENDING, DeliveryStatus.FAILED], next_attempt_at__lte=now)

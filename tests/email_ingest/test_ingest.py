@@ -324,3 +324,34 @@ def test_a_processing_error_keeps_the_message_and_is_retried(mailbox: Mailbox, m
     assert [r.status for r in actions.reprocess_stored(include_failed=True)] == ["created"]
     row.refresh_from_db()
     assert row.status == "processed" and row.error == ""
+
+
+def test_a_reply_token_of_another_tenant_does_not_thread(mailbox: Mailbox) -> None:
+    tokens = pytest.importorskip("linia.dispatch.tokens")
+    other = f.tenant()
+    Mailbox.objects.create(tenant=other, address="help@other.example")
+    their_ticket = Ticket.objects.get(pk=ingest(mail(to="help@other.example"), ["help@other.example"]).ticket_id)
+    token = tokens.token_for(their_ticket)
+    to = f"support+t-{token}@shop.example"  # their token, our mailbox
+    result = ingest(mail(subject="hello", to=to), [to])
+    assert result.status == "created" and result.ticket_id != their_ticket.pk
+    assert Ticket.objects.get(pk=result.ticket_id).tenant_id == mailbox.tenant_id
+
+
+def test_a_department_answering_a_forward_by_plain_reply_is_the_clients_answer(mailbox: Mailbox) -> None:
+    pytest.importorskip("linia.dispatch.forwarding")
+    from linia.tickets import actions as tickets
+
+    ticket = Ticket.objects.get(pk=ingest(mail()).ticket_id)
+    department = f.department(mailbox.tenant, email="stores@client.example")
+    tickets.add_message(None, ticket, body="Please check the delivery.", kind=Message.Kind.NOTE,
+                        direction=Message.Direction.OUTBOUND, external_id="email:fwd-1@shop.example")
+    Ticket.objects.filter(pk=ticket.pk).update(status=Status.PENDING_CLIENT)
+    result = ingest(mail(subject="Re: forward", sender="Stores <stores@client.example>",
+                         in_reply_to="fwd-1@shop.example"))
+    assert result.ticket_id == ticket.pk
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN
+    event = Event.objects.get(kind="email.received", ticket=ticket, data__inbound_id=result.inbound_id)
+    assert event.data["department_id"] == department.pk
+    assert Event.objects.filter(kind="ticket.client_replied", ticket=ticket).exists()

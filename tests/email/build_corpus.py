@@ -1939,6 +1939,42 @@ Content-Type: text/html; charset=utf-8
 """), exp("portal@b2b.example", "Portal", "New claim #8812", "2024-03-11T12:00:00+00:00", "claim-8812@b2b.example",
           text="Claim 8812: two cartons missing.", html_contains=["<b>8812</b>"]))
 
+INNER = crlf("""From: =?UTF-8?B?0JzQsNGA0LjRjw==?= <maria@client.example>
+To: manager@shop-branch.example
+Subject: =?UTF-8?B?0JLQvtC30LLRgNCw0YI=?=
+Date: Sun, 10 Mar 2024 12:00:00 +0300
+Message-ID: <inner-b64@client.example>
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+
+Верните деньги за сломанный чайник.
+""").encode()
+case("forward-rfc822-base64", crlf(f"""From: Branch Manager <manager@shop-branch.example>
+To: {SUPPORT}
+Subject: FW: Refund
+Date: Mon, 11 Mar 2024 13:00:00 +0300
+Message-ID: <fw-b64@shop-branch.example>
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="fwb"
+
+--fwb
+Content-Type: text/plain; charset=us-ascii
+
+Customer complaint attached.
+--fwb
+Content-Type: message/rfc822; name="complaint.eml"
+Content-Transfer-Encoding: base64
+Content-Disposition: attachment; filename="complaint.eml"
+
+{b64(INNER)}
+--fwb--
+"""), exp("manager@shop-branch.example", "Branch Manager", "FW: Refund", "2024-03-11T10:00:00+00:00",
+          "fw-b64@shop-branch.example", attachments=[att("complaint.eml", "message/rfc822", len(INNER))],
+          text="Customer complaint attached.\n\n---------- Forwarded message ----------\nFrom: Мария <maria@client.example>\n"
+               "Date: Sun, 10 Mar 2024 12:00:00 +0300\nSubject: Возврат\nTo: manager@shop-branch.example\n\n"
+               "Верните деньги за сломанный чайник.",
+          defects_contains=["message/rfc822 part with base64 transfer encoding"]))
+
 # ---------------------------------------------------------------------------------------------- not mail at all
 NOT_EMAILS = {
     "empty.eml": b"",

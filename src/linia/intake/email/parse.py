@@ -17,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import html as html_lib
+import quopri
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -518,6 +519,19 @@ class _Walker:
         except Exception:
             eml = b""
             self.note("forwarded message could not be re-serialised")
+        cte = (_raw_header(part, "content-transfer-encoding") or "").strip().lower()
+        if cte in ("base64", "quoted-printable") and eml:
+            # not allowed by RFC 2046, sent anyway by some clients: the stdlib read the encoded text as
+            # the message; decode it and parse again
+            self.note(f"message/rfc822 part with {cte} transfer encoding")
+            try:
+                eml = (base64.b64decode(b"".join(eml.split()) + b"==", validate=False) if cte == "base64"
+                       else quopri.decodestring(eml))
+                reparsed = _PARSER.parsebytes(eml)
+            except Exception:
+                reparsed = None
+            if isinstance(reparsed, Message):
+                inner = reparsed
         child = _Walker(self.decoder, self.defects, collect=False)
         segs = child.walk(inner, depth + 1)
         subject = _one_line(self.decoder.words(_raw_header(inner, "subject") or ""), MAX_SUBJECT)

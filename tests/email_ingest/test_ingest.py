@@ -319,11 +319,15 @@ def test_a_processing_error_keeps_the_message_and_is_retried(mailbox: Mailbox, m
     assert result.status == "failed" and result.accepted
     row = InboundEmail.objects.get()
     assert row.status == "failed" and "database hiccup" in row.error and row.attempts == 1
+    other = mail()
+    assert ingest(other).status == "failed"
     monkeypatch.undo()
+    assert ingest(raw).status == "duplicate"  # the sender's redelivery retries it
+    row.refresh_from_db()
+    assert row.status == "processed" and row.error == "" and row.message is not None
     assert actions.reprocess_stored() == []  # failed ones only on request
     assert [r.status for r in actions.reprocess_stored(include_failed=True)] == ["created"]
-    row.refresh_from_db()
-    assert row.status == "processed" and row.error == ""
+    assert Message.objects.count() == 2
 
 
 def test_a_reply_token_of_another_tenant_does_not_thread(mailbox: Mailbox) -> None:

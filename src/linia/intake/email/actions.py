@@ -256,13 +256,15 @@ def _one_per_tenant(boxes: list[Mailbox]) -> list[Mailbox]:
 
 
 def process(inbound_id: int, *, parsed: ParsedEmail | None = None) -> IngestResult:
-    """Make the ticket or message of a stored email; a processed one answers "duplicate". Never raises."""
+    """Make the ticket or message of a stored (or failed: a redelivery retries it) email; a processed one
+    answers "duplicate". Never raises."""
     try:
         return _process(inbound_id, parsed)
     except Exception as exc:
         log.exception("processing inbound email %s failed", inbound_id)
         try:
-            InboundEmail.objects.filter(pk=inbound_id, status=InboundEmail.Status.STORED).update(
+            InboundEmail.objects.filter(pk=inbound_id, status__in=[InboundEmail.Status.STORED,
+                                                                    InboundEmail.Status.FAILED]).update(
                 status=InboundEmail.Status.FAILED, reason="processing_error", attempts=F("attempts") + 1,
                 error="".join(traceback.format_exception(exc))[-4000:])
         except Exception:  # the row stays "stored": reprocessing picks it up
@@ -354,7 +356,7 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         "department_id": match.department_id if match is not None else None,
         "follow_up_of": follow_up_of.reference if follow_up_of is not None else None,
         "mailbox": row.mailbox.address if row.mailbox else None})
-    if department_reply and match is not None:
+    if department_reply and match is not None and status == "appended":
         _department_reply(ticket, message, match.department_id)
     return status, ticket, message
 

@@ -433,6 +433,9 @@ def _route(row: InboundEmail, ticket: Ticket, interaction: Interaction) -> None:
 
 def _acknowledge(ticket: Ticket, message: Message, parsed: ParsedEmail) -> None:
     """The "we received your message" email (linia.dispatch queues it, rate-limited per sender)."""
+    config = ticket.tenant.settings.get("email_ack") if ticket.tenant.settings else None
+    if isinstance(config, dict) and config.get("enabled", True) is False:
+        return  # the tenant turned acknowledgements off: no need to ask dispatch
     try:
         from linia.dispatch import outbound
     except ImportError:

@@ -133,7 +133,8 @@ def test_wrong_password_is_recorded_clearly_and_loses_nothing(dovecot: Dovecot, 
 
     [(_, result)] = imap.poll_once(mailbox.address)
 
-    assert "IMAP login failed for user " + imap_user in result.error
+    assert result.error == (f"IMAP login failed for user {imap_user} at 127.0.0.1:{dovecot.port}: "
+                            "[AUTHENTICATIONFAILED] Authentication failed.")
     mailbox.refresh_from_db()
     assert mailbox.last_error == result.error and mailbox.last_polled_at is not None
     assert len(dovecot.uids(imap_user)) == 1 and not InboundEmail.objects.exists()

@@ -148,17 +148,25 @@ def tls_context() -> ssl.SSLContext:
     return ctx
 
 
+def server_text(exc: BaseException) -> str:
+    """The server's words from an imaplib/imapclient error, without the b'...' its str() wraps them in."""
+    first: object = exc.args[0] if exc.args else str(exc)
+    if isinstance(first, bytes):
+        return first.decode(errors="replace")
+    text = str(first)
+    if len(text) >= 3 and text[0] == "b" and text[1] == text[-1] and text[1] in "'\"":
+        return text[2:-1]
+    return text
+
+
 def describe_error(acc: Account, exc: BaseException) -> str:
     """One clear sentence for the log and the admin: what failed, where, and the server's or OS's words."""
     where = f"{acc.host}:{acc.port}"
     if isinstance(exc, MailboxError):
         return str(exc)
     if isinstance(exc, LoginError):
-        text = exc.args[0] if exc.args else ""
-        if isinstance(text, bytes):
-            text = text.decode(errors="replace")
         return _("IMAP login failed for user %(user)s at %(where)s: %(reason)s") % {
-            "user": acc.user, "where": where, "reason": text}
+            "user": acc.user, "where": where, "reason": server_text(exc)}
     if isinstance(exc, ConnectionRefusedError):
         return _("Cannot connect to IMAP server %(where)s: connection refused") % {"where": where}
     if isinstance(exc, socket.gaierror):
@@ -173,7 +181,7 @@ def describe_error(acc: Account, exc: BaseException) -> str:
     if isinstance(exc, imaplib.IMAP4.abort | ConnectionError):
         return _("Connection to IMAP server %(where)s was lost: %(reason)s") % {"where": where, "reason": exc}
     if isinstance(exc, IMAPClientError | imaplib.IMAP4.error):
-        return _("IMAP error from %(where)s: %(reason)s") % {"where": where, "reason": exc}
+        return _("IMAP error from %(where)s: %(reason)s") % {"where": where, "reason": server_text(exc)}
     if isinstance(exc, OSError):
         return _("Cannot talk to IMAP server %(where)s: %(reason)s") % {"where": where, "reason": exc.strerror or exc}
     return _("IMAP polling of %(address)s failed: %(reason)s") % {"address": acc.address, "reason": repr(exc)}

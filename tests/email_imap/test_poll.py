@@ -234,3 +234,30 @@ def test_folders_follow_the_servers_delimiter_and_namespace(dovecot: Dovecot, im
         assert len(courier.uids(user, "INBOX.Linia.Processed")) == 1 and courier.uids(user) == []
     finally:
         courier.cleanup()
+
+
+def test_batches_bound_messages_and_bytes_per_fetch() -> None:
+    sizes = {1: 10, 2: 10, 3: 100, 4: 10, 5: 10, 6: 10}
+    assert list(imap.batches([1, 2, 3, 4, 5, 6], sizes, count=2, max_bytes=50)) == [[1, 2], [3], [4, 5], [6]]
+    assert list(imap.batches([1, 2, 4], sizes, count=20, max_bytes=25)) == [[1, 2], [4]]
+    assert list(imap.batches([], sizes, count=20, max_bytes=25)) == []
+
+
+def test_big_messages_are_fetched_a_few_at_a_time(dovecot: Dovecot, imap_user: str, monkeypatch: Any) -> None:
+    mailbox = make_mailbox(dovecot, imap_user)
+    big = "x" * 70 + "\r\n"
+    dovecot.append(imap_user, [message(i, to=mailbox.address, body=big * 3000) for i in range(5)])  # ~216 KB
+    monkeypatch.setattr(imap, "FETCH_BYTES", 500_000)
+    fetched: list[int] = []
+    original = imap.IMAPClient.fetch
+
+    def counting_fetch(self: Any, messages: Any, data: Any, *args: Any, **kw: Any) -> Any:
+        if "BODY.PEEK[]" in data:
+            fetched.append(len(messages))
+        return original(self, messages, data, *args, **kw)
+
+    monkeypatch.setattr(imap.IMAPClient, "fetch", counting_fetch)
+    [(_, result)] = imap.poll_once(mailbox.address)
+
+    assert (result.created, result.moved) == (5, 5)
+    assert fetched == [2, 2, 1]

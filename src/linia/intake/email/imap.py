@@ -43,7 +43,8 @@ log = logging.getLogger("linia.intake.email.imap")
 IDLE_REFRESH_SECONDS = 25 * 60  # RFC 2177: re-issue IDLE at least every 29 minutes
 DEFAULT_POLL_INTERVAL = 60.0
 BACKOFF_FIRST, BACKOFF_MAX = 5.0, 300.0
-FETCH_BATCH = 20  # messages fetched (and moved) per round trip
+FETCH_BATCH = 20  # messages fetched (and moved) per round trip ...
+FETCH_BYTES = 16 * 1024 * 1024  # ... and at most this many bytes of them (one bigger message goes alone)
 IMPLICIT_TLS_PORT, STARTTLS_PORT = 993, 143
 
 Ingest = Callable[..., Any]
@@ -255,9 +256,19 @@ def ensure_folder(client: IMAPClient, folder: str) -> None:
 # ---- one pass -------------------------------------------------------------------------------------------
 
 
-def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+def batches(uids: list[int], sizes: dict[int, int], *, count: int, max_bytes: int) -> Iterator[list[int]]:
+    """UIDs in order, in groups of at most `count` messages and `max_bytes` (a bigger message goes alone)."""
+    group: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if group and (len(group) >= count or total + size > max_bytes):
+            yield group
+            group, total = [], 0
+        group.append(uid)
+        total += size
+    if group:
+        yield group
 
 
 def file_away(client: IMAPClient, uids: list[int], done_folder: str) -> None:
@@ -286,7 +297,11 @@ def drain(client: IMAPClient, acc: Account, *, ingest: Ingest | None = None, sto
     ensure_folder(client, done_folder)
     client.select_folder(folder)
     uids = sorted(int(u) for u in client.search(["UNDELETED"]))
-    for chunk in _chunks(uids, batch):
+    sizes: dict[int, int] = {}
+    if uids:
+        for uid, item in client.fetch(uids, ["RFC822.SIZE"]).items():
+            sizes[int(uid)] = int(item.get(b"RFC822.SIZE", 0))
+    for chunk in batches(uids, sizes, count=batch, max_bytes=FETCH_BYTES):
         if stop is not None and stop.is_set():
             break
         fetched = client.fetch(chunk, ["BODY.PEEK[]"])  # PEEK: nothing is marked \Seen before it is stored

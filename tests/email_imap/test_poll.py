@@ -261,3 +261,16 @@ def test_big_messages_are_fetched_a_few_at_a_time(dovecot: Dovecot, imap_user: s
 
     assert (result.created, result.moved) == (5, 5)
     assert fetched == [2, 2, 1]
+
+
+def test_inactive_mailboxes_and_tenants_are_not_polled(dovecot: Dovecot, imap_user: str) -> None:
+    mailbox = make_mailbox(dovecot, imap_user)
+    dovecot.append(imap_user, message(1, to=mailbox.address))
+    mailbox.tenant.is_active = False
+    mailbox.tenant.save()
+    assert imap.poll_once() == []
+    Mailbox.objects.filter(pk=mailbox.pk).update(is_active=False)
+    mailbox.tenant.is_active = True
+    mailbox.tenant.save()
+    assert imap.poll_once() == []
+    assert len(dovecot.uids(imap_user)) == 1  # left on the server, untouched

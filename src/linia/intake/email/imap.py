@@ -116,7 +116,8 @@ def imap_mailboxes(address: str | None = None) -> list[Any]:
     """Active mailboxes with IMAP configured (all tenants: this is the platform's poller)."""
     from linia.intake.email.models import Mailbox
 
-    qs = Mailbox.objects.filter(is_active=True).exclude(imap_host="").order_by("id")
+    # An inactive tenant's mail would be refused by ingest_raw: leave it on the server instead.
+    qs = Mailbox.objects.filter(is_active=True, tenant__is_active=True).exclude(imap_host="").order_by("id")
     if address:
         qs = qs.filter(address=address.strip().lower())
     return list(qs)
@@ -410,7 +411,8 @@ class MailboxPoller(threading.Thread):
     def _account(self) -> Account | None:
         from linia.intake.email.models import Mailbox
 
-        mailbox = Mailbox.objects.filter(pk=self.mailbox_id, is_active=True).exclude(imap_host="").first()
+        mailbox = (Mailbox.objects.filter(pk=self.mailbox_id, is_active=True, tenant__is_active=True)
+                   .exclude(imap_host="").first())
         return account_for(mailbox) if mailbox else None
 
     def run(self) -> None:

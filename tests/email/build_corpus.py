@@ -1975,6 +1975,36 @@ Content-Disposition: attachment; filename="complaint.eml"
                "Верните деньги за сломанный чайник.",
           defects_contains=["message/rfc822 part with base64 transfer encoding"]))
 
+case("php-mailer-lost-boundary", crlf(f"""From: Shop Website <noreply-form@shop-site.example>
+To: {SUPPORT}
+Subject: Contact form: delivery question
+Date: Mon, 11 Mar 2024 14:00:00 +0000
+Message-ID: <form-php-1@shop-site.example>
+X-Mailer: PHP/5.4.16
+MIME-Version: 1.0
+Content-Type: multipart/mixed
+
+--==Multipart_Boundary_x5f3c2a1x
+Content-Type: text/plain; charset="utf-8"
+Content-Transfer-Encoding: 7bit
+
+Name: Paul
+Message: When will order 7781 arrive?
+
+--==Multipart_Boundary_x5f3c2a1x
+Content-Type: application/pdf; name="receipt.pdf"
+Content-Disposition: attachment; filename="receipt.pdf"
+Content-Transfer-Encoding: base64
+
+{b64(PDF)}
+
+--==Multipart_Boundary_x5f3c2a1x--
+"""), exp("noreply-form@shop-site.example", "Shop Website", "Contact form: delivery question",
+          "2024-03-11T14:00:00+00:00", "form-php-1@shop-site.example",
+          text="Name: Paul\nMessage: When will order 7781 arrive?",
+          attachments=[att("receipt.pdf", "application/pdf", len(PDF))],
+          defects_contains=["NoBoundaryInMultipartDefect", "multipart boundary recovered from the body"]))
+
 # ---------------------------------------------------------------------------------------------- not mail at all
 NOT_EMAILS = {
     "empty.eml": b"",

@@ -393,6 +393,8 @@ class _Walker:
         ctype, params = _content_type(part)
         if ctype.startswith("message/"):
             return self._message_part(part, ctype, depth)
+        if ctype.startswith("multipart/") and not part.is_multipart():
+            return self._lost_boundary(part, ctype, depth)
         if part.is_multipart():
             payload = part.get_payload()
             subs = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
@@ -415,6 +417,22 @@ class _Walker:
             return []
         self._attach(part, ctype, filename, disp)
         return []
+
+    def _lost_boundary(self, part: Message, ctype: str, depth: int) -> list[_Segment]:
+        """A multipart without (or with the wrong) boundary parameter: find the boundary from the first
+        "--" line and parse the parts again; failing that, the body is text."""
+        body = self._payload(part)
+        match = re.search(rb"^--([^\s]{1,70})[ \t]*\r?$", body, re.M)
+        if match and not match.group(1).endswith(b"--"):
+            self.note("multipart boundary recovered from the body")
+            rebuilt = (b"Content-Type: " + ctype.encode() + b'; boundary="' + match.group(1).replace(b'"', b"")
+                       + b'"\r\n\r\n' + body)
+            inner = _PARSER.parsebytes(rebuilt)
+            if inner.is_multipart():
+                return self.walk(inner, depth + 1)
+        text, _ = charsets.decode(body, None, self.decoder.hint)
+        text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+        return [_Segment(text, None)] if text.strip() else []
 
     def _message_part(self, part: Message, ctype: str, depth: int) -> list[_Segment]:
         """message/rfc822 (a forward), message/delivery-status (a DSN), other message/* (MDNs)."""

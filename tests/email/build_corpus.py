@@ -2019,16 +2019,19 @@ NOT_EMAILS = {
 
 
 def main() -> int:
-    CORPUS.mkdir(parents=True, exist_ok=True)
-    NOT_EMAIL.mkdir(parents=True, exist_ok=True)
+    """Writes tests/email/corpus and not_email, or, with an argument, the same files under that folder."""
+    corpus, not_email = (CORPUS, NOT_EMAIL) if len(sys.argv) < 2 else (
+        Path(sys.argv[1]) / "corpus", Path(sys.argv[1]) / "not_email")
+    corpus.mkdir(parents=True, exist_ok=True)
+    not_email.mkdir(parents=True, exist_ok=True)
     expected: dict[str, Any] = {}
     for name, (data, result) in CASES.items():
-        (CORPUS / f"{name}.eml").write_bytes(data)
+        (corpus / f"{name}.eml").write_bytes(data)
         expected[f"{name}.eml"] = result
-    (CORPUS / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
+    (corpus / "expected.json").write_text(json.dumps(expected, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                           encoding="utf-8")
     for name, data in NOT_EMAILS.items():
-        (NOT_EMAIL / name).write_bytes(data)
+        (not_email / name).write_bytes(data)
     print(f"{len(CASES)} messages, {len(NOT_EMAILS)} non-emails")
     return 0
 

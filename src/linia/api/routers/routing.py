@@ -16,6 +16,7 @@ from ninja import Field, Router, Status
 from linia.api.auth import Principal, principal
 from linia.api.pagination import MAX_ID
 from linia.api.schemas import ERRORS, In
+from linia.core.errors import NotFound
 from linia.core.models import Role
 from linia.core.permissions import PermissionDenied, is_platform_admin, membership
 from linia.routing import actions, queries
@@ -132,6 +133,18 @@ def create_task(request: HttpRequest, body: TaskIn) -> Status[dict[str, Any]]:
     if not existed:
         _dispatch(p)
     return Status(200 if existed else 201, _task_out(task))
+
+
+@router.get("/routing/tasks/{task_id}", response={200: dict[str, Any], **ERRORS},
+            summary="One task of this tenant: status, queue, who holds it (integrations, the simulator)")
+def get_task(request: HttpRequest, task_id: Id) -> dict[str, Any]:
+    p = principal(request)
+    if membership(p.user, p.tenant) is None and not is_platform_admin(p.user):
+        raise PermissionDenied("routing.work")
+    task = Task.objects.select_related("queue").filter(tenant=p.tenant, pk=task_id).first()
+    if task is None:
+        raise NotFound("task")
+    return _task_out(task)
 
 
 @router.post("/routing/tasks/{task_id}/complete", response={200: dict[str, Any], **ERRORS},

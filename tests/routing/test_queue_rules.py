@@ -208,3 +208,17 @@ def test_queue_admin_validates_hours_capacity_and_closed_action(t: Tenant) -> No
     assert client.post(url, good).status_code == 302
     q.refresh_from_db()
     assert q.capacity == {"chat": 2} and q.closed_overflow_queue == other and q.opening_hours["mon"] == ["09:00-17:00"]
+
+
+def test_queues_api_tells_whether_each_queue_is_open(t: Tenant) -> None:
+    """What the chat widget's offline mode reads: open now, or when it opens."""
+    from tests.routing.test_api import Api
+
+    queue(t, "always")
+    today = timezone.now().astimezone(UTC).date()
+    queue(t, "holiday", time_zone="UTC", hours_exceptions={today.isoformat(): [],
+                                                          (today + timedelta(days=1)).isoformat(): ["08:00-09:00"]})
+    items = {q["code"]: q for q in Api(t, agent(t)).get("routing/queues").json()["items"]}
+    assert items["always"]["hours"] == {"open": True, "next_opening": None, "closes_at": None, "closed_action": "hold"}
+    assert items["holiday"]["hours"]["open"] is False
+    assert items["holiday"]["hours"]["next_opening"] == f"{today + timedelta(days=1)}T08:00:00+00:00"

@@ -222,3 +222,26 @@ def test_queues_api_tells_whether_each_queue_is_open(t: Tenant) -> None:
     assert items["always"]["hours"] == {"open": True, "next_opening": None, "closes_at": None, "closed_action": "hold"}
     assert items["holiday"]["hours"]["open"] is False
     assert items["holiday"]["hours"]["next_opening"] == f"{today + timedelta(days=1)}T08:00:00+00:00"
+
+
+def test_first_response_endpoint_for_chats_without_a_ticket(t: Tenant) -> None:
+    """The chat channel (or the simulator) reports the agent's first reply; only the first one counts."""
+    from tests.routing.test_api import Api
+
+    q = queue(t, "chat", channels=["chat"], target_answer_seconds=120)
+    a, b = agent(t), agent(t)
+    chat = task(t, q, "chat")
+    offered = offered_to(t)
+    holder = a if offered[chat.pk] == a.pk else b
+    other = b if holder is a else a
+    too_early = Api(t, holder).post(f"routing/tasks/{chat.pk}/first-response")
+    assert too_early.status_code == 409 and too_early.json()["error"]["code"] == "invalid_state"  # still ringing
+    actions.accept_offer(holder, pending_for(holder)[0].pk)
+    assert Api(t, other).post(f"routing/tasks/{chat.pk}/first-response").status_code == 403
+    first = Api(t, holder).post(f"routing/tasks/{chat.pk}/first-response")
+    assert first.status_code == 200 and first.json()["first_response_at"] is not None
+    again = Api(t, holder).post(f"routing/tasks/{chat.pk}/first-response").json()
+    assert again["first_response_at"] == first.json()["first_response_at"]
+    assert Event.objects.filter(kind="task.first_response", data__task_id=chat.pk).count() == 1
+    stats = queries.supervisor_snapshot(t, use_cache=False)["queues"][0]
+    assert stats["answered"] == 1 and stats["answered_within_t"] == 1 and stats["service_level"] == 100.0

@@ -433,6 +433,26 @@ def record_first_response(actor: Any, ticket: Ticket, at: datetime | None = None
     return [t.pk for t in tasks]
 
 
+def first_response(actor: Any, task_id: int, *, tenant: Tenant | int | None = None,
+                   now: datetime | None = None) -> Task:
+    """The task's agent sent its first public reply in a chat that has no ticket to hook (the chat
+    channel or the desk calls this; replies on a linked ticket are recorded by add_message). Only the
+    first call counts; later ones change nothing. Only an assigned chat task can have one."""
+    found = _task_for(actor, task_id, tenant)
+    now = now or timezone.now()
+    with transaction.atomic():
+        task = Task.objects.select_for_update(of=("self",)).get(pk=found.pk)
+        if task.channel not in FIRST_RESPONSE_CHANNELS or task.status != TaskStatus.ASSIGNED:
+            raise Conflict("invalid_state", "Only an assigned chat task records a first response.")
+        if task.first_response_at is None:
+            task.first_response_at = now
+            task.save(update_fields=["first_response_at"])
+            task_event(task, "task.first_response", actor, agent_id=task.assigned_to_id,
+                       response_seconds=round((now - task.queued_at).total_seconds(), 3))
+            _queue_stats_soon(task.tenant_id)
+    return task
+
+
 def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Tenant | int | None = None,
                   now: datetime | None = None) -> Task:
     """The conversation ended: the agent goes to wrap-up for the queue's after-call-work time."""

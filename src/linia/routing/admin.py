@@ -158,7 +158,8 @@ class ReadOnlyAdmin(TenantScopedAdmin):
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyAdmin):
-    list_display = ("id", "channel", "queue", "status", "queued_at", "answered_at", "assigned_to", "tenant")
+    list_display = ("id", "channel", "queue", "status", "queued_at", "answered_at", "first_response_at",
+                    "assigned_to", "tenant")
     list_filter = ("tenant", "status", "channel")
     search_fields = ("external_id",)
     date_hierarchy = "queued_at"

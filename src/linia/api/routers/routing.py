@@ -143,6 +143,13 @@ def complete(request: HttpRequest, task_id: Id, body: CompleteIn) -> dict[str, A
     return _task_out(task)
 
 
+@router.post("/routing/tasks/{task_id}/first-response", response={200: dict[str, Any], **ERRORS},
+             summary="Chats: the agent sent its first public reply (the service level counts from it)")
+def first_response(request: HttpRequest, task_id: Id) -> dict[str, Any]:
+    p = principal(request)
+    return _task_out(actions.first_response(p.user, task_id, tenant=p.tenant))
+
+
 @router.post("/routing/tasks/{task_id}/transfer", response={200: dict[str, Any], **ERRORS},
              summary="Blind transfer to a queue or an agent")
 def transfer(request: HttpRequest, task_id: Id, body: TransferIn) -> dict[str, Any]:

@@ -156,6 +156,13 @@ def complete(request: HttpRequest, task_id: Id, body: CompleteIn) -> dict[str, A
     return _task_out(task)
 
 
+@router.post("/routing/tasks/{task_id}/first-response", response={200: dict[str, Any], **ERRORS},
+             summary="Chats: the agent sent its first public reply (the service level counts from it)")
+def first_response(request: HttpRequest, task_id: Id) -> dict[str, Any]:
+    p = principal(request)
+    return _task_out(actions.first_response(p.user, task_id, tenant=p.tenant))
+
+
 @router.post("/routing/tasks/{task_id}/transfer", response={200: dict[str, Any], **ERRORS},
              summary="Blind transfer to a queue or an agent")
 def transfer(request: HttpRequest, task_id: Id, body: TransferIn) -> dict[str, Any]:
@@ -204,8 +211,9 @@ def queues(request: HttpRequest) -> dict[str, Any]:
     p = principal(request)
     if membership(p.user, p.tenant) is None and not is_platform_admin(p.user):
         raise PermissionDenied("routing.work")
-    rows = Queue.objects.filter(tenant=p.tenant).order_by("code")
+    rows = Queue.objects.filter(tenant=p.tenant).select_related("tenant").order_by("code")
     return {"items": [{"id": q.pk, "code": q.code, "name": q.name, "channels": q.channels, "tier": q.tier,
                        "priority": q.priority, "strategy": q.strategy, "target_answer_seconds": q.target_answer_seconds,
                        "offer_timeout_seconds": q.offer_timeout_seconds, "wrapup_seconds": q.wrapup_seconds,
-                       "is_active": q.is_active} for q in rows]}
+                       "is_active": q.is_active, "capacity": q.capacity,
+                       "hours": queries.queue_open_status(q)} for q in rows]}

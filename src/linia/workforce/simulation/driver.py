@@ -61,6 +61,7 @@ class Setup:
     progress_every_s: float = 5.0  # real seconds
     ring_delay_s: tuple[float, float] = (2.0, 6.0)  # simulated
     wrapup_s: tuple[float, float] = (5.0, 20.0)  # simulated
+    first_reply_s: tuple[float, float] = (5.0, 25.0)  # simulated: from accepting a chat to the first reply
 
 
 @dataclass
@@ -438,14 +439,22 @@ class Agent:
             return
         handle_s = live.contact.handle_s if live is not None else sim.rng.uniform(30, 120)
         if live is not None:
-            wait = sim.now() - live.arrived_at
-            channel = live.contact.channel
-            sim.stats.answered[channel] += 1
-            sim.stats.waits.append(wait)
-            sim.stats.within_t += wait <= sim.s.target_s.get(channel, 20)
             live.answered.set()
         self.holding += 1
         try:
+            if task.get("channel") == "chat":  # chats are answered by the first reply, not by the accept
+                typing_s = sim.rng.uniform(*sim.s.first_reply_s)
+                await sim.sleep(typing_s)
+                handle_s = max(0.0, handle_s - typing_s)
+                status, body = await sim.api.call("POST", f"/api/v1/routing/tasks/{int(task['id'])}/first-response")
+                if status != 200:
+                    sim.error(f"{self.username} first response", status, body)
+            if live is not None:
+                wait = sim.now() - live.arrived_at
+                channel = live.contact.channel
+                sim.stats.answered[channel] += 1
+                sim.stats.waits.append(wait)
+                sim.stats.within_t += wait <= sim.s.target_s.get(channel, 20)
             await sim.sleep(handle_s)
             disposition = sim.rng.choice(sim.s.dispositions) if sim.s.dispositions else ""
             reply = await self.op("complete", task_id=int(task["id"]), disposition=disposition)

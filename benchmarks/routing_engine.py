@@ -1,7 +1,8 @@
 """Routing engine benchmark: indexed Router vs a naive scan-all-pairs matcher on the same state.
 
 Scenario (deterministic, seed 7): 1,000 agents, 10,000 waiting tasks, 20 skills, 2 tenants, 40 queues
-over call/chat/email with all four strategies, tiers, languages and overflow steps.
+over call/chat/email with all four strategies, tiers, languages, overflow steps and (8 queues) a
+per-queue chat capacity cap of 2.
 
 Phases:
   burst  - all agents available, 10,000 tasks arrive, one step offers to every free agent slot;
@@ -72,8 +73,16 @@ class NaiveRouter(Router):
     def _match(self, now: float) -> None:
         self._dirty_classes.clear()
         self._dirty_agents.clear()
+        self._dirty_room.clear()
+        # A closed queue's tasks wait without offers (a direct transfer to one agent still goes).
         waiting = sorted(
-            (ts for ts in self._tasks.values() if ts.status is TaskStatus.WAITING), key=lambda t: t.key
+            (
+                ts
+                for ts in self._tasks.values()
+                if ts.status is TaskStatus.WAITING
+                and (ts.task.queue_id not in self._closed or ts.target_agent is not None)
+            ),
+            key=lambda t: t.key,
         )
         # Each agent's free channels, from its raw fields, once per step (and after each offer).
         free = {agent_id: naive_free_channels(state) for agent_id, state in self._agents.items()}
@@ -83,7 +92,10 @@ class NaiveRouter(Router):
             agents = {
                 agent_id
                 for agent_id, state in self._agents.items()
-                if channel in free[agent_id] and agent_id not in ts.excluded and req.admits(state.profile)
+                if channel in free[agent_id]
+                and agent_id not in ts.excluded
+                and req.admits(state.profile)
+                and (req.cap is None or state.load.get(channel, 0) < req.cap)  # the queue's capacity cap
             }
             if agents:
                 chosen = self._select(ts, agents)
@@ -114,6 +126,7 @@ def build_queues(rng: random.Random) -> list[Queue]:
                 overflow=overflow,
                 max_wait_s=36_000,
                 accept_timeout_s=30,
+                capacity={CHAT: 2} if index % 5 == 1 else {},  # per-queue caps on 8 of the 40 queues
             )
         )
     return queues

@@ -138,6 +138,9 @@ def test_other_tenants_ids_are_not_found(world: dict[str, Any]) -> None:
     assert res.agent_id != intruder.pk  # longest idle, but not an agent of this tenant
     _error(api_other.post(f"routing/offers/{res.pk}/accept"), 404, "not_found")
     _error(api_other.post(f"routing/tasks/{task_id}/complete", {}), 404, "not_found")
+    _error(api_other.get(f"routing/tasks/{task_id}"), 404, "not_found")
+    own = world["api_sup"].get(f"routing/tasks/{task_id}")
+    assert own.status_code == 200 and own.json()["status"] == "reserved" and own.json()["id"] == task_id
     _error(api_other.post(f"routing/tasks/{task_id}/transfer", {"to_queue": "support"}), 404, "not_found")
     _error(api_other.post("routing/presence", {"state": "break", "user_id": world["a"].pk}), 404, "not_found")
     # An agent serving both tenants still cannot use tenant A's ids with tenant B's token.

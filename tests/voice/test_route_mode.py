@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
+
+from django.utils import timezone
+
 from linia.intake.voice.models import Call, LineMode
 from linia.routing import actions as routing
 from linia.routing.models import Queue, Reservation, Task
@@ -60,3 +64,24 @@ def test_route_refusals(world: World) -> None:
     assert b.api.post("voice/route", {"call_id": "t-1"}).status_code == 404  # another tenant's call
     assert a.api.post("voice/route", {"call_id": ""}).status_code == 422
     assert a.agent_api.post("voice/route", {"call_id": "t-1"}).status_code == 403
+
+
+def test_route_answers_closed_while_the_queue_is_closed(world: World) -> None:
+    """A call in a closed queue (here: a holiday today, open 09:00-17:00 UTC tomorrow) is held, and the
+    route answer says so with the next opening; once the queue opens the same call rings."""
+    a = world.a
+    queue = route_line(world)
+    today = timezone.now().astimezone(UTC).date()
+    tomorrow = today + timedelta(days=1)
+    queue.time_zone = "UTC"
+    queue.hours_exceptions = {today.isoformat(): [], tomorrow.isoformat(): ["09:00-17:00"]}
+    queue.save()
+    assert a.api.post("voice/events", event("c-1", 1, "offered")).status_code == 200
+    body = a.api.post("voice/route", {"call_id": "c-1"}).json()
+    assert body["action"] == "closed" and body["queue"] == "calls" and body["extension"] is None
+    assert body["next_opening"] == f"{tomorrow.isoformat()}T09:00:00+00:00"
+    assert Call.objects.get(pbx_call_id="c-1").task.status == "queued"  # held, not lost
+    queue.hours_exceptions = {}
+    queue.save()
+    answer = a.api.post("voice/route", {"call_id": "c-1"}).json()
+    assert answer["action"] == "ring" and answer["extension"] == "201"

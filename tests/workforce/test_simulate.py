@@ -86,3 +86,59 @@ def test_bad_numbers_and_unknown_tenant_are_usage_errors() -> None:
     with pytest.raises(CommandError) as err:
         call_command("simulate", "--tenant", "no-such-tenant")
     assert err.value.returncode == 2
+
+
+PERSON_SEED = SEED + """
+from linia.core.actions import create_api_token
+from linia.core.models import Membership, User
+from linia.routing.models import AgentProfile
+anna = User.objects.create(username="anna")
+Membership.objects.create(user=anna, tenant=Tenant.objects.get(slug="spar"), role="agent")
+AgentProfile.objects.create(user=anna, presence="available", extension="501")
+# The one simulated agent takes nothing, so every contact is offered to the person.
+idle = User.objects.create(username="sim-spar-01")
+AgentProfile.objects.create(user=idle, capacity={"call": 0, "chat": 0})
+print(create_api_token(None, Tenant.objects.get(slug="spar"), anna)[0])
+"""
+
+
+@pytest.mark.slow
+def test_a_person_on_the_desk_takes_simulated_calls(tmp_path: Path) -> None:
+    """Contacts a person accepts are answered for the simulated customer: no abandon, ended after the person
+    completes."""
+    from linia.workforce.simulation.driver import Http
+
+    env = linia_env(tmp_path)
+    with live_linia(tmp_path, env) as base:
+        token = subprocess.run([LINIA, "shell", "-c", PERSON_SEED], env=env, check=True, capture_output=True,
+                               text=True, timeout=60).stdout.strip().splitlines()[-1]
+        sim = subprocess.Popen([LINIA, "simulate", "--tenant", "spar", "--calls-per-hour", "400", "--chats-per-hour",
+                                "0", "--agents", "1", "--minutes", "2", "--speed", "15", "--base-url", base,
+                                "--seed", "5", "--profile", "flat"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+        anna = Http(base, token)
+        taken: list[int] = []
+        try:
+            while sim.poll() is None:
+                me = anna.request("GET", "/api/v1/routing/me")[1]
+                for offer in me.get("offers") or []:
+                    if anna.request("POST", f"/api/v1/routing/offers/{offer['reservation_id']}/accept", {})[0] == 200:
+                        taken.append(int(offer["task"]["id"]))
+                        time.sleep(0.5)  # talking
+                        done = anna.request("POST", f"/api/v1/routing/tasks/{taken[-1]}/complete", {})
+                        if done[0] != 200:  # only when the run ended and the PBX hung up on every call
+                            assert done[1]["error"]["code"] == "invalid_state", done
+                            taken.pop()
+                        anna.request("POST", "/api/v1/routing/wrapup/finish", {})
+                time.sleep(0.2)
+            out = sim.communicate(timeout=60)[0]
+        finally:
+            if sim.poll() is None:
+                sim.kill()
+        assert sim.returncode == 0, out
+        summary = json.loads(out.split("Summary: ", 1)[1].splitlines()[0])
+        assert taken and summary["answered"]["call"] >= len(taken) and summary["errors"] == 0, out
+        report = json.loads(subprocess.run([LINIA, "shell", "-c", REPORT], env=env, check=True, capture_output=True,
+                                           text=True, timeout=60).stdout.strip().splitlines()[-1])
+        assert report["answered_calls"] >= len(taken)  # the PBX reported them answered, not abandoned
+        assert report["tasks"].get("call:completed", 0) + report["tasks"].get("call:wrap_up", 0) >= len(taken)

@@ -15,11 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Membership, Role, Tenant, User
-from linia.core.permissions import PermissionDenied, is_platform_admin, membership
+from linia.core.permissions import Perm, PermissionDenied, is_platform_admin, membership, require
 from linia.routing import realtime
 from linia.routing.engine import DEFAULT_BLOCKS
 from linia.routing.locks import lock_agents, lock_tenant, tenant_id_of
@@ -43,6 +44,7 @@ ROUTABLE = (PresenceState.AVAILABLE, PresenceState.BUSY)
 SETTABLE = (PresenceState.OFFLINE, PresenceState.AVAILABLE, PresenceState.BREAK, PresenceState.TRAINING,
             PresenceState.OTHER)
 ROUTING_ROLES = (Role.AGENT, Role.SUPERVISOR)
+FIRST_RESPONSE_CHANNELS = ("chat",)  # answered at the first public agent reply (GLOSSARY), not at accept
 
 log = logging.getLogger(__name__)
 
@@ -403,6 +405,50 @@ def link_ticket(actor: Any, task_id: int, ticket: Ticket) -> Task:
             interaction.save(update_fields=["ticket", "contact"])
         emit(task.tenant_id, "task.ticket_linked", ticket=ticket, actor=actor,
              data={"task_id": task.pk, "interaction_id": task.interaction_id})
+    return task
+
+
+def record_first_response(actor: Any, ticket: Ticket, at: datetime | None = None) -> list[int]:
+    """An agent sent a public reply on ``ticket``: chat tasks linked to it (directly or through their
+    interaction) that entered their queue by then and have no first response yet get ``at`` as their
+    first response (GLOSSARY: chat service level is over first response time). Called by
+    tickets.actions.add_message; returns the ids of the tasks it changed."""
+    if actor is None:
+        return []  # automatic messages are not an agent's response
+    at = at or timezone.now()
+    with transaction.atomic():
+        tasks = list(Task.objects.select_for_update(of=("self",)).filter(
+            Q(ticket_id=ticket.pk) | Q(interaction__ticket_id=ticket.pk), tenant_id=ticket.tenant_id,
+            channel__in=FIRST_RESPONSE_CHANNELS, first_response_at__isnull=True, queued_at__lte=at).order_by("pk"))
+        if not tasks:
+            return []
+        require(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)  # whoever may reply on the ticket
+        for task in tasks:
+            task.first_response_at = at
+            task.save(update_fields=["first_response_at"])
+            task_event(task, "task.first_response", actor, agent_id=getattr(actor, "pk", None),
+                       response_seconds=round((at - task.queued_at).total_seconds(), 3))
+        _queue_stats_soon(ticket.tenant_id)
+    return [t.pk for t in tasks]
+
+
+def first_response(actor: Any, task_id: int, *, tenant: Tenant | int | None = None,
+                   now: datetime | None = None) -> Task:
+    """The task's agent sent its first public reply in a chat that has no ticket to hook (the chat
+    channel or the desk calls this; replies on a linked ticket are recorded by add_message). Only the
+    first call counts; later ones change nothing. Only an assigned chat task can have one."""
+    found = _task_for(actor, task_id, tenant)
+    now = now or timezone.now()
+    with transaction.atomic():
+        task = Task.objects.select_for_update(of=("self",)).get(pk=found.pk)
+        if task.channel not in FIRST_RESPONSE_CHANNELS or task.status != TaskStatus.ASSIGNED:
+            raise Conflict("invalid_state", "Only an assigned chat task records a first response.")
+        if task.first_response_at is None:
+            task.first_response_at = now
+            task.save(update_fields=["first_response_at"])
+            task_event(task, "task.first_response", actor, agent_id=task.assigned_to_id,
+                       response_seconds=round((now - task.queued_at).total_seconds(), 3))
+            _queue_stats_soon(task.tenant_id)
     return task
 
 

@@ -6,21 +6,95 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from linia.core.admin_scoping import TenantScopedAdmin, admin_tenant_ids
+from linia.core.admin_scoping import TenantModelForm, TenantScopedAdmin, admin_tenant_ids, require_object
 from linia.core.models import Membership, User
+from linia.directory.hours import HoursError, parse_exceptions, parse_weekly
 from linia.routing.actions import ROUTING_ROLES
-from linia.routing.models import AgentProfile, BreakReason, Disposition, Queue, Reservation, Task
+from linia.routing.models import (
+    CHANNELS,
+    AgentProfile,
+    BreakReason,
+    ClosedAction,
+    Disposition,
+    Queue,
+    Reservation,
+    Task,
+)
+
+_WEEKLY_EXAMPLE = '{"mon": ["08:00-20:00"], ..., "sun": []} or {"always": true}; {} = always open'
+_EXCEPTIONS_EXAMPLE = '{"2026-12-25": [], "2026-12-24": ["08:00-14:00"]}'
+_CAPACITY_EXAMPLE = '{"chat": 2}'
+
+
+class QueueForm(TenantModelForm):
+    """Opening hours, exceptions and capacity caps are checked here, so that a bad value is a form error
+    (the dispatcher would otherwise ignore it with a warning)."""
+
+    class Meta:
+        model = Queue
+        fields = "__all__"
+
+    def clean_opening_hours(self) -> dict[str, Any]:
+        value = require_object(self.cleaned_data.get("opening_hours"), _WEEKLY_EXAMPLE)
+        if value:
+            try:
+                parse_weekly(value)
+            except HoursError as exc:
+                raise ValidationError(str(exc)) from None
+        return value
+
+    def clean_hours_exceptions(self) -> dict[str, Any]:
+        value = require_object(self.cleaned_data.get("hours_exceptions"), _EXCEPTIONS_EXAMPLE)
+        data: Any = value
+        try:
+            parse_exceptions(data)
+        except HoursError as exc:
+            raise ValidationError(str(exc)) from None
+        return value
+
+    def clean_capacity(self) -> dict[str, Any]:
+        value = require_object(self.cleaned_data.get("capacity"), _CAPACITY_EXAMPLE)
+        for channel, cap in value.items():
+            if channel not in CHANNELS:
+                raise ValidationError(_("%(channel)s is not a channel (use %(channels)s)."),
+                                      params={"channel": channel, "channels": ", ".join(CHANNELS)})
+            if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+                raise ValidationError(_("The cap for %(channel)s must be a whole number of at least 1."),
+                                      params={"channel": channel})
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        target = data.get("closed_overflow_queue")
+        if data.get("closed_action") == ClosedAction.OVERFLOW:
+            if target is None:
+                self.add_error("closed_overflow_queue", _("Choose the queue that takes the contacts while closed."))
+            elif self.instance.pk is not None and target.pk == self.instance.pk:
+                self.add_error("closed_overflow_queue", _("Choose another queue than this one."))
+        return data
 
 
 @admin.register(Queue)
 class QueueAdmin(TenantScopedAdmin):
+    form = QueueForm
     list_display = ("code", "name", "channels", "tier", "priority", "strategy", "target_answer_seconds",
                     "is_active", "tenant")
     list_filter = ("tenant", "tier", "strategy", "is_active")
     search_fields = ("code", "name")
+    fieldsets = (
+        (None, {"fields": ("tenant", "code", "name", "is_active", "channels", "required_skills", "languages",
+                           "priority", "tier", "strategy", "target_answer_seconds", "overflow", "max_wait_seconds",
+                           "offer_timeout_seconds", "wrapup_seconds", "escalation_queue", "capacity")}),
+        (_("Hours"), {"fields": ("time_zone", "opening_hours", "hours_exceptions", "closed_action",
+                                 "closed_overflow_queue"),
+                      "description": _("Weekly hours as JSON: %(e)s. While closed, tasks are held (not offered) or "
+                                       "moved to the overflow queue.") % {"e": _WEEKLY_EXAMPLE}}),
+    )
 
 
 @admin.register(Disposition)
@@ -84,7 +158,8 @@ class ReadOnlyAdmin(TenantScopedAdmin):
 
 @admin.register(Task)
 class TaskAdmin(ReadOnlyAdmin):
-    list_display = ("id", "channel", "queue", "status", "queued_at", "answered_at", "assigned_to", "tenant")
+    list_display = ("id", "channel", "queue", "status", "queued_at", "answered_at", "first_response_at",
+                    "assigned_to", "tenant")
     list_filter = ("tenant", "status", "channel")
     search_fields = ("external_id",)
     date_hierarchy = "queued_at"

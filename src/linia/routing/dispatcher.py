@@ -12,12 +12,15 @@ Two short transactions, each under the tenant's routing lock:
 
 The engine is rebuilt every time, so the database stays the only state and any process may dispatch.
 With nothing due and nothing waiting a dispatch is two or three indexed reads and no transaction.
+Each task's clock in its current queue (overflow steps, max wait) comes from Task.stage_started_at;
+opening hours are evaluated by the engine at the step's ``now`` (see ``_open_at``).
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +30,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from linia.core.models import Membership
-from linia.routing import engine, realtime
+from linia.routing import engine, queries, realtime
 from linia.routing.actions import (
     ROUTABLE,
     ROUTING_ROLES,
@@ -147,6 +150,31 @@ def _overflow(q: Queue, codes: dict[str, int]) -> tuple[engine.OverflowStep, ...
     return tuple(steps)
 
 
+def _open_at(q: Queue) -> Callable[[float], bool] | None:
+    """The queue's opening hours as the engine's ``open_at(now)`` (None: always open or broken hours)."""
+    hours = queries.safe_queue_hours(q)
+    if hours is None:
+        return None
+    return lambda at: hours.is_open(_dt(at))
+
+
+def _queue_caps(q: Queue) -> dict[str, int]:
+    caps = q.capacity if isinstance(q.capacity, dict) else {}
+    valid = {c: n for c, n in caps.items() if isinstance(n, int) and not isinstance(n, bool) and n >= 1}
+    if len(valid) != len(caps):
+        log.warning("queue %s: invalid capacity caps ignored (%s)", q.pk, caps)
+    return valid
+
+
+def _queue_rules(q: Queue, codes: dict[str, int]) -> dict[str, Any]:
+    """Capacity caps, opening hours and the closed action (overflow only to an active queue)."""
+    rules: dict[str, Any] = {"capacity": _queue_caps(q), "open_at": _open_at(q)}
+    target = q.closed_overflow_queue_id
+    if q.closed_action == "overflow" and target is not None and target != q.pk and target in codes.values():
+        rules.update(closed_action=engine.ClosedAction.OVERFLOW, closed_overflow_queue_id=str(target))
+    return rules
+
+
 def engine_queue(q: Queue, codes: dict[str, int]) -> engine.Queue | None:
     """The engine's view of a queue; a broken configuration is logged and the queue left out."""
     common: dict[str, Any] = {
@@ -156,6 +184,7 @@ def engine_queue(q: Queue, codes: dict[str, int]) -> engine.Queue | None:
         "max_wait_s": float(q.max_wait_seconds) if q.max_wait_seconds else None,
         "accept_timeout_s": float(max(q.offer_timeout_seconds, 1)),
         "escalation_queue_id": str(q.escalation_queue_id) if q.escalation_queue_id else None,
+        **_queue_rules(q, codes),
     }
     try:
         return engine.Queue(**common, overflow=_overflow(q, codes))
@@ -188,14 +217,15 @@ def engine_agent(p: AgentProfile, tenant_id: int, assigned: Counter[str], pendin
 def engine_task(t: Task) -> engine.Task:
     return engine.Task(id=str(t.pk), tenant_id=str(t.tenant_id), queue_id=str(t.queue_id), channel=t.channel,
                        queued_at=_ts(t.queued_at), language=t.language or None, skills=dict(t.required_skills or {}),
-                       priority=t.priority, attributes={})
+                       priority=t.priority, attributes={},
+                       stage_started_at=_ts(t.stage_started_at) if t.stage_started_at else None)
 
 
 Loads = dict[int, Counter[str]]  # agent id -> channel -> accepted tasks + ringing offers
 
 
 def _queues(tenant_id: int) -> list[engine.Queue]:
-    queues = list(Queue.objects.filter(tenant_id=tenant_id, is_active=True))
+    queues = list(Queue.objects.select_related("tenant").filter(tenant_id=tenant_id, is_active=True))
     codes = {q.code: q.pk for q in queues}
     return [e for e in (engine_queue(q, codes) for q in queues) if e is not None]
 

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from linia.core.models import Tenant, TenantOwned
+from linia.core.models import Tenant, TenantOwned, validate_time_zone
 
 CHANNELS = ("call", "chat", "email", "messenger", "ticket")
 DEFAULT_CAPACITY = {"call": 1, "chat": 3, "email": 5, "messenger": 3, "ticket": 5}
@@ -34,6 +34,11 @@ class Strategy(models.TextChoices):
     LEAST_OCCUPIED = "least_occupied", _("Least occupied")
     SKILL_WEIGHTED = "skill_weighted", _("Skill-level weighted")
     ROUND_ROBIN = "round_robin", _("Round robin")
+
+
+class ClosedAction(models.TextChoices):
+    HOLD = "hold", _("Hold: tasks wait until the queue opens")
+    OVERFLOW = "overflow", _("Overflow: move tasks to another queue")
 
 
 class PresenceState(models.TextChoices):
@@ -99,7 +104,22 @@ class Queue(TenantOwned):
     wrapup_seconds = models.PositiveIntegerField(_("wrap-up (s)"), default=30)
     escalation_queue = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
                                          related_name="+", verbose_name=_("escalation queue"))
-    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True)
+    # Weekly hours as for stores (linia.directory.hours): {"mon": ["08:00-20:00"], ...} or {"always": true};
+    # empty ({}) means always open. Holidays and other dated changes in hours_exceptions.
+    opening_hours = models.JSONField(_("opening hours"), default=dict, blank=True,
+                                     help_text=_('Empty: always open. {"mon": ["08:00-20:00"], ..., "sun": []}'))
+    hours_exceptions = models.JSONField(_("holidays and exceptions"), default=dict, blank=True,
+                                        help_text=_('{"2026-12-25": [], "2026-12-24": ["08:00-14:00"]}'))
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True, validators=[validate_time_zone],
+                                 help_text=_("Of the opening hours; empty: the tenant's time zone."))
+    closed_action = models.CharField(_("when closed"), max_length=10, choices=ClosedAction.choices,
+                                     default=ClosedAction.HOLD)
+    closed_overflow_queue = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True,
+                                              related_name="+", verbose_name=_("overflow queue when closed"))
+    # Per-channel cap on an agent's load for this queue's tasks, e.g. {"chat": 2}: an agent takes one
+    # only while its load on the channel is below min(its own capacity, the cap).
+    capacity = models.JSONField(_("capacity per channel"), default=dict, blank=True,
+                                help_text=_('Caps the agents\' load for this queue, e.g. {"chat": 2}.'))
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -206,6 +226,8 @@ class Task(TenantOwned):
     excluded_agents = models.JSONField(default=list, blank=True)  # user ids who declined / transferred it
     created_at = models.DateTimeField(auto_now_add=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Chats: the first public agent reply (GLOSSARY: chat service level is over first response time).
+    first_response_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     disposition = models.CharField(_("disposition"), max_length=40, blank=True)
 

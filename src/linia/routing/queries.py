@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from linia.core.models import Membership, Tenant, User
-from linia.routing.actions import ROUTING_ROLES
+from linia.directory.hours import HoursError, OpeningHours, opening_hours
+from linia.routing.actions import FIRST_RESPONSE_CHANNELS, ROUTING_ROLES
 from linia.routing.models import (
     AgentProfile,
     BreakReason,
@@ -29,6 +31,76 @@ from linia.routing.serialize import iso, queue_stats_payload, task_brief
 SHORT_ABANDON_SECONDS = 5  # GLOSSARY: S, excluded in variant B
 SNAPSHOT_CACHE_SECONDS = 2
 WAITING = (TaskStatus.QUEUED, TaskStatus.RESERVED)
+
+log = logging.getLogger(__name__)
+
+
+# --- opening hours -----------------------------------------------------------------------------------
+
+_HOURS_CACHE: dict[str, OpeningHours] = {}
+
+
+def _tenant_zone(queue: Queue) -> str:
+    if Queue.tenant.is_cached(queue):
+        return queue.tenant.time_zone or "UTC"
+    return Tenant.objects.filter(pk=queue.tenant_id).values_list("time_zone", flat=True).first() or "UTC"
+
+
+def queue_hours(queue: Queue) -> OpeningHours | None:
+    """The queue's opening hours (linia.directory.hours, the Store format) in the queue's time zone, or
+    the tenant's when the queue has none. None: always open (no weekly hours and no exceptions; with
+    exceptions only, the queue is open 24/7 except on those dates). Raises HoursError when broken."""
+    weekly: Any = queue.opening_hours or {}
+    exceptions: Any = queue.hours_exceptions or {}
+    if not weekly and not exceptions:
+        return None
+    if not isinstance(exceptions, dict):
+        raise HoursError('exceptions must be an object such as {"2026-12-25": []}')
+    tz = queue.time_zone or _tenant_zone(queue)
+    key = repr((weekly, exceptions, tz))
+    hours = _HOURS_CACHE.get(key)
+    if hours is None:
+        hours = opening_hours(weekly or {"always": True}, exceptions, tz)
+        if len(_HOURS_CACHE) > 1024:
+            _HOURS_CACHE.clear()
+        _HOURS_CACHE[key] = hours
+    return hours
+
+
+def safe_queue_hours(queue: Queue) -> OpeningHours | None:
+    try:
+        return queue_hours(queue)
+    except HoursError as exc:  # the admin refuses these; a broken row must not strand the queue's tasks
+        log.warning("queue %s: opening hours ignored (%s)", queue.pk, exc)
+        return None
+
+
+def queue_is_open(queue: Queue, at: datetime | None = None) -> bool:
+    """Whether the queue takes contacts at ``at`` (default now); broken hours count as always open."""
+    hours = safe_queue_hours(queue)
+    return hours is None or hours.is_open(at or timezone.now())
+
+
+def next_opening(queue: Queue, at: datetime | None = None) -> datetime | None:
+    """The first instant at or after ``at`` when the queue is open: ``at`` itself when it is open, None
+    when it does not open within 14 days (e.g. closed for a long holiday)."""
+    at = at or timezone.now()
+    hours = safe_queue_hours(queue)
+    if hours is None or hours.is_open(at):
+        return at
+    return hours.next_opening(at)
+
+
+def queue_open_status(queue: Queue, at: datetime | None = None) -> dict[str, Any]:
+    """For the chat widget's offline mode and the voice route answer: open now, next opening (when
+    closed), next closing (when open; None for 24/7), and what happens to contacts while closed."""
+    at = at or timezone.now()
+    hours = safe_queue_hours(queue)
+    if hours is None:
+        return {"open": True, "next_opening": None, "closes_at": None, "closed_action": queue.closed_action}
+    status = hours.status(at)
+    return {"open": status.is_open, "next_opening": None if status.is_open else iso(status.changes_at),
+            "closes_at": iso(status.changes_at) if status.is_open else None, "closed_action": queue.closed_action}
 
 
 def _seconds(since: datetime | None, now: datetime) -> float:
@@ -91,6 +163,14 @@ def service_level(rows: list[dict[str, Any]], target_s: int) -> dict[str, Any]:
     }
 
 
+def answered_as_in_glossary(row: dict[str, Any]) -> dict[str, Any]:
+    """A chat counts as answered at its first public agent reply, not at the accept (GLOSSARY: "Chats:
+    the same over first response time"); other channels at the accept. Used for SL and ASA."""
+    if row["channel"] in FIRST_RESPONSE_CHANNELS:
+        row["answered_at"] = row["first_response_at"]
+    return row
+
+
 def _agents(tenant: Tenant, now: datetime) -> list[dict[str, Any]]:
     members = (Membership.objects.filter(tenant=tenant, role__in=ROUTING_ROLES)
                .select_related("user", "user__agent_profile").order_by("user__username"))
@@ -122,12 +202,13 @@ def supervisor_snapshot(tenant: Tenant, *, use_cache: bool = True) -> dict[str, 
     start = today_start(tenant, now)
     today: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in Task.objects.filter(Q(tenant=tenant) & Q(queued_at__gte=start)).values(
-            "queue_id", "status", "queued_at", "answered_at", "ended_at"):
-        today[row["queue_id"]].append(dict(row))
+            "queue_id", "channel", "status", "queued_at", "answered_at", "first_response_at", "ended_at"):
+        today[row["queue_id"]].append(answered_as_in_glossary(dict(row)))
     queues = []
-    for q in Queue.objects.filter(tenant=tenant, is_active=True):
+    for q in Queue.objects.filter(tenant=tenant, is_active=True).select_related("tenant"):
         stats = live.get(q.pk, {"waiting": 0, "longest_wait_seconds": 0.0})
         queues.append({"id": q.pk, "code": q.code, "name": q.name, "tier": q.tier, "channels": q.channels,
+                       "open": queue_is_open(q, now),
                        "waiting": stats["waiting"], "longest_wait_seconds": stats["longest_wait_seconds"],
                        **service_level(today[q.pk], q.target_answer_seconds)})
     by_state = Counter(a["state"] for a in agents)

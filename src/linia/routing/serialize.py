@@ -23,6 +23,7 @@ def task_brief(task: Task) -> dict[str, Any]:
         "language": task.language, "priority": task.priority, "external_id": task.external_id,
         "ticket_id": task.ticket_id, "interaction_id": task.interaction_id, "attributes": task.attributes,
         "queued_at": iso(task.queued_at), "answered_at": iso(task.answered_at),
+        "first_response_at": iso(task.first_response_at),
         "assigned_to": task.assigned_to_id,
     }
 

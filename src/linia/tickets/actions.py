@@ -423,6 +423,10 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
                  data={"from": old, "to": Status.OPEN, "reason": "customer_reply"})
         ticket.save(update_fields=fields)
         search.index_ticket(ticket)
+        if kind == Message.Kind.PUBLIC and direction == Message.Direction.OUTBOUND and actor is not None:
+            from linia.routing.actions import record_first_response  # routing imports tickets
+
+            record_first_response(actor, ticket, now)  # chat tasks of this ticket: first response time
     return message
 
 

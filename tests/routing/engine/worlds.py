@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +13,7 @@ from linia.routing.engine import (
     CHAT,
     EMAIL,
     Agent,
+    ClosedAction,
     Decision,
     EngineError,
     Offer,
@@ -32,6 +34,17 @@ CHANNELS = [CALL, CHAT, EMAIL]
 PRESENCES = list(Presence)
 # Mostly routable, so that offers, accepts and full capacity are common in generated runs.
 LIKELY_PRESENCES = st.sampled_from([Presence.AVAILABLE] * 5 + [Presence.BUSY] * 2 + PRESENCES)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Opening hours for tests: open for ``period`` seconds, then closed for ``period``, from ``offset``."""
+
+    period: float
+    offset: float = 0.0
+
+    def __call__(self, now: float) -> bool:
+        return math.floor((now - self.offset) / self.period) % 2 == 0
 
 
 @st.composite
@@ -75,20 +88,31 @@ def queues(draw: st.DrawFn) -> list[Queue]:
                 accept_timeout_s=draw(st.sampled_from([5.0, 15.0])),
                 exclude_decliners=draw(st.booleans()),
                 escalation_queue_id="second",
+                capacity=draw(st.sampled_from([{}, {}, {CHAT: 1}, {CHAT: 2}, {EMAIL: 1}, {CALL: 1, CHAT: 1}])),
+                open_at=draw(st.sampled_from([None, None, Periodic(20.0), Periodic(50.0, 25.0)])),
+                **draw(
+                    st.sampled_from(
+                        [
+                            {},
+                            {"closed_action": ClosedAction.OVERFLOW, "closed_overflow_queue_id": f"q{(index + 1) % 3}"},
+                        ]
+                    )
+                ),
             )
         )
     return result
 
 
 @st.composite
-def agents(draw: st.DrawFn) -> list[Agent]:
+def agents(draw: st.DrawFn, min_capacity: int = 0) -> list[Agent]:
+    """1-6 agents; ``min_capacity`` raises the chat and email capacity (several tasks at once)."""
     count = draw(st.integers(1, 6))
     result = []
     for index in range(count):
         capacity = {
             CALL: draw(st.integers(0, 1)),
-            CHAT: draw(st.integers(0, 3)),
-            EMAIL: draw(st.integers(0, 2)),
+            CHAT: draw(st.integers(min_capacity, 3)),
+            EMAIL: draw(st.integers(min_capacity, max(2, min_capacity))),
         }
         result.append(
             Agent(

@@ -16,6 +16,7 @@ from ninja import Field, Router, Status
 from linia.api.auth import Principal, principal
 from linia.api.pagination import MAX_ID
 from linia.api.schemas import ERRORS, In
+from linia.core.errors import NotFound
 from linia.core.models import Role
 from linia.core.permissions import PermissionDenied, is_platform_admin, membership
 from linia.routing import actions, queries
@@ -134,6 +135,18 @@ def create_task(request: HttpRequest, body: TaskIn) -> Status[dict[str, Any]]:
     return Status(200 if existed else 201, _task_out(task))
 
 
+@router.get("/routing/tasks/{task_id}", response={200: dict[str, Any], **ERRORS},
+            summary="One task of this tenant: status, queue, who holds it (integrations, the simulator)")
+def get_task(request: HttpRequest, task_id: Id) -> dict[str, Any]:
+    p = principal(request)
+    if membership(p.user, p.tenant) is None and not is_platform_admin(p.user):
+        raise PermissionDenied("routing.work")
+    task = Task.objects.select_related("queue").filter(tenant=p.tenant, pk=task_id).first()
+    if task is None:
+        raise NotFound("task")
+    return _task_out(task)
+
+
 @router.post("/routing/tasks/{task_id}/complete", response={200: dict[str, Any], **ERRORS},
              summary="End the conversation: the agent goes to wrap-up")
 def complete(request: HttpRequest, task_id: Id, body: CompleteIn) -> dict[str, Any]:
@@ -141,6 +154,13 @@ def complete(request: HttpRequest, task_id: Id, body: CompleteIn) -> dict[str, A
     task = actions.complete_task(p.user, task_id, body.disposition, tenant=p.tenant)
     _dispatch(p)
     return _task_out(task)
+
+
+@router.post("/routing/tasks/{task_id}/first-response", response={200: dict[str, Any], **ERRORS},
+             summary="Chats: the agent sent its first public reply (the service level counts from it)")
+def first_response(request: HttpRequest, task_id: Id) -> dict[str, Any]:
+    p = principal(request)
+    return _task_out(actions.first_response(p.user, task_id, tenant=p.tenant))
 
 
 @router.post("/routing/tasks/{task_id}/transfer", response={200: dict[str, Any], **ERRORS},
@@ -191,8 +211,9 @@ def queues(request: HttpRequest) -> dict[str, Any]:
     p = principal(request)
     if membership(p.user, p.tenant) is None and not is_platform_admin(p.user):
         raise PermissionDenied("routing.work")
-    rows = Queue.objects.filter(tenant=p.tenant).order_by("code")
+    rows = Queue.objects.filter(tenant=p.tenant).select_related("tenant").order_by("code")
     return {"items": [{"id": q.pk, "code": q.code, "name": q.name, "channels": q.channels, "tier": q.tier,
                        "priority": q.priority, "strategy": q.strategy, "target_answer_seconds": q.target_answer_seconds,
                        "offer_timeout_seconds": q.offer_timeout_seconds, "wrapup_seconds": q.wrapup_seconds,
-                       "is_active": q.is_active} for q in rows]}
+                       "is_active": q.is_active, "capacity": q.capacity,
+                       "hours": queries.queue_open_status(q)} for q in rows]}

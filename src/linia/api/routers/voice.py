@@ -66,12 +66,15 @@ class RouteIn(In):
 
 
 class RouteOut(Schema):
-    action: str = Field(description='"ring" (ring `extension`) or "wait" (ask again in a moment)')
+    action: str = Field(description='"ring" (ring `extension`), "wait" (ask again in a moment) or "closed" '
+                                    "(the queue is closed now; `next_opening` says when it opens)")
     call_id: str
     extension: str | None = None
     agent_id: int | None = None
     reservation_id: int | None = None
     expires_at: str | None = None
+    queue: str | None = Field(None, description="closed: the code of the closed queue")
+    next_opening: str | None = Field(None, description="closed: when the queue opens (null: not within 14 days)")
 
 
 class ScreenPopParams(Schema):

@@ -359,7 +359,9 @@ def _end(call: Call) -> None:
 
 
 def route_call(actor: Any, tenant: Tenant, call_id: str) -> dict[str, Any]:
-    """Which extension the PBX should ring for this call, or {"action": "wait"}."""
+    """Which extension the PBX should ring for this call, {"action": "wait"}, or {"action": "closed"} when
+    the call's queue is closed now (its task is held until the queue opens: play a closed message,
+    offer voicemail, or keep the caller waiting)."""
     from linia.routing import actions as routing
     from linia.routing.models import Reservation
 
@@ -384,11 +386,29 @@ def route_call(actor: Any, tenant: Tenant, call_id: str) -> dict[str, Any]:
     if reservation is None:
         routing.dispatch(tenant.pk)
         reservation = active()
+    if reservation is None:  # the task's queue now (a closed queue with overflow has moved it on)
+        closed = _closed_answer(task_id, call_id)
+        if closed is not None:
+            return closed
     extension = getattr(getattr(reservation.agent, "agent_profile", None), "extension", "") if reservation else ""
     if reservation is None or not extension:
         return {"action": "wait", "call_id": call_id}
     return {"action": "ring", "call_id": call_id, "extension": extension, "agent_id": reservation.agent_id,
             "reservation_id": reservation.pk, "expires_at": _iso(reservation.expires_at)}
+
+
+def _closed_answer(task_id: int, call_id: str) -> dict[str, Any] | None:
+    """{"action": "closed", ...} when the call's task waits in a queue that is closed now."""
+    from linia.routing import queries as routing_queries
+    from linia.routing.models import Task
+
+    task = Task.objects.select_related("queue", "queue__tenant").filter(pk=task_id).first()
+    if task is None:
+        return None
+    status = routing_queries.queue_open_status(task.queue)
+    if status["open"]:
+        return None
+    return {"action": "closed", "call_id": call_id, "queue": task.queue.code, "next_opening": status["next_opening"]}
 
 
 # --- tickets ------------------------------------------------------------------------------------

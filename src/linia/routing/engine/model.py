@@ -7,7 +7,7 @@ reads a clock itself, which keeps it deterministic.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -48,6 +48,13 @@ TICKET = "ticket"
 DEFAULT_CAPACITY: Mapping[str, int] = MappingProxyType({CALL: 1, CHAT: 3, MESSENGER: 3, EMAIL: 5, TICKET: 5})
 # While an agent has a call (ringing or connected) it gets no new chats or messenger conversations.
 DEFAULT_BLOCKS: Mapping[str, frozenset[str]] = MappingProxyType({CALL: frozenset({CHAT, MESSENGER})})
+
+
+class ClosedAction(enum.StrEnum):
+    """What happens to a closed queue's waiting tasks (see Queue.open_at)."""
+
+    HOLD = "hold"  # they wait, not offered, until the queue opens (timers keep running)
+    OVERFLOW = "overflow"  # they move to ``closed_overflow_queue_id``
 
 
 class EngineError(Exception):
@@ -123,9 +130,22 @@ class Queue:
     accept_timeout_s: float = 15.0
     exclude_decliners: bool = True  # an agent who declined a task is not offered it again
     escalation_queue_id: str | None = None
+    # Per-channel cap on the agent's load for this queue's tasks: an agent takes one while its load on
+    # the channel (all queues) is below min(its own capacity, the cap). {"chat": 2}; missing: no cap.
+    capacity: Mapping[str, int] = field(default_factory=dict)
+    # Opening hours as a pure function of the step's ``now`` (None: always open). It must depend on
+    # ``now`` only, so that the same inputs give the same decisions.
+    open_at: Callable[[float], bool] | None = None
+    closed_action: ClosedAction = ClosedAction.HOLD
+    closed_overflow_queue_id: str | None = None
 
     def __post_init__(self) -> None:
         _check_levels(self.skills, "queue skill")
+        for channel, cap in self.capacity.items():
+            if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+                raise EngineError("invalid_capacity", f"queue capacity for {channel!r} must be an integer >= 1")
+        if self.closed_action is ClosedAction.OVERFLOW and self.closed_overflow_queue_id in (None, self.id):
+            raise EngineError("invalid_closed_action", "closed_action overflow needs another queue to move to")
         if self.accept_timeout_s <= 0:
             raise EngineError("invalid_timeout", "accept_timeout_s must be > 0")
         previous = -1.0
@@ -155,6 +175,9 @@ class Task:
     skills: Mapping[str, int] = field(default_factory=dict)  # extra to the queue's
     priority: int | None = None  # None: the queue's priority
     attributes: Mapping[str, object] = field(default_factory=dict)
+    # When it entered its current queue: overflow and max wait count from here (None: queued_at).
+    # A router rebuilt from storage passes it, so a moved task keeps the new queue's clock.
+    stage_started_at: float | None = None
 
     def __post_init__(self) -> None:
         _check_levels(self.skills, "task skill")
@@ -171,6 +194,7 @@ class Requirement:
     languages_any: frozenset[str] = frozenset()
     tiers: frozenset[int] | None = None  # None: any tier
     agent_id: str | None = None  # a direct transfer to one agent
+    cap: int | None = None  # the queue's capacity cap on the channel (dynamic: load < cap), None: none
 
     def admits(self, agent: Agent) -> bool:
         if self.agent_id is not None and agent.id != self.agent_id:
@@ -192,6 +216,7 @@ def requirement_for(queue: Queue, task: Task, level: int, target_agent: str | No
     """The requirement of ``task`` in ``queue`` after ``level`` overflow steps (or for a direct target)."""
     if target_agent is not None:
         # The transferring agent chose the colleague: tenant and channel still apply, skills do not.
+        # Neither do the queue's capacity caps (the agent's own capacity does).
         return Requirement(task.tenant_id, task.channel, agent_id=target_agent)
     skills = dict(queue.skills)
     for name, minimum in task.skills.items():
@@ -210,6 +235,7 @@ def requirement_for(queue: Queue, task: Task, level: int, target_agent: str | No
         language=task.language,
         languages_any=languages_any,
         tiers=frozenset(tiers),
+        cap=queue.capacity.get(task.channel),
     )
 
 
@@ -233,6 +259,7 @@ class TaskInfo:
     excluded_agents: frozenset[str]
     target_agent: str | None
     stage_start: float  # when it entered its current queue
+    held: bool = False  # waiting in a closed queue: not offered until it opens
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,12 +307,16 @@ class OfferRescinded:
 
 @dataclass(frozen=True, slots=True)
 class Overflowed:
-    """Overflow step ``step`` applied: the pool widened (same queue) or the task moved queue."""
+    """Overflow step ``step`` applied: the pool widened (same queue) or the task moved queue.
+
+    ``step`` is -1 and ``reason`` "closed" for a move out of a closed queue (closed_action overflow).
+    """
 
     task_id: str
     from_queue: str
     to_queue: str
     step: int
+    reason: str = "wait"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from linia.routing.engine.index import AgentIndex
 from linia.routing.engine.model import (
     ROUTABLE,
     Agent,
+    ClosedAction,
     Decision,
     EngineError,
     MaxWaitExceeded,
@@ -111,6 +112,7 @@ class TaskState:
         "entry",
         "excluded",
         "expires_at",
+        "held_in",
         "level",
         "priority",
         "req",
@@ -143,6 +145,7 @@ class TaskState:
         self.expires_at: float | None = None
         self.target_agent: str | None = None
         self.target_until: float | None = None
+        self.held_in: str | None = None  # the closed queue it is held in (waiting, not in a class)
 
     @property
     def key(self) -> TaskKey:
@@ -181,6 +184,12 @@ class Router:
         self._timers: list[tuple[float, int, int, str, int]] = []
         self._dirty_classes: set[int] = set()
         self._dirty_agents: dict[str, set[str]] = {}  # agent -> channels that became free
+        # agent -> channels whose load dropped while staying free (only looked at by capped classes)
+        self._dirty_room: dict[str, set[str]] = {}
+        self._capped = 0  # queues with capacity caps: the room bookkeeping runs only when > 0
+        self._scheduled: dict[str, Callable[[float], bool]] = {}  # queue -> open_at
+        self._closed: set[str] = set()
+        self._held: dict[str, set[str]] = {}  # closed queue -> its waiting tasks (held, not indexed)
         self._outbox: list[Decision] = []
         self._seq = 0
         self._timer_seq = 0
@@ -188,6 +197,7 @@ class Router:
         queue_list = list(queues)
         for queue in queue_list:
             self._queues[queue.id] = queue
+            self._configure(queue)
         for queue in queue_list:
             self._check_queue_refs(queue)
         for agent in agents:
@@ -198,7 +208,11 @@ class Router:
     def upsert_queue(self, queue: Queue) -> None:
         """Add or replace a queue; waiting tasks of a replaced queue are re-indexed under the new rules."""
         self._check_queue_refs(queue)
+        old = self._queues.get(queue.id)
+        if old is not None and old.capacity:
+            self._capped -= 1
         self._queues[queue.id] = queue
+        self._configure(queue)
         self._shapes.clear()
         for ts in self._tasks.values():
             if ts.task.queue_id == queue.id and ts.status is TaskStatus.WAITING:
@@ -207,8 +221,17 @@ class Router:
                 self._index(ts)
                 self._schedule_wait(ts)
 
+    def _configure(self, queue: Queue) -> None:
+        if queue.capacity:
+            self._capped += 1
+        if queue.open_at is not None:
+            self._scheduled[queue.id] = queue.open_at
+        else:
+            self._scheduled.pop(queue.id, None)
+
     def _check_queue_refs(self, queue: Queue) -> None:
-        for ref in (queue.escalation_queue_id, *(s.move_to_queue for s in queue.overflow)):
+        refs = (queue.escalation_queue_id, queue.closed_overflow_queue_id, *(s.move_to_queue for s in queue.overflow))
+        for ref in refs:
             if ref is not None and ref not in self._queues and ref != queue.id:
                 raise EngineError("unknown_queue", f"queue {queue.id!r} refers to unknown queue {ref!r}")
             if ref is not None and self._queues.get(ref, queue).tenant_id != queue.tenant_id:
@@ -261,6 +284,7 @@ class Router:
         del self._idle_key[agent_id]
         del self._offer_key[agent_id]
         self._dirty_agents.pop(agent_id, None)
+        self._dirty_room.pop(agent_id, None)
         return requeued
 
     def set_presence(self, agent_id: str, presence: Presence, now: float) -> None:
@@ -286,7 +310,8 @@ class Router:
         if task.channel not in queue.channels:
             raise EngineError("wrong_channel", f"queue {queue.id!r} does not serve {task.channel!r}")
         priority = task.priority if task.priority is not None else queue.priority
-        ts = TaskState(task, priority, self._next_seq(), task.queued_at)
+        stage_start = task.stage_started_at if task.stage_started_at is not None else task.queued_at
+        ts = TaskState(task, priority, self._next_seq(), stage_start)
         self._tasks[task.id] = ts
         self._index(ts)
         self._schedule_wait(ts)
@@ -456,13 +481,76 @@ class Router:
 
     def step(self, now: float) -> list[Decision]:
         """Fire due timers (ring-no-answer, overflow, max wait, direct-transfer fallback), then offer
-        waiting tasks to free agents. Returns every decision since the previous step, in order."""
+        waiting tasks to free agents. Returns every decision since the previous step, in order.
+
+        Opening hours are evaluated first (each scheduled queue's ``open_at(now)``): a closed queue's
+        waiting tasks are held (not offered); with ``closed_action`` overflow they move on."""
+        if self._scheduled or self._closed:
+            self._update_open(now)
         self._run_timers(now)
+        if self._held:
+            self._closed_moves(now)
         self._match(now)
         decisions, self._outbox = self._outbox, []
         return decisions
 
     tick = step
+
+    # ---- opening hours -----------------------------------------------------------------------------
+
+    def _update_open(self, now: float) -> None:
+        closed = {q for q, open_at in self._scheduled.items() if not open_at(now)}
+        opened, shut = self._closed - closed, closed - self._closed
+        if not opened and not shut:
+            return
+        self._closed = closed
+        for queue_id in sorted(opened):
+            for ts in sorted((self._tasks[t] for t in self._held.pop(queue_id, ())), key=lambda t: t.key):
+                ts.held_in = None
+                self._index(ts)
+        if shut:
+            for ts in sorted(self._tasks.values(), key=lambda t: t.key):
+                if ts.task.queue_id in shut and ts.status is TaskStatus.WAITING and ts.held_in is None:
+                    self._unindex(ts)
+                    self._index(ts)
+
+    def _closed_moves(self, now: float) -> None:
+        """Move held tasks of closed queues with closed_action overflow (each task at most once to
+        each queue per step, so two closed queues overflowing into each other cannot loop)."""
+        visited: dict[str, set[str]] = {}
+        while True:
+            moves = [
+                (ts, queue)
+                for queue_id in sorted(self._held)
+                if (queue := self._queues[queue_id]).closed_action is ClosedAction.OVERFLOW
+                for ts in (self._tasks[t] for t in self._held[queue_id])
+                if queue.closed_overflow_queue_id not in visited.setdefault(ts.task.id, {queue_id})
+            ]
+            if not moves:
+                return
+            for ts, queue in sorted(moves, key=lambda m: m[0].key):
+                target = self._queues[queue.closed_overflow_queue_id or ""]
+                if ts.task.channel not in target.channels:
+                    visited[ts.task.id].add(target.id)  # cannot serve it: it stays held here
+                    continue
+                visited[ts.task.id].add(target.id)
+                self._unindex(ts)
+                self._outbox.append(Overflowed(ts.task.id, queue.id, target.id, -1, "closed"))
+                task = ts.task
+                ts.task = dataclasses.replace(task, queue_id=target.id)
+                ts.priority = task.priority if task.priority is not None else target.priority
+                ts.level = 0
+                ts.stage_start = now
+                self._index(ts)
+                self._schedule_wait(ts)
+
+    def _room(self, cls: TaskClass, agents: set[str]) -> set[str]:
+        """The agents whose load on the class's channel is below the queue's cap (all when no cap)."""
+        cap = cls.req.cap
+        if cap is None:
+            return agents
+        channel, states = cls.req.channel, self._agents
+        return {a for a in agents if states[a].load.get(channel, 0) < cap}
 
     def _match(self, now: float) -> None:
         classes = self._classes
@@ -486,8 +574,23 @@ class Router:
                     elif (agents := scope[cid]) is not None:
                         agents.add(agent_id)
                 active.difference_update(dead)
+        for agent_id, channels in self._dirty_room.items():  # load dropped: capped classes may fit now
+            state = self._agents[agent_id]
+            for channel in channels:
+                if channel not in state.free:
+                    continue
+                load = state.load.get(channel, 0)
+                for cid in state.classes.get(channel, ()):
+                    cls = classes[cid]
+                    if not cls.live or cls.req.cap is None or load >= cls.req.cap:
+                        continue
+                    if cid not in scope:
+                        scope[cid] = {agent_id}
+                    elif (agents := scope[cid]) is not None:
+                        agents.add(agent_id)
         self._dirty_classes = set()
         self._dirty_agents.clear()
+        self._dirty_room.clear()
         # Task keys are unique (seq), so the heap never compares class ids.
         heap = []
         for cid, agents in scope.items():
@@ -497,6 +600,7 @@ class Router:
                 cls.head is not None
                 and free
                 and not (cls.eligible if agents is None else agents).isdisjoint(free)
+                and (cls.req.cap is None or self._room(cls, (cls.eligible if agents is None else agents) & free))
             ):
                 heap.append((cls.head, cid))
         heapq.heapify(heap)
@@ -507,7 +611,8 @@ class Router:
             agents = scope[cid]
             if (cls.eligible if agents is None else agents).isdisjoint(free):
                 continue
-            found = self._first_matchable(cls, (cls.eligible if agents is None else agents) & free)
+            candidates = self._room(cls, (cls.eligible if agents is None else agents) & free)
+            found = self._first_matchable(cls, candidates) if candidates else None
             if found is None:
                 continue
             ts, choices = found
@@ -639,8 +744,10 @@ class Router:
             elif kind == 1:
                 step = queue.overflow[ts.level]
                 ts.priority += step.raise_priority
-                if step.move_to_queue is not None:
-                    target = self._queues[step.move_to_queue]
+                target = self._queues[step.move_to_queue] if step.move_to_queue is not None else None
+                if target is not None and ts.task.channel not in target.channels:
+                    ts.level += 1  # the target does not serve the channel: the task stays
+                elif target is not None:
                     self._outbox.append(Overflowed(ts.task.id, queue.id, target.id, ts.level))
                     ts.task = dataclasses.replace(ts.task, queue_id=target.id)
                     ts.level = 0
@@ -689,6 +796,10 @@ class Router:
         return cid
 
     def _index(self, ts: TaskState) -> None:
+        if self._closed and ts.task.queue_id in self._closed and ts.target_agent is None:
+            ts.held_in = ts.task.queue_id  # a closed queue: held until it opens (or moved on)
+            self._held.setdefault(ts.held_in, set()).add(ts.task.id)
+            return
         cid = self._class_for(ts)
         cls = self._classes[cid]
         req = cls.req
@@ -710,6 +821,13 @@ class Router:
 
     def _unindex(self, ts: TaskState) -> None:
         """Take a waiting task out of its class heap (lazily: its heap entry becomes stale)."""
+        if ts.held_in is not None:
+            held = self._held[ts.held_in]
+            held.discard(ts.task.id)
+            if not held:
+                del self._held[ts.held_in]
+            ts.held_in = None
+            return
         if ts.cid < 0 or ts.status is not TaskStatus.WAITING:
             return
         cls = self._classes[ts.cid]
@@ -811,6 +929,8 @@ class Router:
                 state.presence = Presence.AVAILABLE
         ts.agent_id = None
         self._refresh(state)
+        if self._capped and channel in state.free:  # less load: a queue's cap may admit it again
+            self._dirty_room.setdefault(state.profile.id, set()).add(channel)
         return state
 
     def _detach(self, ts: TaskState, now: float, reason: str) -> None:
@@ -874,6 +994,7 @@ class Router:
             excluded_agents=frozenset(ts.excluded),
             target_agent=ts.target_agent,
             stage_start=ts.stage_start,
+            held=ts.held_in is not None,
         )
 
     def task_ids(self, status: TaskStatus | None = None) -> list[str]:

@@ -33,6 +33,7 @@ from linia.workforce.simulation import Contact
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
 SNAPSHOT_EVERY_S = 1.0  # real seconds: picks up offers made by another process (the ticker) without Redis
+TAKEN = frozenset({"assigned", "wrap_up", "completed"})  # task states after an accept: someone answered
 ROUTE_EVERY_S = 1.0  # real seconds between the PBX's /voice/route questions for a waiting call
 
 
@@ -60,6 +61,7 @@ class Setup:
     progress_every_s: float = 5.0  # real seconds
     ring_delay_s: tuple[float, float] = (2.0, 6.0)  # simulated
     wrapup_s: tuple[float, float] = (5.0, 20.0)  # simulated
+    first_reply_s: tuple[float, float] = (5.0, 25.0)  # simulated: from accepting a chat to the first reply
 
 
 @dataclass
@@ -158,6 +160,7 @@ class Live:
     answered: asyncio.Event = field(default_factory=asyncio.Event)
     done: asyncio.Event = field(default_factory=asyncio.Event)
     sequence: int = 0
+    by_person: bool = False  # accepted by someone on the desk, not by a simulated agent
 
 
 class Simulation:
@@ -283,8 +286,8 @@ class Simulation:
                 await self.cti(live, "ringing", agent_extension=live.extension)
 
         if await self.await_agent(live, route):
-            await self.cti(live, "answered", agent_extension=live.extension)
-            await live.done.wait()
+            await self.cti(live, "answered", agent_extension="" if live.by_person else live.extension)
+            await (self.person_finished(live) if live.by_person else live.done.wait())
         else:
             await self.cti(live, "abandoned")
         await self.cti(live, "ended")
@@ -296,6 +299,8 @@ class Simulation:
             if live.state != "waiting":  # an agent is accepting right now: its answer decides
                 await asyncio.sleep(0.02)
                 continue
+            if await self.taken_by_person(live):  # asked before giving up: a person may have just answered
+                return True
             if self.stop.is_set() or self.now() >= deadline:
                 live.state = "abandoned"
                 if not self.stop.is_set():  # contacts cut off by the end of the run are not counted
@@ -305,6 +310,32 @@ class Simulation:
                 await poll()
             await self.wait_event(live.answered, min(deadline - self.now(), ROUTE_EVERY_S * self.s.speed))
         return True
+
+    async def task_status(self, live: Live) -> str:
+        if live.task_id is None:
+            return ""
+        status, task = await self.api.call("GET", f"/api/v1/routing/tasks/{live.task_id}")
+        return str(task.get("status") or "") if status == 200 and isinstance(task, dict) else ""
+
+    async def taken_by_person(self, live: Live) -> bool:
+        """A person on the desk (not one of our simulated agents) accepted the contact: the customer stays."""
+        if live.state != "waiting" or await self.task_status(live) not in TAKEN or live.state != "waiting":
+            return False
+        live.state, live.by_person = "talking", True
+        channel = live.contact.channel
+        wait = self.now() - live.arrived_at
+        self.stats.answered[channel] += 1
+        self.stats.waits.append(wait)
+        self.stats.within_t += wait <= self.s.target_s.get(channel, 20)
+        live.answered.set()
+        return True
+
+    async def person_finished(self, live: Live) -> None:
+        """The person ends the conversation on the desk; the customer hangs up then (or when the run ends)."""
+        while not self.stop.is_set() and await self.task_status(live) == "assigned":
+            await asyncio.sleep(ROUTE_EVERY_S)
+        live.state = "done"
+        live.done.set()
 
     async def chat(self, live: Live) -> None:
         status, data = await self.api.call("POST", "/api/v1/routing/tasks", {
@@ -316,7 +347,7 @@ class Simulation:
         live.task_id = int(data["id"])
         self.stats.offered["chat"] += 1
         if await self.await_agent(live):
-            await live.done.wait()
+            await (self.person_finished(live) if live.by_person else live.done.wait())
             return
         status, data = await self.api.call("POST", f"/api/v1/routing/tasks/{live.task_id}/abandon",
                                            {"reason": "customer left the chat"})
@@ -408,14 +439,22 @@ class Agent:
             return
         handle_s = live.contact.handle_s if live is not None else sim.rng.uniform(30, 120)
         if live is not None:
-            wait = sim.now() - live.arrived_at
-            channel = live.contact.channel
-            sim.stats.answered[channel] += 1
-            sim.stats.waits.append(wait)
-            sim.stats.within_t += wait <= sim.s.target_s.get(channel, 20)
             live.answered.set()
         self.holding += 1
         try:
+            if task.get("channel") == "chat":  # chats are answered by the first reply, not by the accept
+                typing_s = sim.rng.uniform(*sim.s.first_reply_s)
+                await sim.sleep(typing_s)
+                handle_s = max(0.0, handle_s - typing_s)
+                status, body = await sim.api.call("POST", f"/api/v1/routing/tasks/{int(task['id'])}/first-response")
+                if status != 200:
+                    sim.error(f"{self.username} first response", status, body)
+            if live is not None:
+                wait = sim.now() - live.arrived_at
+                channel = live.contact.channel
+                sim.stats.answered[channel] += 1
+                sim.stats.waits.append(wait)
+                sim.stats.within_t += wait <= sim.s.target_s.get(channel, 20)
             await sim.sleep(handle_s)
             disposition = sim.rng.choice(sim.s.dispositions) if sim.s.dispositions else ""
             reply = await self.op("complete", task_id=int(task["id"]), disposition=disposition)

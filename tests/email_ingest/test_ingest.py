@@ -359,3 +359,15 @@ def test_a_department_answering_a_forward_by_plain_reply_is_the_clients_answer(m
     event = Event.objects.get(kind="email.received", ticket=ticket, data__inbound_id=result.inbound_id)
     assert event.data["department_id"] == department.pk
     assert Event.objects.filter(kind="ticket.client_replied", ticket=ticket).exists()
+
+
+def test_nul_bytes_and_broken_bytes_are_stored_cleanly(mailbox: Mailbox) -> None:
+    raw = (b"From: =?utf-8?b?QW5uYQBY?= <anna@client.example>\r\nTo: support@shop.example\r\n"
+           b"Subject: =?utf-8?q?nul=00_here?= \xff\xfe\r\nMessage-ID: <nul@client.example>\r\n"
+           b"Content-Type: text/plain; charset=utf-8\r\n\r\nHello\x00 world \xed\xa0\x80 end\r\n")
+    result = ingest(raw)
+    assert result.status == "created", result
+    message = Ticket.objects.get(pk=result.ticket_id).messages.get()
+    assert "\x00" not in message.body_text and "Hello" in message.body_text
+    ticket = message.ticket
+    assert "\x00" not in ticket.subject and ticket.contact is not None and "\x00" not in ticket.contact.name

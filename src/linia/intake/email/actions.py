@@ -169,6 +169,7 @@ def _reject(raw: bytes, sha256: str, *, tenant: Tenant | None, mailbox: Mailbox 
 
 
 def _clean(text: str | None) -> str:
+    """Text every database stores: no NUL characters (PostgreSQL refuses them), no lone surrogates."""
     return (text or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
@@ -313,8 +314,8 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
     match = threading.find_thread(tenant.pk, parsed, [*row.recipients, *_header_addresses(parsed)])
     department_reply = match is not None and match.department_id is not None
     contact = None if department_reply or parsed.auto_kind == "bounce" else _contact(tenant, parsed)
-    body = (parsed.reply_text or "").strip() or (parsed.text or "").strip() or _("(no text)")
-    html = parsed.html or ""
+    body = _clean(parsed.reply_text).strip() or _clean(parsed.text).strip() or _("(no text)")
+    html = _clean(parsed.html)
     follow_up_of = None
     if match is not None and match.ticket.status == Status.CLOSED:
         follow_up_of = match.ticket
@@ -405,7 +406,7 @@ def safe_filename(name: str, n: int) -> str:
 
 def _store_attachment(message: Message, item: ParsedAttachment, n: int) -> Attachment:
     """Attachments are kept whatever their type (dangerous ones only ever download, never display)."""
-    filename = safe_filename(item.filename, n)
+    filename = safe_filename(_clean(item.filename), n)
     digest = hashlib.sha256(item.payload).hexdigest()
     attachment = Attachment(tenant_id=message.tenant_id, message=message, filename=filename,
                             content_type=safe_content_type(item.content_type, filename,

@@ -151,6 +151,27 @@ else:
         "filename": str(LINIA_HOME / "huey.sqlite3"),
         "immediate": _env_flag("LINIA_HUEY_IMMEDIATE"),
     }
+# `linia worker`: the routing, webhook and email tickers each keep a thread for most of every minute, so
+# one thread would starve the queued jobs (outbound email, imports).
+HUEY["consumer"] = {"workers": int(os.environ.get("LINIA_WORKER_THREADS", "4")), "worker_type": "thread"}
+
+# --- email: outbound relay (Django's SMTP backend; LINIA_EMAIL_BACKEND=console|file for trying things out) ---
+_email_backends = {"smtp": "django.core.mail.backends.smtp.EmailBackend",
+                   "console": "django.core.mail.backends.console.EmailBackend",
+                   "file": "django.core.mail.backends.filebased.EmailBackend"}
+EMAIL_BACKEND = _email_backends.get(os.environ.get("LINIA_EMAIL_BACKEND", "smtp"), _email_backends["smtp"])
+EMAIL_FILE_PATH = str(LINIA_HOME / "sent-mail")
+EMAIL_HOST = os.environ.get("LINIA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("LINIA_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("LINIA_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("LINIA_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("LINIA_EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_flag("LINIA_EMAIL_USE_SSL")
+EMAIL_TIMEOUT = int(os.environ.get("LINIA_EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("LINIA_EMAIL_FROM", "linia@localhost")
+if os.environ.get("LINIA_EMAIL_REPLY_DOMAIN"):
+    EMAIL_REPLY_DOMAIN = os.environ["LINIA_EMAIL_REPLY_DOMAIN"]
+WEBHOOKS_ALLOW_PRIVATE = _env_flag("LINIA_WEBHOOKS_ALLOW_PRIVATE")
 
 # --- i18n and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -4,6 +4,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 bash scripts/setup_browser.sh  # Debian chromium + playwright for tests/desk_rt (skipped when absent)
+bash scripts/setup_mail.sh  # Debian dovecot-imapd for the IMAP intake tests (they start their own instance)
 # Redis carries websocket pushes between processes in the browser tests; start it when installed but down.
 if command -v redis-server >/dev/null && ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
   redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \

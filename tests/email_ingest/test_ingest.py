@@ -371,3 +371,13 @@ def test_nul_bytes_and_broken_bytes_are_stored_cleanly(mailbox: Mailbox) -> None
     assert "\x00" not in message.body_text and "Hello" in message.body_text
     ticket = message.ticket
     assert "\x00" not in ticket.subject and ticket.contact is not None and "\x00" not in ticket.contact.name
+
+
+def test_a_very_long_message_id_still_threads(mailbox: Mailbox) -> None:
+    long_id = "x" * 400 + "@client.example"
+    first = ingest(mail(message_id=long_id))
+    reply_raw = (f"From: anna@client.example\r\nTo: support@shop.example\r\nSubject: Re: more\r\n"
+                 f"Message-ID: <r1@client.example>\r\nIn-Reply-To: <{long_id}>\r\n\r\nmore\r\n").encode()
+    reply = ingest(reply_raw)
+    assert reply.status == "appended" and reply.ticket_id == first.ticket_id
+    assert ingest(mail(message_id=long_id)).status == "duplicate"

@@ -305,7 +305,9 @@ def _process(inbound_id: int, parsed: ParsedEmail | None) -> IngestResult:
 
 def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[str, Ticket, Message]:
     """Thread, contact, ticket or message, attachments, routing task and events (inside the transaction)."""
-    external_id = threading.external_id_for(row.dedupe_key or f"inbound:{row.pk}")
+    # The Message-ID as threading looks it up (long ones hashed the same way); without one, the content hash.
+    external_id = (threading.external_id_for(parsed.message_id) if parsed.message_id
+                   else threading.external_id_for(row.dedupe_key or f"inbound:{row.pk}"))
     known = Message.objects.select_related("ticket").filter(tenant=tenant, external_id=external_id).first()
     if known is not None:  # e.g. our own outbound mail copied back to a mailbox: nothing new
         return "duplicate", known.ticket, known

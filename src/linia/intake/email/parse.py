@@ -30,7 +30,7 @@ from typing import Any
 import nh3
 
 from linia.intake.email import autoreply, charsets, quotes
-from linia.intake.email.htmltext import html_to_text
+from linia.intake.email.htmltext import html_to_text, reparse
 
 
 class NotAnEmail(ValueError):
@@ -81,6 +81,8 @@ MAX_SUBJECT = 1000
 MAX_NAME = 200
 MAX_REFERENCES = 100
 MAX_DEPTH = 30
+MANY_TAGS = 5000  # HTML with more tags is re-parsed by lxml (depth capped) before nh3
+MAX_MIME_HEADER = 4096  # longer Content-Type/-Disposition fields are cut: the stdlib parses them in O(n²)
 HEADER_SCAN = 256 * 1024
 _PARSER = BytesParser(policy=policy.default)
 _EML_POLICY = policy.default.clone(linesep="\r\n", refold_source="none", max_line_length=0)
@@ -626,6 +628,8 @@ class _Walker:
 
 def sanitize_html(markup: str) -> str:
     """Safe HTML for display: nh3's (ammonia's) defaults, plus cid: links for inline images."""
+    if markup.count("<") > MANY_TAGS:
+        markup = reparse(markup)
     return nh3.clean(markup, url_schemes=_NH3_SCHEMES, clean_content_tags={"script", "style", "title"})
 
 
@@ -653,6 +657,50 @@ def unflow(text: str, delsp: bool) -> str:
     if buf is not None:
         out.append(buf)
     return "\n".join(out)
+
+
+def _defuse(data: bytes, defects: list[str]) -> bytes:
+    """Tame Content-Type, -Disposition and -Transfer-Encoding fields the standard library parses badly (it reads
+    them while splitting the MIME tree): longer than MAX_MIME_HEADER they are cut at a parameter
+    boundary (its parameter parser is quadratic: 20,000 parameters took 25 s), and parentheses are
+    dropped from fields with many of them (nested comments overflow its recursive parser)."""
+    low = data.lower()
+    edits: list[tuple[int, int, bytes]] = []
+    for needle in (b"content-type", b"content-disposition", b"content-transfer-encoding"):
+        pos = low.find(needle)
+        while pos >= 0:
+            if pos == 0 or data[pos - 1:pos] == b"\n":
+                end = pos
+                while True:  # the field ends at a line break not followed by folding white space
+                    newline = data.find(b"\n", end)
+                    if newline < 0:
+                        end = len(data)
+                        break
+                    end = newline + 1
+                    if data[end:end + 1] not in (b" ", b"\t"):
+                        end = newline
+                        break
+                field_bytes = data[pos:end].rstrip(b"\r")
+                fixed = field_bytes
+                if len(fixed) > MAX_MIME_HEADER:
+                    cut = fixed.rfind(b";", 0, MAX_MIME_HEADER)
+                    fixed = fixed[:cut if cut > 0 else MAX_MIME_HEADER].rstrip(b"\r\n")
+                if fixed.count(b"(") > 20:
+                    fixed = fixed.replace(b"(", b"").replace(b")", b"")
+                if fixed != field_bytes:
+                    edits.append((pos, pos + len(field_bytes), fixed))
+                    name = field_bytes.split(b":", 1)[0].decode("ascii", "replace").strip()
+                    defects.append(f"{name} field too long or too deeply nested, cut")
+            pos = low.find(needle, pos + 1)
+    if not edits:
+        return data
+    pieces: list[bytes] = []
+    last = 0
+    for begin, finish, fixed in sorted(edits):
+        if begin >= last:
+            pieces += [data[last:begin], fixed]
+            last = finish
+    return b"".join(pieces) + data[last:]
 
 
 def check_mail(raw: bytes) -> bytes:
@@ -691,6 +739,7 @@ def parse_message(raw: bytes) -> ParsedEmail:
     """Read one email. Never raises for mail that has headers; raises NotAnEmail for anything else."""
     data = check_mail(bytes(raw))
     defects: list[str] = []
+    data = _defuse(data, defects)
     try:
         msg = _PARSER.parsebytes(data)
     except Exception as exc:  # the stdlib parser is not supposed to raise at all

@@ -46,6 +46,7 @@ from linia.tickets.models import (
     Channel,
     Contact,
     ContactIdentity,
+    Event,
     Interaction,
     Message,
     Status,
@@ -239,8 +240,22 @@ def ingest_raw(raw: bytes, *, recipients: Sequence[str], source: str) -> IngestR
         result = process(row.pk, parsed=parsed)
         if not created and result.status in ("created", "appended", "duplicate"):
             result = IngestResult("duplicate", result.ticket_id, inbound_id=row.pk)
+        elif created and result.status == "duplicate":  # a parallel redelivery processed our row first
+            result = _outcome(row.pk, result)
         results.append(result)
     return results[0]
+
+
+def _outcome(inbound_id: int, result: IngestResult) -> IngestResult:
+    """What processing this stored row did, whoever ran it (its email.received event says)."""
+    if result.ticket_id is None:
+        return result
+    data = (Event.objects.filter(ticket_id=result.ticket_id, kind="email.received", data__inbound_id=inbound_id)
+            .values_list("data", flat=True).first())
+    if not isinstance(data, dict):
+        return result  # nothing new was made (e.g. our own outbound mail came back)
+    return IngestResult("created" if data.get("new_ticket") else "appended", result.ticket_id,
+                        inbound_id=inbound_id)
 
 
 def _one_per_tenant(boxes: list[Mailbox]) -> list[Mailbox]:

@@ -1,12 +1,17 @@
 """The `linia` command: a thin front to Django management commands with Linia's names.
 
 linia serve [--host --port]   ASGI server (uvicorn)      linia worker      background jobs (Huey)
-linia migrate                 create/upgrade the schema  linia demo [--no-serve]
+linia migrate                 create/upgrade the schema  linia demo [--no-serve] [--no-simulate] [--small] [--speed X]
 linia createadmin             platform administrator     linia token create --tenant SLUG --user NAME
 linia import stores|products|stock FILE --tenant SLUG [--skip-invalid]
 linia reindex [--tenant SLUG]  rebuild the ticket search index
 linia voice import-queue-log FILE --tenant SLUG     linia voice ami --host H --port P ... (Asterisk)
 linia simulate --tenant SLUG --calls-per-hour N --chats-per-hour M --agents K --minutes D [--speed X]
+linia smtpd [--host H] [--port P] [--lmtp]          inbound mail server (SMTP/LMTP) for an MTA or for tests
+linia email parse FILE        how Linia reads a message, as JSON (exit 2: not an email)
+linia email ingest < MSG      pipe delivery (exit 0 stored, 67 unknown recipient, 75 retry)
+linia email poll [--once]     pull the mailboxes' IMAP folders (IDLE where offered)
+linia email reprocess         finish messages a crash left stored but unprocessed
 linia webhooks replay [--tenant SLUG] [--subscription ID] [--delivery ID ...]   dead letters again
 Any other Django management command works too (linia shell, linia check, ...).
 """

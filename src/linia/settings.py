@@ -159,7 +159,8 @@ HUEY["consumer"] = {"workers": int(os.environ.get("LINIA_WORKER_THREADS", "4")),
 _email_backends = {"smtp": "django.core.mail.backends.smtp.EmailBackend",
                    "console": "django.core.mail.backends.console.EmailBackend",
                    "file": "django.core.mail.backends.filebased.EmailBackend"}
-EMAIL_BACKEND = _email_backends.get(os.environ.get("LINIA_EMAIL_BACKEND", "smtp"), _email_backends["smtp"])
+_email_default = "file" if sys.argv[1:2] == ["demo"] else "smtp"  # the demo writes its mail to var/sent-mail
+EMAIL_BACKEND = _email_backends.get(os.environ.get("LINIA_EMAIL_BACKEND", _email_default), _email_backends["smtp"])
 EMAIL_FILE_PATH = str(LINIA_HOME / "sent-mail")
 EMAIL_HOST = os.environ.get("LINIA_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("LINIA_EMAIL_PORT", "25"))

@@ -89,7 +89,8 @@ def demo(tmp_path: Path) -> Iterator[dict[str, Any]]:
     port = free_port()
     log_path = tmp_path / "demo.log"
     with log_path.open("w") as log:
-        proc = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(port), "--speed", SPEED],
+        proc = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(port), "--speed", SPEED,
+                                 "--smtp-port", "0"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import smtplib
 import subprocess
 import sys
 import time
@@ -92,6 +93,13 @@ def _receive_kind(ws: ClientConnection, kind: str, timeout: float = 10) -> dict[
             return dict(message)
 
 
+MAILED = """
+from linia.tickets.models import Ticket
+t = Ticket.objects.select_related("tenant").get(messages__external_id="email:demo-1@example.org")
+print(t.tenant.slug, t.subject, t.channel)
+"""
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -107,7 +115,9 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = (tmp_path / "demo.log").open("w+")
     port = free_port()
-    demo = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(port)], env=env,
+    smtp_port = free_port()
+    demo = subprocess.Popen([LINIA, "demo", "--small", "--tickets", "0", "--port", str(port), "--smtp-port",
+                             str(smtp_port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     pids: list[int] = []
     try:
@@ -117,20 +127,20 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
             time.sleep(2)
             text = (tmp_path / "demo.log").read_text()
             pids = [int(p) for p in re.findall(r"PID (\d+)", text.split("Linia on", 1)[0])]
-            if len(pids) == 3 and "Linia on" in text:
+            if len(pids) == 4 and "Linia on" in text:
                 out = subprocess.run([LINIA, "shell", "-c", PRESENCE], env=env, capture_output=True, text=True,
                                      timeout=30).stdout
                 presences = json.loads(out.strip().splitlines()[-1])
                 if presences.count("available") + presences.count("busy") >= 8:
                     break
-        assert len(pids) == 3, (tmp_path / "demo.log").read_text()
+        assert len(pids) == 4, (tmp_path / "demo.log").read_text()  # worker, smtpd, two simulators
         assert all(_alive(p) for p in pids)
         assert len(presences) == 8 and "offline" not in presences, presences  # 4 agents x 2 tenants online
         banner = (tmp_path / "demo.log").read_text().splitlines()[0]
         redis_url = REDIS if redis_detect.answers(REDIS) else ""
         prefix = redis_detect.prefix_for(tmp_path) if redis_url else ""
         assert banner.startswith("Realtime: Redis" if redis_url else "Realtime: in-memory"), banner
-        for pid in pids:  # the worker and both simulators got the server's choice
+        for pid in pids:  # the worker, the SMTP server and both simulators got the server's choice
             environ = dict(item.split("=", 1) for item in
                            Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item)
             assert (environ["REDIS_URL"], environ["LINIA_REDIS_PREFIX"]) == (redis_url, prefix)
@@ -143,6 +153,13 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
                 subprocess.run([LINIA, "shell", "-c", PUBLISH], check=True, capture_output=True, timeout=30,
                                env={**env, "REDIS_URL": redis_url, "LINIA_REDIS_PREFIX": prefix})
                 assert _receive_kind(ws, "probe")["n"] == 42
+        # Mail to a demo tenant's support address on the demo's SMTP port becomes a ticket (README's step).
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
+            smtp.sendmail("kate@example.org", ["support@quickdrop.demo.test"],
+                          b"From: Kate <kate@example.org>\r\nTo: support@quickdrop.demo.test\r\n"
+                          b"Subject: Parcel not delivered\r\nMessage-ID: <demo-1@example.org>\r\n\r\nWhere is it?\r\n")
+        found = subprocess.run([LINIA, "shell", "-c", MAILED], env=env, capture_output=True, text=True, timeout=30)
+        assert found.stdout.strip().splitlines()[-1] == "quickdrop Parcel not delivered email", found
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
@@ -162,7 +179,12 @@ def test_demo_queues_share_contacts_round_robin_and_a_later_choice_is_kept() -> 
     seed_contact_center([tenant])
     queues = Queue.objects.filter(tenant=tenant)
     assert sorted(queues.values_list("code", "strategy")) == [("calls", Strategy.ROUND_ROBIN),
-                                                              ("chats", Strategy.ROUND_ROBIN)]
+                                                              ("chats", Strategy.ROUND_ROBIN),
+                                                              ("email", Strategy.ROUND_ROBIN)]
+    from linia.intake.email.models import Mailbox
+
+    box = Mailbox.objects.get(tenant=tenant)  # mail to the demo's support address becomes an email task
+    assert box.address == "support@quickdrop.demo.test" and box.queue == "email"
     queues.filter(code="calls").update(strategy=Strategy.LONGEST_IDLE)
     seed_contact_center([tenant])
     assert queues.get(code="calls").strategy == Strategy.LONGEST_IDLE

@@ -1,10 +1,11 @@
-"""`linia demo` side processes while it serves: the Huey worker (routing ticker) and traffic simulators."""
+"""`linia demo` side processes while it serves: the Huey worker, the SMTP server and traffic simulators."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import urllib.parse
 from collections.abc import Callable
 
 from django.conf import settings
@@ -26,7 +27,7 @@ def child_env() -> dict[str, str]:
     """The environment of the demo's children: the same Redis (or none) and key prefix as the server, even
     when the demo found Redis by itself, so the worker's offers reach the server's websockets."""
     env = {**os.environ, "REDIS_URL": settings.REDIS_URL, "LINIA_REDIS_PREFIX": settings.REDIS_PREFIX,
-           "LINIA_HOME": str(settings.LINIA_HOME)}
+           "LINIA_HOME": str(settings.LINIA_HOME), "LINIA_EMAIL_BACKEND": os.environ.get("LINIA_EMAIL_BACKEND", "file")}
     return env
 
 
@@ -43,11 +44,20 @@ def describe_realtime() -> str:
 
 
 def start(base_url: str, *, simulate: bool, log: Callable[[str], None],
-          speed: float = 1.0) -> list[subprocess.Popen[bytes]]:
-    """Start the worker and (unless simulate is False) one simulator per demo tenant; returns the processes."""
+          speed: float = 1.0, smtp_port: int = 0) -> list[subprocess.Popen[bytes]]:
+    """Start the worker, the SMTP server (unless smtp_port is 0) and (unless simulate is False) one simulator
+    per demo tenant; returns the processes."""
     env = child_env()
     procs = [subprocess.Popen(linia_command("worker"), env=env)]  # noqa: S603 (our own command line)
-    log(f"Background worker (routing ticker): PID {procs[0].pid}")
+    log(f"Background worker (routing ticker, outbound email, webhooks): PID {procs[0].pid}")
+    log(f"Outbound email (replies, acknowledgements, forwards) is written to {settings.LINIA_HOME / 'sent-mail'}"
+        if env["LINIA_EMAIL_BACKEND"] == "file" else "Outbound email goes to the SMTP relay in LINIA_EMAIL_HOST.")
+    if smtp_port:
+        host = urllib.parse.urlsplit(base_url).hostname or "127.0.0.1"
+        procs.append(subprocess.Popen(linia_command(  # noqa: S603 (our own command line)
+            "smtpd", "--host", host, "--port", str(smtp_port)), env=env))
+        log(f"Inbound email: SMTP on {host}:{smtp_port} (PID {procs[-1].pid}); mail to support@<tenant>.demo.test, "
+            f"e.g. support@quickdrop.demo.test")
     if simulate:
         for seed, (slug, calls, chats) in enumerate(SIMULATED, 1):
             out = settings.LINIA_HOME / f"simulate-{slug}.log"

@@ -1,5 +1,6 @@
-"""Routing and voice for the demo tenants: a route-mode customer line with its call queue, a chat queue,
-disposition codes, and agent profiles with PBX extensions for the demo's agents and supervisors.
+"""Routing, voice and email for the demo tenants: a route-mode customer line with its call queue, a chat queue,
+an email queue with the tenant's support mailbox, disposition codes, and agent profiles with PBX extensions
+for the demo's agents and supervisors.
 
 The demo's queues share contacts round robin (least recently offered first, never offered first): a person
 who logs in as an agent beside the simulator's always-idle agents gets the next call or chat, where
@@ -9,6 +10,7 @@ who logs in as an agent beside the simulator's always-idle agents gets the next 
 from __future__ import annotations
 
 from linia.core.models import Membership, Role, Tenant
+from linia.intake.email.models import Mailbox
 from linia.routing.models import AgentProfile, Queue, Strategy
 from linia.workforce.setup import ensure_contact_center
 
@@ -21,14 +23,23 @@ LINES = {
 }
 
 
+def mailbox_address(tenant: Tenant) -> str:
+    """The demo tenant's support address; mail to it on the demo's SMTP port becomes a ticket."""
+    return f"support@{tenant.slug}.demo.test"
+
+
 def seed_contact_center(tenants: list[Tenant]) -> None:
     """Idempotent: existing queues, lines and extensions are kept."""
     for index, tenant in enumerate(tenants, 1):
         number, line_name, chat_name = LINES.get(tenant.slug, ("", "Customer line", "Chat"))
         fresh = not Queue.objects.filter(tenant=tenant).exists()
         ensure_contact_center(tenant, number=number, line_name=line_name, chat_name=chat_name)
+        Queue.objects.get_or_create(tenant=tenant, code="email", defaults={
+            "name": "Email", "channels": ["email"], "target_answer_seconds": 4 * 3600})
         if fresh:  # a strategy someone chose later is kept on the next run
             Queue.objects.filter(tenant=tenant).update(strategy=Strategy.ROUND_ROBIN)
+        Mailbox.objects.get_or_create(address=mailbox_address(tenant), defaults={
+            "tenant": tenant, "name": f"{tenant.name} support", "queue": "email"})
         members = (Membership.objects.filter(tenant=tenant, role__in=[Role.AGENT, Role.SUPERVISOR])
                    .order_by("user__username").values_list("user_id", flat=True))
         for n, user_id in enumerate(members, 1):

@@ -23,6 +23,8 @@ class Command(BaseCommand):
         parser.add_argument("--small", action="store_true", help="fewer stores and tickets (for tests)")
         parser.add_argument("--no-simulate", action="store_true",
                             help="serve without the background traffic simulators (the worker still runs)")
+        parser.add_argument("--smtp-port", type=int, default=2525,
+                            help="port of the demo's inbound SMTP server (0: none)")
         parser.add_argument("--speed", type=float, default=1.0,
                             help="time compression of the simulated traffic (10 = ten times more calls and chats, "
                                  "each ten times shorter)")
@@ -32,6 +34,8 @@ class Command(BaseCommand):
             raise CommandError("--tickets must be between 0 and 100000.", returncode=2)
         if not 1 <= opts["port"] <= 65535:
             raise CommandError("--port must be between 1 and 65535.", returncode=2)
+        if not 0 <= opts["smtp_port"] <= 65535 or opts["smtp_port"] == opts["port"]:
+            raise CommandError("--smtp-port must be between 0 and 65535 and differ from --port.", returncode=2)
         if not 0.1 <= opts["speed"] <= 100:
             raise CommandError("--speed must be between 0.1 and 100.", returncode=2)
         self.stdout.write(background.describe_realtime())
@@ -42,7 +46,7 @@ class Command(BaseCommand):
             return
         host = "127.0.0.1" if opts["host"] in {"0.0.0.0", "::", ""} else opts["host"]  # noqa: S104 (a local client)
         procs = background.start(f"http://{host}:{opts['port']}", simulate=not opts["no_simulate"],
-                                 log=self.stdout.write, speed=opts["speed"])
+                                 log=self.stdout.write, speed=opts["speed"], smtp_port=opts["smtp_port"])
         try:
             call_command("serve", host=opts["host"], port=opts["port"], no_migrate=True)
         finally:

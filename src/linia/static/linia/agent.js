@@ -15,7 +15,7 @@
   function attrs(task) { return task.attributes || {}; }
   function caller(task) {
     var a = attrs(task);
-    return task.caller || a.caller || a.caller_number || a.from || a.email || "";
+    return task.caller || a.caller || a.caller_number || a.customer || a.name || a.from || a.email || "";
   }
   function queueName(task) {
     if (task.queue && typeof task.queue === "object") return task.queue.name || task.queue.code || "";

@@ -468,6 +468,7 @@ def full_world(world: dict[str, Any]) -> dict[str, Any]:
         _routing_and_voice_rows(t, world[f"member_{key}"], number=f"+4822100000{1 if key == 'a' else 2}")
         _webhook_rows(t)
         _outbound_email_rows(t)
+        _inbound_email_rows(t)
     sup = f.user("sup_a", tenant=world["a"], role=Role.SUPERVISOR)
     sup.is_staff = True
     sup.save()
@@ -516,6 +517,16 @@ def _outbound_email_rows(t: Tenant) -> None:
     OutboundEmail.objects.create(tenant=t, kind="reply", ticket=ticket, from_email="a@x.example", to=["c@x.example"],
                                  recipient="c@x.example", subject="Re: Mail", msgid=f"m{t.pk}@x.example",
                                  next_attempt_at=now, created_at=now)
+
+
+def _inbound_email_rows(t: Tenant) -> None:
+    from linia.intake.email.actions import ingest_raw
+    from linia.intake.email.models import Mailbox
+
+    address = f"support@{t.slug}.example"
+    Mailbox.objects.create(tenant=t, address=address)
+    ingest_raw(f"From: c@x.example\r\nTo: {address}\r\nSubject: Hi\r\nMessage-ID: <in{t.pk}@x.example>\r\n\r\n"
+               "Hello\r\n".encode(), recipients=[address], source="pipe")
 
 
 def _registered_models() -> list[Any]:

@@ -82,6 +82,33 @@ MATRIX.update({
         f"routing/tasks/{_routed(b)[0]}/transfer", {"to_queue": "support"}),
 })
 
+MATRIX.update({
+    "GET /api/v1/routing/tasks/{task_id}": lambda a, b: a.api.get(f"routing/tasks/{_routed(b)[0]}"),
+    "POST /api/v1/routing/tasks/{task_id}/first-response": lambda a, b: a.api.post(
+        f"routing/tasks/{_routed(b)[0]}/first-response", {}),
+})
+
+
+def _hook(side: Side) -> int:
+    """A webhook subscription of `side`."""
+    from linia.dispatch.models import WebhookSubscription
+
+    if "hook" not in side.extra:
+        side.extra["hook"] = WebhookSubscription.objects.create(
+            tenant=side.tenant, url="https://hooks.example.com/in", event_types=["*"]).pk
+    return side.extra["hook"]  # type: ignore[no-any-return]
+
+
+MATRIX.update({
+    "GET /api/v1/webhooks/{webhook_id}": lambda a, b: a.api.get(f"webhooks/{_hook(b)}"),
+    "PATCH /api/v1/webhooks/{webhook_id}": lambda a, b: a.api.patch(f"webhooks/{_hook(b)}", {"is_active": False}),
+    "DELETE /api/v1/webhooks/{webhook_id}": lambda a, b: a.api.delete(f"webhooks/{_hook(b)}"),
+    "POST /api/v1/webhooks/{webhook_id}/rotate-secret": lambda a, b: a.api.post(
+        f"webhooks/{_hook(b)}/rotate-secret", {}),
+    "GET /api/v1/webhooks/{webhook_id}/deliveries": lambda a, b: a.api.get(f"webhooks/{_hook(b)}/deliveries"),
+    "POST /api/v1/webhooks/{webhook_id}/replay": lambda a, b: a.api.post(f"webhooks/{_hook(b)}/replay", {}),
+})
+
 # Foreign ids inside query strings and bodies of endpoints without an id in the path.
 INDIRECT: dict[str, Call] = {
     "stock of B's store": lambda a, b: a.api.get("stock", {"store_id": b.store.pk}),
@@ -94,6 +121,8 @@ INDIRECT: dict[str, Call] = {
 
 
 def _snapshot(side: Side) -> Any:
+    from linia.dispatch.models import WebhookSubscription
+
     t = Ticket.objects.get(pk=side.ticket.pk)
     return (
         Store.objects.filter(pk=side.store.pk).values_list("name", flat=True).first(),
@@ -105,6 +134,7 @@ def _snapshot(side: Side) -> Any:
         Stock.objects.filter(tenant=side.tenant).count(),
         sorted(Task.objects.filter(tenant=side.tenant).values_list("pk", "status", "queue_id")),
         sorted(Reservation.objects.filter(tenant=side.tenant).values_list("pk", "status")),
+        sorted(map(str, WebhookSubscription.objects.filter(tenant=side.tenant).values_list())),
     )
 
 
@@ -118,6 +148,7 @@ def test_matrix_covers_every_operation_with_an_id() -> None:
 @pytest.mark.parametrize("name", sorted(MATRIX))
 def test_foreign_id_is_404_and_changes_nothing(world: World, name: str) -> None:
     _routed(world.b)
+    _hook(world.b)
     before = _snapshot(world.b)
     response = MATRIX[name](world.a, world.b)
     assert response.status_code == 404, (name, response.status_code, response.content[:300])

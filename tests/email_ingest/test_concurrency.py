@@ -13,7 +13,7 @@ from django.db import connection
 
 from linia.intake.email import actions
 from linia.intake.email.models import InboundEmail, Mailbox
-from linia.tickets.models import ContactIdentity, Message, Ticket
+from linia.tickets.models import Contact, ContactIdentity, Event, Message, Ticket
 from tests import factories as f
 from tests.email_ingest.conftest import mail, msgid_of
 
@@ -74,3 +74,5 @@ def test_a_new_sender_mailing_in_parallel_is_one_contact() -> None:
     contacts = set(Ticket.objects.values_list("contact_id", flat=True))
     assert len(contacts) == 1 and None not in contacts
     assert ContactIdentity.objects.get(value="new@client.example").contact_id in contacts
+    # the parallel transactions that lost the race left no contact and no contact.created event behind
+    assert Contact.objects.count() == 1 and Event.objects.filter(kind="contact.created").count() == 1

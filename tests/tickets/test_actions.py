@@ -110,3 +110,22 @@ def test_merge_moves_messages_and_closes_source() -> None:
     src.refresh_from_db()
     assert src.status == Status.CLOSED and src.merged_into_id == dst.pk
     assert dst.messages.count() == 2
+
+
+def test_find_or_create_contact_losing_a_race_leaves_no_orphan(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linia.tickets.models import Contact
+
+    t = f.tenant()
+    winner = actions.find_or_create_contact(None, t, name="Anna", emails=["anna@client.example"])
+    real = actions._contact_with
+    calls = []
+
+    def not_yet_committed(*args: object) -> object:  # the parallel transaction's identity was not visible yet
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(actions, "_contact_with", not_yet_committed)
+    loser = actions.find_or_create_contact(None, t, name="Anna K.", emails=["ANNA@client.example"])
+    assert loser.pk == winner.pk and len(calls) == 2
+    assert Contact.objects.filter(tenant=t).count() == 1
+    assert Event.objects.filter(kind="contact.created").count() == 1

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -81,13 +81,21 @@ def find_or_create_contact(actor: Any, tenant: Tenant, *, name: str = "", phones
     _check_perm(actor, Perm.CONTACTS_CHANGE, tenant)
     identities = _normalized_identities(tenant, phones, emails)
     with transaction.atomic():
-        contact = None
-        for kind, value in identities:
-            hit = ContactIdentity.objects.filter(tenant=tenant, kind=kind, value=value).select_related("contact").first()
-            if hit is not None:
-                contact = hit.contact
-                break
-        if contact is None:
+        contact = _contact_with(tenant, identities)
+        if contact is None and identities:
+            try:
+                # A savepoint: when a parallel transaction creates the same identity first, this contact
+                # and its event vanish with it (no orphan), and the winner's contact is used below.
+                with transaction.atomic():
+                    contact = Contact.objects.create(tenant=tenant, name=name.strip()[:200], language=language)
+                    ContactIdentity.objects.bulk_create([
+                        ContactIdentity(tenant=tenant, contact=contact, kind=kind, value=value)
+                        for kind, value in dict.fromkeys(identities)])
+                    emit(tenant.pk, "contact.created", actor=actor, data={"contact_id": contact.pk})
+                return contact
+            except IntegrityError:
+                contact = _contact_with(tenant, identities)
+        if contact is None:  # no identities at all (or the winner's row vanished again): a contact of its own
             contact = Contact.objects.create(tenant=tenant, name=name.strip()[:200], language=language)
             emit(tenant.pk, "contact.created", actor=actor, data={"contact_id": contact.pk})
         elif name and not contact.name:
@@ -97,6 +105,14 @@ def find_or_create_contact(actor: Any, tenant: Tenant, *, name: str = "", phones
             ContactIdentity.objects.get_or_create(tenant=tenant, kind=kind, value=value,
                                                   defaults={"contact": contact})
     return contact
+
+
+def _contact_with(tenant: Tenant, identities: Sequence[tuple[str, str]]) -> Contact | None:
+    for kind, value in identities:
+        hit = ContactIdentity.objects.filter(tenant=tenant, kind=kind, value=value).select_related("contact").first()
+        if hit is not None:
+            return hit.contact
+    return None
 
 
 def update_contact(actor: Any, contact: Contact, *, name: str | None = None, language: str | None = None,
@@ -224,16 +240,36 @@ def create_ticket(actor: Any, tenant: Tenant, *, subject: str, channel: str, bod
                   attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
                   body_html: str = "") -> Ticket:
     """Register a ticket with its first message; returns the existing ticket for a repeated external_id."""
+    return create_ticket_with_message(
+        actor, tenant, subject=subject, channel=channel, body=body, category=category, store=store,
+        department=department, contact=contact, priority=priority, custom_fields=custom_fields, tags=tags,
+        language=language, queue=queue, assignee=assignee, attachments=attachments, external_id=external_id,
+        body_html=body_html)[0]
+
+
+def create_ticket_with_message(
+        actor: Any, tenant: Tenant, *, subject: str, channel: str, body: str = "", category: Any = None,
+        store: Any = None, department: Any = None, contact: Any = None, priority: str = Priority.NORMAL,
+        custom_fields: dict[str, Any] | None = None, tags: Sequence[str] = (), language: str = "",
+        queue: str = "", assignee: Any = None, attachments: Sequence[NewAttachment] = (),
+        external_id: str | None = None, body_html: str = "", external_id_is_new: bool = False,
+) -> tuple[Ticket, Message | None]:
+    """`create_ticket` that also returns the first message (None without body and attachments).
+
+    external_id_is_new: the caller has just looked the external_id up in this transaction (intake
+    adapters), so the look-up for a repeated one is skipped; the unique constraint still holds.
+    """
     _check_perm(actor, Perm.TICKETS_CREATE, tenant)
     subject = (subject or "").strip()
     if not subject:
         raise ActionError("invalid_value", "Subject is required.", {"subject": ["required"]})
     _check_choice(channel, Channel, "channel")
     _check_choice(priority, Priority, "priority")
-    if external_id:
+    if external_id and not external_id_is_new:
         existing = Message.objects.filter(tenant=tenant, external_id=external_id).select_related("ticket").first()
         if existing is not None:
-            return existing.ticket
+            return existing.ticket, existing
+    message = None
     with transaction.atomic():
         category_obj = _owned(Category, tenant, category, "category")
         store_obj = _owned(Store, tenant, store, "store")
@@ -257,13 +293,13 @@ def create_ticket(actor: Any, tenant: Tenant, *, subject: str, channel: str, bod
             _set_tags(ticket, tags)
         emit(tenant.pk, "ticket.created", ticket=ticket, actor=actor, data=_snapshot(ticket))
         if body or attachments:
-            _create_message(actor, ticket, body=body, kind=Message.Kind.PUBLIC,
+            message = _create_message(actor, ticket, body=body, kind=Message.Kind.PUBLIC,
                             direction=Message.Direction.INBOUND, channel=channel, author_contact=contact_obj,
                             attachments=attachments, external_id=external_id, body_html=body_html)
         search.index_ticket(ticket)
         if actor is not None:
             audit.record(actor, "create", ticket)
-    return ticket
+    return ticket, message
 
 
 def _resolve_assignee(tenant: Tenant, assignee: Any) -> Any:

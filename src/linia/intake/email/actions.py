@@ -17,10 +17,13 @@ never routed to an agent; a bounce marks the bounced addresses as failing on the
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import logging
 import os
 import re
+import tempfile
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,8 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.core.files.storage import FileSystemStorage, default_storage
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -103,14 +106,35 @@ def mailboxes_for(addresses: Sequence[str]) -> list[Mailbox]:
     bases = [threading.split_address(a)[0] for a in addresses if a and "@" in a]
     if not bases:
         return []
-    found = {m.address: m for m in Mailbox.objects.select_related("tenant").filter(
-        address__in=set(bases), is_active=True, tenant__is_active=True)}
+    found = {m.address: m for m in _active_mailboxes(sorted(set(bases)))}
     seen: set[int] = set()
     result = []
     for base in bases:
         box = found.get(base)
         if box is not None and box.pk not in seen:
             seen.add(box.pk)
+            result.append(box)
+    return result
+
+
+def _active_mailboxes(addresses: list[str]) -> list[Mailbox]:
+    """Mailbox.objects.select_related("tenant").filter(address__in=..., is_active=True, tenant__is_active=True),
+    as two raw queries: on every delivery, and compiling the ORM query cost more than the rest of step 1."""
+    quote = connection.ops.quote_name
+    marks = ", ".join(["%s"] * len(addresses))
+    boxes = list(Mailbox.objects.raw(
+        f"SELECT * FROM {quote(Mailbox._meta.db_table)} WHERE address IN ({marks}) AND is_active = %s",  # noqa: S608
+        [*addresses, True]))
+    if not boxes:
+        return []
+    tenant_ids = sorted({b.tenant_id for b in boxes})
+    tenants = {t.pk: t for t in Tenant.objects.raw(
+        f"SELECT * FROM {quote(Tenant._meta.db_table)} WHERE id IN ({', '.join(['%s'] * len(tenant_ids))}) "  # noqa: S608
+        "AND is_active = %s", [*tenant_ids, True])}
+    result = []
+    for box in boxes:
+        if box.tenant_id in tenants:
+            box.tenant = tenants[box.tenant_id]
             result.append(box)
     return result
 
@@ -146,9 +170,39 @@ def _raw_name(tenant_id: int | None, sha256: str) -> str:
 
 def _save_raw(tenant_id: int | None, sha256: str, raw: bytes) -> str:
     name = _raw_name(tenant_id, sha256)
-    if default_storage.exists(name):  # content-addressed: the same bytes are already there
+    if not isinstance(default_storage, FileSystemStorage):
+        if default_storage.exists(name):  # content-addressed: the same bytes are already there
+            return name
+        return default_storage.save(name, ContentFile(raw))
+    # Local files (the usual case): written directly, without the storage's name checks and chunking.
+    # A temporary file renamed into place, so a crash mid-write never leaves a short copy under the final
+    # name that a redelivery would then trust. No fsync: the row's commit is the acknowledgement point.
+    path = default_storage.path(name)
+    if os.path.exists(path):  # content-addressed: the same bytes are already there
         return name
-    return default_storage.save(name, ContentFile(raw))
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".in-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.chmod(tmp, _file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return name
+
+
+@functools.cache
+def _file_mode() -> int:
+    mode = getattr(settings, "FILE_UPLOAD_PERMISSIONS", None)
+    if mode is not None:
+        return int(mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _reject(raw: bytes, sha256: str, *, tenant: Tenant | None, mailbox: Mailbox | None, recipients: Sequence[str],
@@ -237,7 +291,7 @@ def ingest_raw(raw: bytes, *, recipients: Sequence[str], source: str) -> IngestR
     for box in _one_per_tenant(boxes):
         row, created = _store(raw, sha256, key, tenant=box.tenant, mailbox=box, recipients=addresses,
                               source=source, parsed=parsed)
-        result = process(row.pk, parsed=parsed)
+        result = process(row.pk, parsed=parsed, stored=row if created else None)
         if not created and result.status in ("created", "appended", "duplicate"):
             result = IngestResult("duplicate", result.ticket_id, inbound_id=row.pk)
         elif created and result.status == "duplicate":  # a parallel redelivery processed our row first
@@ -271,11 +325,12 @@ def _one_per_tenant(boxes: list[Mailbox]) -> list[Mailbox]:
 # --- step 2: process ----------------------------------------------------------------------------
 
 
-def process(inbound_id: int, *, parsed: ParsedEmail | None = None) -> IngestResult:
+def process(inbound_id: int, *, parsed: ParsedEmail | None = None, stored: InboundEmail | None = None
+            ) -> IngestResult:
     """Make the ticket or message of a stored (or failed: a redelivery retries it) email; a processed one
-    answers "duplicate". Never raises."""
+    answers "duplicate". Never raises. `stored`: the row as `_store` just created it (saves reading it)."""
     try:
-        return _process(inbound_id, parsed)
+        return _process(inbound_id, parsed, stored)
     except Exception as exc:
         log.exception("processing inbound email %s failed", inbound_id)
         try:
@@ -288,12 +343,28 @@ def process(inbound_id: int, *, parsed: ParsedEmail | None = None) -> IngestResu
         return IngestResult("failed", reason="processing_error", message=str(exc)[:500], inbound_id=inbound_id)
 
 
-def _process(inbound_id: int, parsed: ParsedEmail | None) -> IngestResult:
+def _locked(inbound_id: int, stored: InboundEmail | None) -> InboundEmail:
+    """The row, locked for this transaction; `stored` (just created, tenant and mailbox loaded) is refreshed
+    with the columns another delivery may have changed since, by one cheap statement."""
+    if stored is None or stored.pk != inbound_id:
+        return (InboundEmail.objects.select_for_update(of=("self",)).select_related("tenant", "mailbox")
+                .get(pk=inbound_id))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status, reason, error, attempts, ticket_id FROM "  # noqa: S608
+                       f"{connection.ops.quote_name(InboundEmail._meta.db_table)} WHERE id = %s{lock}", [inbound_id])
+        current = cursor.fetchone()
+    if current is None:
+        raise InboundEmail.DoesNotExist(inbound_id)
+    stored.status, stored.reason, stored.error, stored.attempts, stored.ticket_id = current
+    return stored
+
+
+def _process(inbound_id: int, parsed: ParsedEmail | None, stored: InboundEmail | None = None) -> IngestResult:
     from linia.intake.email.parse import parse_message
 
     with transaction.atomic():
-        row = (InboundEmail.objects.select_for_update(of=("self",)).select_related("tenant", "mailbox")
-               .get(pk=inbound_id))
+        row = _locked(inbound_id, stored)
         if row.status == InboundEmail.Status.PROCESSED:
             return IngestResult("duplicate", row.ticket_id, inbound_id=row.pk)
         if row.status == InboundEmail.Status.REJECTED or row.tenant is None:
@@ -323,7 +394,7 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
     # The Message-ID as threading looks it up (long ones hashed the same way); without one, the content hash.
     external_id = (threading.external_id_for(parsed.message_id) if parsed.message_id
                    else threading.external_id_for(row.dedupe_key or f"inbound:{row.pk}"))
-    known = Message.objects.select_related("ticket").filter(tenant=tenant, external_id=external_id).first()
+    known = _message_with(tenant.pk, external_id)
     if known is not None:  # e.g. our own outbound mail copied back to a mailbox: nothing new
         return "duplicate", known.ticket, known
     if parsed.auto_kind == "bounce":
@@ -345,12 +416,13 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         status = "appended"
     else:
         subject = _clean(parsed.subject).strip() or _("(no subject)")
-        ticket = tickets.create_ticket(
+        ticket, first = tickets.create_ticket_with_message(
             None, tenant, subject=subject, channel=Channel.EMAIL, body=body, body_html=html, contact=contact,
             language=(row.mailbox.language if row.mailbox else "") or (contact.language if contact else ""),
             queue=row.mailbox.queue if row.mailbox else "", tags=[AUTO_TAG] if parsed.is_auto else (),
-            external_id=external_id)
-        message = Message.objects.get(tenant=tenant, external_id=external_id)
+            external_id=external_id, external_id_is_new=True)  # looked up above, in this transaction
+        assert first is not None  # the body is never empty
+        message = first
         status = "created"
     interaction = Interaction.objects.create(
         tenant=tenant, ticket=ticket, contact=contact, channel=Channel.EMAIL, direction="inbound",
@@ -379,24 +451,34 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
     return status, ticket, message
 
 
+def _message_with(tenant_id: int, external_id: str) -> Message | None:
+    """Message.objects.filter(tenant_id=..., external_id=...).first() as one raw statement (hot path)."""
+    quote = connection.ops.quote_name
+    found = list(Message.objects.raw(
+        f"SELECT * FROM {quote(Message._meta.db_table)} WHERE tenant_id = %s AND external_id = %s "  # noqa: S608
+        "ORDER BY id LIMIT 1", [tenant_id, external_id]))
+    return found[0] if found else None
+
+
 def _contact(tenant: Tenant, parsed: ParsedEmail) -> Contact | None:
     if not parsed.from_email:
         return None
-    known = (ContactIdentity.objects.select_related("contact")
-             .filter(tenant=tenant, kind=ContactIdentity.Kind.EMAIL, value=parsed.from_email.lower()).first())
-    if known is not None and (known.contact.name or not parsed.from_name):
-        return known.contact  # a known sender: one query
+    quote = connection.ops.quote_name
+    # The sender's contact by its email identity: one raw statement (the ORM query's compilation cost
+    # more than running it, on every message).
+    found = list(Contact.objects.raw(
+        f"SELECT c.* FROM {quote(Contact._meta.db_table)} c JOIN {quote(ContactIdentity._meta.db_table)} i "  # noqa: S608
+        "ON i.contact_id = c.id WHERE i.tenant_id = %s AND i.kind = %s AND i.value = %s AND c.tenant_id = %s "
+        "ORDER BY i.id LIMIT 1", [tenant.pk, ContactIdentity.Kind.EMAIL.value, parsed.from_email.lower(), tenant.pk]))
+    if found and (found[0].name or not parsed.from_name):
+        return found[0]  # a known sender: one query
     try:
-        contact = tickets.find_or_create_contact(None, tenant, name=_clean(parsed.from_name),
-                                                 emails=[parsed.from_email])
+        # Two new mails from one new sender in parallel: the loser's contact vanishes with its savepoint
+        # and the winner's is returned.
+        return tickets.find_or_create_contact(None, tenant, name=_clean(parsed.from_name),
+                                              emails=[parsed.from_email])
     except ActionError:  # an address Django does not accept: the ticket is kept without a contact
         return None
-    # Two new mails from one new sender in parallel: the identity names the contact that won.
-    owner = ContactIdentity.objects.filter(tenant=tenant, kind=ContactIdentity.Kind.EMAIL,
-                                           value=parsed.from_email.lower()).values_list("contact_id", flat=True).first()
-    if owner is not None and owner != contact.pk:
-        return Contact.objects.get(pk=owner)
-    return contact
 
 
 def _mark_failing(tenant: Tenant, addresses: Sequence[str]) -> None:

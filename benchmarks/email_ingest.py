@@ -1,6 +1,6 @@
 """Email ingestion against bare parsing of the same messages, one process, SQLite.
 
-    .venv/bin/python benchmarks/email.py [--n 600] [--with-routing] [--with-ack] [--profile]
+    .venv/bin/python benchmarks/email_ingest.py [--n 600] [--with-routing] [--with-ack] [--profile]
 
 Service: ``linia.intake.email.actions.ingest_raw`` — raw .eml stored and committed, parsed (charsets,
 HTML sanitised, quotes stripped, attachments), threaded, contact found or created, ticket or message,
@@ -21,20 +21,16 @@ Targets: >= 100 messages/s and >= 0.30 of the baseline's rate.
 
 from __future__ import annotations
 
+import argparse
+import base64
+import random
 import sys
+import time
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
-
-# This file is named email.py: run as a script, its folder must not shadow the standard library's email.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
-
-import argparse  # noqa: E402
-import base64  # noqa: E402
-import random  # noqa: E402
-import time  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-from email import message_from_bytes, policy  # noqa: E402
-from email.message import EmailMessage  # noqa: E402
-from email.utils import format_datetime  # noqa: E402
 
 TARGET_RATE = 100.0
 TARGET_RATIO = 0.30

@@ -13,10 +13,12 @@
   // --- payload helpers (tolerant: the task brief grows over time) ---------------------------------------
   function taskId(task) { return task.id != null ? task.id : task.task_id; }
   function attrs(task) { return task.attributes || {}; }
-  function caller(task) {
+  function callerAddress(task) {  // a phone number or an email address, to prefill the contact
     var a = attrs(task);
-    return task.caller || a.caller || a.caller_number || a.customer || a.name || a.from || a.email || "";
+    return task.caller || a.caller || a.caller_number || a.from || a.email || "";
   }
+  function customerName(task) { var a = attrs(task); return a.customer || a.name || ""; }
+  function caller(task) { return callerAddress(task) || customerName(task); }  // what the desktop shows
   function queueName(task) {
     if (task.queue && typeof task.queue === "object") return task.queue.name || task.queue.code || "";
     return task.queue_name || task.queue || "";
@@ -309,12 +311,13 @@
       note.appendChild(el("span", { class: "badge st-solved", text: t("ticket_registered") }));
       note.appendChild(el("a", { href: frame.contentWindow.location.pathname, target: "_blank", text: " " + (ref ? ref.textContent.trim().split("\n")[0] : "") }));
     } else {
-      var who = caller(task), name = panel.querySelector("[data-contact-name]");
+      var who = callerAddress(task), name = panel.querySelector("[data-contact-name]");
       var phone = doc.getElementById("id_contact_phone"), email = doc.getElementById("id_contact_email");
       var nameInput = doc.getElementById("id_contact_name");
       if (who && who.indexOf("@") > 0 && email && !email.value) email.value = who;
       else if (who && phone && !phone.value) phone.value = who;
       if (name && nameInput && !nameInput.value) nameInput.value = name.textContent.trim();
+      if (nameInput && !nameInput.value) nameInput.value = customerName(task);
       var subject = doc.getElementById("id_subject");
       if (subject) subject.focus();
     }

@@ -279,8 +279,10 @@ def _note_gaps(last: int, events: Sequence[Event], gaps: dict[str, str], now: da
     """Remember ids missing between `last` and the new events (they may still commit); returns the new cursor."""
     stamp = now.isoformat()
     for e in events:
-        missing = range(last + 1, e.pk)
-        if 0 < len(missing) <= MAX_GAP and len(gaps) + len(missing) <= MAX_GAPS:
+        # Transactions still in flight hold ids just below the newest ones: after a big jump (a sequence jump,
+        # or a table emptied while its sequence went on) only the last MAX_GAP ids can still commit.
+        missing = range(max(last + 1, e.pk - MAX_GAP), e.pk)
+        if missing and len(gaps) + len(missing) <= MAX_GAPS:
             for pk in missing:
                 gaps.setdefault(str(pk), stamp)
         last = e.pk

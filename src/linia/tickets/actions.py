@@ -418,18 +418,19 @@ def change_status(actor: Any, ticket: Ticket, status: str) -> Ticket:
 def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Kind.PUBLIC,
                 direction: str | None = None, channel: str | None = None, author_contact: Contact | None = None,
                 attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
-                body_html: str = "", reopen: bool = True) -> Message:
+                body_html: str = "", reopen: bool = True, external_id_is_new: bool = False) -> Message:
     """Add a public reply or internal note; a repeated external_id returns the stored message.
 
     body_html, when given, must already be sanitised (the email intake keeps nh3-cleaned HTML).
     reopen=False keeps the status of a solved / pending-customer ticket (automatic mail such as an
-    out-of-office reply is not the customer answering).
+    out-of-office reply is not the customer answering). external_id_is_new: as for
+    `create_ticket_with_message` (the caller looked it up in this transaction).
     """
     _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
     _check_choice(kind, Message.Kind, "kind")
     if not (body or "").strip() and not attachments:
         raise ActionError("invalid_value", "A message needs text or an attachment.", {"body": ["required"]})
-    if external_id:
+    if external_id and not external_id_is_new:
         existing = Message.objects.filter(tenant_id=ticket.tenant_id, external_id=external_id).first()
         if existing is not None:
             return existing

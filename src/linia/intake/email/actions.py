@@ -412,7 +412,8 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         ticket = match.ticket
         message = tickets.add_message(None, ticket, body=body, direction=Message.Direction.INBOUND,
                                       channel=Channel.EMAIL, author_contact=contact, external_id=external_id,
-                                      body_html=html, reopen=not parsed.is_auto)
+                                      body_html=html, reopen=not parsed.is_auto,
+                                      external_id_is_new=True)  # looked up above, in this transaction
         status = "appended"
     else:
         subject = _clean(parsed.subject).strip() or _("(no subject)")

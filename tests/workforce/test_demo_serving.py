@@ -100,6 +100,35 @@ print(t.tenant.slug, t.subject, t.channel)
 """
 
 
+FORWARD = """
+from linia.directory.models import Department
+from linia.dispatch.forwarding import forward_to_department
+from linia.tickets.models import Ticket
+t = Ticket.objects.get(messages__external_id="email:demo-1@example.org")
+forward_to_department(None, t, Department.objects.get(tenant=t.tenant, code="courier-ops"), "Please check")
+"""
+ANSWERED = """
+from linia.tickets.models import Ticket
+t = Ticket.objects.get(messages__external_id="email:demo-1@example.org")
+print(t.status, t.messages.get(external_id="email:dept-1@quickdrop.example").body_text.strip())
+"""
+
+
+def _sent_reply_to(folder: Path, to: str, timeout: float = 30) -> str:
+    """The Reply-To of the first mail to `to` the demo's worker wrote into its sent-mail folder."""
+    import email
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for path in sorted(folder.glob("*.log")) if folder.exists() else []:
+            for chunk in path.read_bytes().split(b"-" * 79):
+                message = email.message_from_bytes(chunk.strip())
+                if to in str(message.get("To", "")) and message.get("Reply-To"):
+                    return str(message["Reply-To"]).strip().strip("<>")
+        time.sleep(0.5)
+    raise AssertionError(f"no mail to {to} in {folder}")
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -160,6 +189,17 @@ def test_demo_serves_with_worker_and_simulators_and_stops_them(tmp_path: Path) -
                           b"Subject: Parcel not delivered\r\nMessage-ID: <demo-1@example.org>\r\n\r\nWhere is it?\r\n")
         found = subprocess.run([LINIA, "shell", "-c", MAILED], env=env, capture_output=True, text=True, timeout=30)
         assert found.stdout.strip().splitlines()[-1] == "quickdrop Parcel not delivered email", found
+        # Forwarded to a department: the worker writes the mail to var/sent-mail; the department answers the
+        # forward's Reply-To on the demo's SMTP port and the answer lands back in the ticket, which reopens.
+        subprocess.run([LINIA, "shell", "-c", FORWARD], check=True, capture_output=True, timeout=30,
+                       env={**env, "REDIS_URL": redis_url, "LINIA_REDIS_PREFIX": prefix})  # the worker's job queue
+        reply_to = _sent_reply_to(tmp_path / "sent-mail", "couriers@")
+        with smtplib.SMTP("127.0.0.1", smtp_port, timeout=30) as smtp:
+            smtp.sendmail("couriers@quickdrop.example", [reply_to],
+                          f"From: couriers@quickdrop.example\r\nTo: {reply_to}\r\nSubject: Re: parcel\r\n"
+                          f"Message-ID: <dept-1@quickdrop.example>\r\n\r\nFound it, delivering today.\r\n".encode())
+        back = subprocess.run([LINIA, "shell", "-c", ANSWERED], env=env, capture_output=True, text=True, timeout=30)
+        assert back.stdout.strip().splitlines()[-1] == "open Found it, delivering today.", back
     finally:
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)

@@ -1,7 +1,7 @@
 """The email outbox: rows are written in the action's transaction, then claimed, sent and retried.
 
-Sending goes through Django's SMTP backend (``LINIA_EMAIL_BACKEND``, default
-``django.core.mail.backends.smtp.EmailBackend`` with EMAIL_HOST/EMAIL_PORT/... settings). A worker
+Sending goes through Django's email backend (settings.EMAIL_BACKEND, chosen by the LINIA_EMAIL_BACKEND
+environment variable: SMTP with EMAIL_HOST/EMAIL_PORT/... by default, a file folder in the demo). A worker
 claims a row with one conditional UPDATE (status queued/failed and due, or a "sending" claim whose
 lease ran out), so two workers never send the same row at once. A failed attempt is kept with its error,
 an ``email.failed`` event on the ticket and the next attempt after an exponential backoff
@@ -139,7 +139,7 @@ def build_message(row: OutboundEmail, connection: Any = None) -> EmailMultiAlter
 
 
 def _connection() -> Any:
-    backend = _setting("LINIA_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+    backend = _setting("LINIA_EMAIL_BACKEND", None) or settings.EMAIL_BACKEND  # settings: LINIA_EMAIL_BACKEND env
     return get_connection(backend=backend, fail_silently=False, timeout=float(_setting("EMAIL_TIMEOUT", None) or 30))
 
 

@@ -7,13 +7,12 @@ WEBHOOK_TICK_SECONDS for just under a minute under a Huey lock, so events leave 
 from __future__ import annotations
 
 import logging
-import time
 
-from django.db import close_old_connections, connection
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 from huey.exceptions import TaskLockedException
 
+from linia.core.ticking import repeat
 from linia.dispatch import webhooks
 from linia.dispatch.email_tasks import outbox_tick as outbox_tick  # the email outbox's jobs register
 from linia.dispatch.email_tasks import send_outbound_email as send_outbound_email  # with Huey here
@@ -25,19 +24,8 @@ WEBHOOK_RUN_SECONDS = 55.0
 
 def run_webhooks(run_seconds: float = WEBHOOK_RUN_SECONDS, tick_seconds: float = WEBHOOK_TICK_SECONDS) -> int:
     """Enqueue and deliver until run_seconds have passed; returns the number of attempts made."""
-    attempts = 0
-    deadline = time.monotonic() + run_seconds
-    while True:
-        try:
-            attempts += webhooks.tick()[1]
-        except Exception:  # one bad pass must not stop delivery; the next pass retries
-            log.exception("webhook tick failed")
-        finally:
-            if not connection.in_atomic_block:
-                close_old_connections()
-        if time.monotonic() + tick_seconds >= deadline:
-            return attempts
-        time.sleep(tick_seconds)
+    return repeat(lambda: webhooks.tick()[1], what="webhook tick", run_seconds=run_seconds,
+                  tick_seconds=tick_seconds)
 
 
 @db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]

@@ -10,13 +10,12 @@ At worker start the ``on_startup`` hook releases offers that expired while nothi
 from __future__ import annotations
 
 import logging
-import time
 
-from django.db import close_old_connections, connection
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task, on_startup
 from huey.exceptions import TaskLockedException
 
+from linia.core.ticking import repeat
 from linia.routing import dispatcher
 
 log = logging.getLogger(__name__)
@@ -26,19 +25,7 @@ RUN_SECONDS = 55.0
 
 def run_ticker(run_seconds: float = RUN_SECONDS, tick_seconds: float = TICK_SECONDS) -> int:
     """Tick until run_seconds have passed; returns the number of offers made."""
-    offers = 0
-    deadline = time.monotonic() + run_seconds
-    while True:
-        try:
-            offers += dispatcher.tick()
-        except Exception:  # one bad pass must not stop the timers; the next pass retries
-            log.exception("routing tick failed")
-        finally:
-            if not connection.in_atomic_block:  # a long-running worker drops stale connections
-                close_old_connections()
-        if time.monotonic() + tick_seconds >= deadline:
-            return offers
-        time.sleep(tick_seconds)
+    return repeat(dispatcher.tick, what="routing tick", run_seconds=run_seconds, tick_seconds=tick_seconds)
 
 
 @db_periodic_task(crontab(minute="*"))  # type: ignore[untyped-decorator]

@@ -87,6 +87,24 @@ class TicketScopedAdmin(TenantScopedAdmin):
         return scoped
 
 
+class TicketLogAdmin(TicketScopedAdmin):
+    """Append-only rows that may belong to a ticket (events, outgoing mail): read-only, never deleted, and
+    scoped like their ticket (rows without a ticket follow the tenant scope alone)."""
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [f.name for f in self.model._meta.fields]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)  # already limited to the user's tenants
+        tickets = self.scoped_tickets(request)
+        if tickets is None:
+            return qs
+        return qs.filter(Q(ticket__isnull=True) | Q(ticket__in=tickets.values("pk")))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Ticket)
 class TicketAdmin(TicketScopedAdmin):
     view_perm = Perm.TICKETS_VIEW
@@ -115,7 +133,7 @@ class TicketAdmin(TicketScopedAdmin):
 
 
 @admin.register(Event)
-class EventAdmin(TicketScopedAdmin):
+class EventAdmin(TicketLogAdmin):
     """The append-only outbox, for auditing: never edited."""
 
     view_perm = Perm.AUDIT_VIEW
@@ -126,16 +144,3 @@ class EventAdmin(TicketScopedAdmin):
     list_select_related = ("ticket", "actor", "tenant")
     show_full_result_count = False
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in Event._meta.fields]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        qs = super().get_queryset(request)  # already limited to the user's tenants
-        if admin_tenant_ids(request, self.view_perm) is None:
-            return qs
-        tickets = self.scoped_tickets(request)
-        assert tickets is not None
-        return qs.filter(Q(ticket__isnull=True) | Q(ticket__in=tickets.values("pk")))
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -18,7 +18,6 @@ never routed to an agent; a bounce marks the bounced addresses as failing on the
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import logging
 import os
@@ -186,23 +185,15 @@ def _save_raw(tenant_id: int | None, sha256: str, raw: bytes) -> str:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(raw)
-        os.chmod(tmp, _file_mode())
+        mode = default_storage.file_permissions_mode  # as the storage would (default 0o644; None: 0o600 stays)
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return name
-
-
-@functools.cache
-def _file_mode() -> int:
-    mode = getattr(settings, "FILE_UPLOAD_PERMISSIONS", None)
-    if mode is not None:
-        return int(mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _reject(raw: bytes, sha256: str, *, tenant: Tenant | None, mailbox: Mailbox | None, recipients: Sequence[str],

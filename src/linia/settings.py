@@ -8,6 +8,7 @@ LINIA_DEMO_REDIS    `linia demo` without REDIS_URL: the Redis to use if it answe
                 redis://127.0.0.1:6379/0; "off" keeps the demo in memory)
 LINIA_SECRET_KEY generated once and kept in LINIA_HOME when absent
 LINIA_DEBUG     "1" for Django debug pages (never in production)
+LINIA_API_TOKEN_CACHE_SECONDS  how long a server remembers a checked API token (default 5; 0 = off)
 """
 
 from __future__ import annotations
@@ -161,6 +162,11 @@ _email_backends = {"smtp": "django.core.mail.backends.smtp.EmailBackend",
                    "file": "django.core.mail.backends.filebased.EmailBackend"}
 EMAIL_BACKEND = _email_backends.get(os.environ.get("LINIA_EMAIL_BACKEND", "smtp"), _email_backends["smtp"])
 EMAIL_FILE_PATH = str(LINIA_HOME / "sent-mail")
+
+# API bearer tokens a server process checked are remembered this long (seconds; 0 = ask the database on
+# every request). Changes made in the same process (revoke, user/tenant/membership saved) apply at once;
+# made elsewhere (`linia token revoke`, another server) within this time. See linia.api.auth.
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("LINIA_API_TOKEN_CACHE_SECONDS", "5"))
 EMAIL_HOST = os.environ.get("LINIA_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("LINIA_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("LINIA_EMAIL_USER", "")

@@ -25,11 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists
+from django.db.models import Count
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from linia.core.models import Membership, Tenant
+from linia.core.models import Membership
 from linia.routing import engine, queries, realtime
 from linia.routing.actions import (
     ROUTABLE,
@@ -338,16 +338,25 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads
 
 # --- entry points ---------------------------------------------------------------------------------
 
+def _work_sql() -> str:
+    res, prof, task, member = (m._meta.db_table for m in (Reservation, AgentProfile, Task, Membership))
+    # Table names from the models (no user input); every value is a parameter.
+    rang = f"SELECT 1 FROM {res} r WHERE r.tenant_id = %s AND r.status = %s AND r.expires_at <= %s"  # noqa: S608
+    member_here = f"SELECT 1 FROM {member} m WHERE m.user_id = p.user_id AND m.tenant_id = %s AND m.role IN (%s, %s)"  # noqa: S608
+    wrapped = f"SELECT 1 FROM {prof} p WHERE p.presence = %s AND p.wrapup_until <= %s AND EXISTS({member_here})"  # noqa: S608
+    waiting = f"SELECT 1 FROM {task} t WHERE t.tenant_id = %s AND t.status = %s"  # noqa: S608
+    return f"SELECT EXISTS({rang}), EXISTS({wrapped}), EXISTS({waiting})"
+
+
 def _work(tenant_id: int, now: datetime) -> tuple[bool, bool]:
-    """(a timer is due, a task waits) for the tenant, in one read."""
-    rang_out = Reservation.objects.filter(tenant_id=tenant_id, status=ReservationStatus.PENDING, expires_at__lte=now)
-    wrapped = AgentProfile.objects.filter(presence=PresenceState.WRAP_UP, wrapup_until__lte=now,
-                                          user_id__in=_members(tenant_id))
-    waiting = Task.objects.filter(tenant_id=tenant_id, status=TaskStatus.QUEUED)
-    row = (Tenant.objects.filter(pk=tenant_id).annotate(rang=Exists(rang_out), wrapped=Exists(wrapped), waiting=Exists(waiting))
-           .values_list("rang", "wrapped", "waiting")[:1])
-    rang, wrapped_due, waits = next(iter(row), (True, True, True))
-    return bool(rang or wrapped_due), bool(waits)
+    """(a timer is due, a task waits) for the tenant: the conditions of _due_agents and _offer in one
+    plain read (this runs after every change, so it skips the ORM's query building)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_work_sql(), [tenant_id, ReservationStatus.PENDING, at, PresenceState.WRAP_UP, at, tenant_id,
+                                     *ROUTING_ROLES, tenant_id, TaskStatus.QUEUED])
+        rang, wrapped, waits = cursor.fetchone()
+    return bool(rang or wrapped), bool(waits)
 
 
 def _run_timers(tenant_id: int, now: datetime, *, due: bool | None = None) -> int:

@@ -117,7 +117,11 @@ def agent_snapshot(user: User, tenant: Tenant | None = None) -> dict[str, Any]:
         assigned_to=user, status__in=(TaskStatus.ASSIGNED, TaskStatus.WRAP_UP))
     if tenant is not None:
         offers, tasks = offers.filter(tenant=tenant), tasks.filter(tenant=tenant)
-    load = Counter(t.channel for t in Task.objects.filter(assigned_to=user, status=TaskStatus.ASSIGNED).only("channel"))
+        load = Counter(Task.objects.filter(assigned_to=user, status=TaskStatus.ASSIGNED)
+                       .values_list("channel", flat=True).order_by())
+    else:  # the load counts every tenant's assigned tasks: here those are among the tasks shown
+        tasks = list(tasks)
+        load = Counter(t.channel for t in tasks if t.status == TaskStatus.ASSIGNED)
     snapshot: dict[str, Any] = {
         "user_id": user.pk, "presence": profile.presence, "reason": profile.presence_reason,
         "since": iso(profile.presence_since), "seconds_in_state": _seconds(profile.presence_since, now),

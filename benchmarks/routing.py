@@ -212,7 +212,7 @@ def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
     server: subprocess.Popen[bytes] | None = None
     try:
         subprocess.run([LINIA, "migrate", "--verbosity", "0"], env=env, check=True, timeout=300)
-        out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "_routing_seed.py"), str(agents)], env=env,
+        out = subprocess.run([sys.executable, "-m", "benchmarks._routing_seed", str(agents)], env=env, cwd=ROOT,
                              check=True, capture_output=True, timeout=300).stdout
         seed = json.loads(out.decode().strip().splitlines()[-1])
         port = free_port()
@@ -274,7 +274,7 @@ def main() -> int:
     args = parser.parse_args()
     ok = True
     if not args.skip_engine:
-        ok = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "routing_engine.py")]).returncode == 0
+        ok = subprocess.run([sys.executable, "-m", "benchmarks.routing_engine"], cwd=ROOT).returncode == 0
     for db in (["sqlite", "postgres"] if args.db == "both" else [args.db]):
         ok = run_db(db, args.agents, args.rate, args.seconds) and ok
     print("routing benchmarks:", "PASS" if ok else "FAIL")

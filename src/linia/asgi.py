@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linia.settings")
 
+import django
+from asgiref.sync import ThreadSensitiveContext
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
-from django.core.asgi import get_asgi_application
+from django.core.handlers.asgi import ASGIHandler
 
-django_asgi_app = get_asgi_application()
+HTTP_THREADS = int(os.environ.get("LINIA_HTTP_THREADS", "16"))
+
+
+class PooledASGIHandler(ASGIHandler):
+    """Django's ASGI handler, except that the sync part of each request runs on one of a fixed set of
+    threads (LINIA_HTTP_THREADS, default 16) instead of a thread started (and joined) for every request.
+    A request still keeps one thread from start to end (thread-sensitive, as Django needs); up to that
+    many requests run at once, the others wait for a free thread. The threads live on, so their
+    database connections can too (CONN_MAX_AGE, set by `linia serve`)."""
+
+    def __init__(self, threads: int = HTTP_THREADS) -> None:
+        super().__init__()
+        self.threads = max(1, threads)
+        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[ThreadPoolExecutor]] = (
+            weakref.WeakKeyDictionary())
+
+    def _pool(self) -> asyncio.Queue[ThreadPoolExecutor]:
+        loop = asyncio.get_running_loop()
+        idle = self._idle.get(loop)
+        if idle is None:  # one set of threads per event loop (one loop per server process)
+            idle = asyncio.Queue()
+            for i in range(self.threads):
+                idle.put_nowait(ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"linia-http-{i}"))
+            self._idle[loop] = idle
+        return idle
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)  # refuses it, as Django does
+            return
+        idle = self._pool()
+        executor = await idle.get()
+        try:
+            async with ThreadSensitiveContext(executor=executor):
+                await self.handle(scope, receive, send)
+        finally:
+            idle.put_nowait(executor)
+
+
+django.setup(set_prefix=False)
+django_asgi_app = PooledASGIHandler()
 
 from linia.routing.realtime import lifespan  # noqa: E402
 from linia.routing_ws import websocket_urlpatterns  # noqa: E402

@@ -8,6 +8,9 @@ LINIA_DEMO_REDIS    `linia demo` without REDIS_URL: the Redis to use if it answe
                 redis://127.0.0.1:6379/0; "off" keeps the demo in memory)
 LINIA_SECRET_KEY generated once and kept in LINIA_HOME when absent
 LINIA_DEBUG     "1" for Django debug pages (never in production)
+LINIA_API_TOKEN_CACHE_SECONDS  how long a server remembers a checked API token (default 5; 0 = off)
+LINIA_DB_CONN_MAX_AGE  seconds a database connection is kept (default 0; `linia serve` uses 600)
+LINIA_HTTP_THREADS  threads serving HTTP requests in `linia serve` (default 16)
 """
 
 from __future__ import annotations
@@ -111,7 +114,10 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{LINIA_HOME / 'linia.sqlite3'}"
-_db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=0))
+# Database connections are closed after each request unless LINIA_DB_CONN_MAX_AGE (seconds) says otherwise;
+# `linia serve` keeps them (600 s): its request threads are a fixed pool (linia.asgi), not one per request.
+_db: dict[str, Any] = dict(dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get(
+    "LINIA_DB_CONN_MAX_AGE", "0")), conn_health_checks=True))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside the single writer; IMMEDIATE makes writers queue on the
     # busy timeout instead of failing with "database is locked" on lock upgrade.
@@ -162,6 +168,11 @@ _email_backends = {"smtp": "django.core.mail.backends.smtp.EmailBackend",
 _email_default = "file" if sys.argv[1:2] == ["demo"] else "smtp"  # the demo writes its mail to var/sent-mail
 EMAIL_BACKEND = _email_backends.get(os.environ.get("LINIA_EMAIL_BACKEND", _email_default), _email_backends["smtp"])
 EMAIL_FILE_PATH = str(LINIA_HOME / "sent-mail")
+
+# API bearer tokens a server process checked are remembered this long (seconds; 0 = ask the database on
+# every request). Changes made in the same process (revoke, user/tenant/membership saved) apply at once;
+# made elsewhere (`linia token revoke`, another server) within this time. See linia.api.auth.
+API_TOKEN_CACHE_SECONDS = float(os.environ.get("LINIA_API_TOKEN_CACHE_SECONDS", "5"))
 EMAIL_HOST = os.environ.get("LINIA_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("LINIA_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("LINIA_EMAIL_USER", "")

@@ -98,12 +98,22 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if handler is None:
             await self.send_error("unknown_op", _("Unknown operation."))
             return
-        error = await database_sync_to_async(self.run_op)(handler, content)
+        error, snapshots = await database_sync_to_async(self.run_op_and_snapshot)(handler, content)
         if error is not None:
             await self.send_json({"kind": "error", "op": op, **error})
             return
         await self.send_json({"kind": "ack", "op": op, "ok": True})
-        await self.send_snapshots()  # the authoritative state after the change, whatever events said
+        for snapshot in snapshots:  # the authoritative state after the change, whatever events said
+            await self.send_json(snapshot)
+
+    def run_op_and_snapshot(self, handler: Op, content: dict[str, Any]) -> tuple[dict[str, Any] | None,
+                                                                                 list[dict[str, Any]]]:
+        """The op, then (when it worked) the snapshots, read in the same worker thread hop."""
+        error = self.run_op(handler, content)
+        return error, ([] if error is not None else self.snapshots())
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
 
     def run_op(self, handler: Op, content: dict[str, Any]) -> dict[str, Any] | None:
         with translation.override(self.language()):
@@ -198,9 +208,12 @@ class AgentConsumer(_DeskConsumer):
     def dispatch_tenant_ids(self) -> list[int]:
         return [t.pk for t in agent_tenants(self.user)]
 
+    def snapshots(self) -> list[dict[str, Any]]:
+        return [{**queries.agent_snapshot(self.user), "kind": "snapshot", "now": timezone.now().isoformat()}]
+
     async def send_snapshots(self) -> None:
-        snapshot = await database_sync_to_async(queries.agent_snapshot)(self.user)
-        await self.send_json({**snapshot, "kind": "snapshot", "now": timezone.now().isoformat()})
+        for snapshot in await database_sync_to_async(self.snapshots)():
+            await self.send_json(snapshot)
 
 
 # --- supervisor -----------------------------------------------------------------------------------------
@@ -261,6 +274,9 @@ class SupervisorConsumer(_DeskConsumer):
 
     def dispatch_tenant_ids(self) -> list[int]:
         return [t.pk for t in self.tenants]
+
+    def snapshots(self) -> list[dict[str, Any]]:
+        return [_supervisor_snapshot(tenant) for tenant in self.tenants]
 
     async def send_snapshots(self) -> None:
         for tenant in self.tenants:

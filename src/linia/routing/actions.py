@@ -123,10 +123,11 @@ def _assigned_count(user_id: int) -> int:
     return Task.objects.filter(assigned_to_id=user_id, status=TaskStatus.ASSIGNED).count()
 
 
-def set_state(profile: AgentProfile, state: str, reason: str, now: datetime) -> str:
-    """Change presence on a locked profile (no event); returns the old state."""
+def set_state(profile: AgentProfile, state: str, reason: str, now: datetime, *, assigned: int | None = None) -> str:
+    """Change presence on a locked profile (no event); returns the old state. ``assigned``: the agent's
+    count of assigned tasks when the caller just counted it under the same lock."""
     old = profile.presence
-    if state == PresenceState.AVAILABLE and _assigned_count(profile.user_id):
+    if state == PresenceState.AVAILABLE and (_assigned_count(profile.user_id) if assigned is None else assigned):
         state = PresenceState.BUSY  # still on a contact (e.g. another chat)
     if state in ROUTABLE and old not in ROUTABLE:
         profile.idle_since = now
@@ -215,7 +216,13 @@ def end_wrapup(profile: AgentProfile, now: datetime, actor: Any, tenant_ids: Ite
 
 # --- tasks ---------------------------------------------------------------------------------------
 
-def _resolve_queue(tenant_id: int, queue: Queue | int | str) -> Queue:
+def _resolve_queue(tenant_id: int, queue: Queue | int | str, *, loaded: bool = False) -> Queue:
+    """The tenant's active queue; with ``loaded``, a Queue the caller read in this same request is
+    checked as it is (tenant and active flag) instead of being read again."""
+    if loaded and isinstance(queue, Queue):
+        if queue.tenant_id != tenant_id or not queue.is_active:
+            raise ActionError("invalid_queue", "No such active queue in this tenant.", {"queue": ["unknown queue"]})
+        return queue
     qs = Queue.objects.filter(tenant_id=tenant_id, is_active=True)
     if isinstance(queue, Queue):
         found = qs.filter(pk=queue.pk).first()
@@ -260,15 +267,16 @@ def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue 
                 required_skills: dict[str, int] | None = None, priority: int | None = 0,
                 external_id: str | None = None, ticket: Ticket | None = None,
                 interaction: Interaction | None = None, attributes: dict[str, Any] | None = None,
-                now: datetime | None = None) -> Task:
-    """A routable item enters a queue. Idempotent by external_id (the same id returns the same task)."""
+                now: datetime | None = None, queue_loaded: bool = False) -> Task:
+    """A routable item enters a queue. Idempotent by external_id (the same id returns the same task).
+    ``queue_loaded``: ``queue`` is a Queue read in this request; it is not read again."""
     tenant_id = tenant_id_of(tenant)
     _require_member(actor, tenant_id)
     if external_id:
         existing = Task.objects.filter(tenant_id=tenant_id, external_id=external_id).first()
         if existing is not None:
             return existing
-    q = _resolve_queue(tenant_id, queue)
+    q = _resolve_queue(tenant_id, queue, loaded=queue_loaded)
     attributes = {} if attributes is None else attributes
     _check_task_input(channel, q, language or "", priority or 0, external_id or None, attributes)
     skills = _check_skills(required_skills or {})
@@ -492,7 +500,7 @@ def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_s
         realtime.publish(realtime.agent_group(profile.user_id),
                          {"kind": "wrap_up", "until": profile.wrapup_until.isoformat()})
     elif profile.presence == PresenceState.BUSY and not _assigned_count(profile.user_id):
-        old = set_state(profile, PresenceState.AVAILABLE, "", now)
+        old = set_state(profile, PresenceState.AVAILABLE, "", now, assigned=0)
         _presence_changed(profile, old, actor, tenant_ids)
 
 

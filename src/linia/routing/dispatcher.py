@@ -11,7 +11,7 @@ Two short transactions, each under the tenant's routing lock:
    max-wait exits become task changes.
 
 The engine is rebuilt every time, so the database stays the only state and any process may dispatch.
-With nothing due and nothing waiting a dispatch is two or three indexed reads and no transaction.
+With nothing due and nothing waiting a dispatch is one read (three EXISTS) and no transaction.
 Each task's clock in its current queue (overflow steps, max wait) comes from Task.stage_started_at;
 opening hours are evaluated by the engine at the step's ``now`` (see ``_open_at``).
 """
@@ -338,9 +338,30 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads
 
 # --- entry points ---------------------------------------------------------------------------------
 
-def _run_timers(tenant_id: int, now: datetime) -> int:
+def _work_sql() -> str:
+    res, prof, task, member = (m._meta.db_table for m in (Reservation, AgentProfile, Task, Membership))
+    # Table names from the models (no user input); every value is a parameter.
+    rang = f"SELECT 1 FROM {res} r WHERE r.tenant_id = %s AND r.status = %s AND r.expires_at <= %s"  # noqa: S608
+    member_here = f"SELECT 1 FROM {member} m WHERE m.user_id = p.user_id AND m.tenant_id = %s AND m.role IN (%s, %s)"  # noqa: S608
+    wrapped = f"SELECT 1 FROM {prof} p WHERE p.presence = %s AND p.wrapup_until <= %s AND EXISTS({member_here})"  # noqa: S608
+    waiting = f"SELECT 1 FROM {task} t WHERE t.tenant_id = %s AND t.status = %s"  # noqa: S608
+    return f"SELECT EXISTS({rang}), EXISTS({wrapped}), EXISTS({waiting})"
+
+
+def _work(tenant_id: int, now: datetime) -> tuple[bool, bool]:
+    """(a timer is due, a task waits) for the tenant: the conditions of _due_agents and _offer in one
+    plain read (this runs after every change, so it skips the ORM's query building)."""
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(_work_sql(), [tenant_id, ReservationStatus.PENDING, at, PresenceState.WRAP_UP, at, tenant_id,
+                                     *ROUTING_ROLES, tenant_id, TaskStatus.QUEUED])
+        rang, wrapped, waits = cursor.fetchone()
+    return bool(rang or wrapped), bool(waits)
+
+
+def _run_timers(tenant_id: int, now: datetime, *, due: bool | None = None) -> int:
     """Ring-no-answer and wrap-up ends of this tenant, if any is due; returns how many offers expired."""
-    if not _due_agents(tenant_id, now):
+    if not (_due_agents(tenant_id, now) if due is None else due):
         return 0
     with transaction.atomic():
         lock_tenant(tenant_id)
@@ -351,8 +372,8 @@ def _run_timers(tenant_id: int, now: datetime) -> int:
     return expired
 
 
-def _offer(tenant_id: int, now: datetime) -> list[Reservation]:
-    if not Task.objects.filter(tenant_id=tenant_id, status=TaskStatus.QUEUED).exists():
+def _offer(tenant_id: int, now: datetime, *, waits: bool | None = None) -> list[Reservation]:
+    if not (Task.objects.filter(tenant_id=tenant_id, status=TaskStatus.QUEUED).exists() if waits is None else waits):
         return []  # nothing waits; a task added meanwhile is dispatched by whoever adds it
     with transaction.atomic():
         lock_tenant(tenant_id)
@@ -364,8 +385,11 @@ def _offer(tenant_id: int, now: datetime) -> list[Reservation]:
 
 
 def _dispatch(tenant_id: int, now: datetime) -> tuple[list[Reservation], int]:
-    expired = _run_timers(tenant_id, now)
-    return _offer(tenant_id, now), expired
+    due, waits = _work(tenant_id, now)  # nothing due and nothing waiting (most calls): one read, no transaction
+    if not due:
+        return _offer(tenant_id, now, waits=waits), 0
+    expired = _run_timers(tenant_id, now, due=True)
+    return _offer(tenant_id, now, waits=None if expired else waits), expired
 
 
 def dispatch(tenant: Any, *, now: datetime | None = None) -> list[Reservation]:

@@ -117,7 +117,12 @@ def agent_snapshot(user: User, tenant: Tenant | None = None) -> dict[str, Any]:
         assigned_to=user, status__in=(TaskStatus.ASSIGNED, TaskStatus.WRAP_UP))
     if tenant is not None:
         offers, tasks = offers.filter(tenant=tenant), tasks.filter(tenant=tenant)
-    load = Counter(t.channel for t in Task.objects.filter(assigned_to=user, status=TaskStatus.ASSIGNED).only("channel"))
+    on_hand = list(tasks)
+    if tenant is not None:
+        load = Counter(Task.objects.filter(assigned_to=user, status=TaskStatus.ASSIGNED)
+                       .values_list("channel", flat=True).order_by())
+    else:  # the load counts every tenant's assigned tasks: here those are among the tasks shown
+        load = Counter(t.channel for t in on_hand if t.status == TaskStatus.ASSIGNED)
     snapshot: dict[str, Any] = {
         "user_id": user.pk, "presence": profile.presence, "reason": profile.presence_reason,
         "since": iso(profile.presence_since), "seconds_in_state": _seconds(profile.presence_since, now),
@@ -126,7 +131,7 @@ def agent_snapshot(user: User, tenant: Tenant | None = None) -> dict[str, Any]:
         "load": dict(load), "extension": profile.extension,
         "offers": [{"reservation_id": r.pk, "expires_at": iso(r.expires_at), "task": task_brief(r.task)}
                    for r in offers],
-        "tasks": [task_brief(t) for t in tasks],
+        "tasks": [task_brief(t) for t in on_hand],
     }
     if tenant is not None:
         snapshot["break_reasons"] = [{"code": b.code, "name": b.name} for b in

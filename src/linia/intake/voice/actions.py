@@ -169,8 +169,12 @@ def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -
             return 409, decision.code, decision.message
         at = event.at or timezone.now()
         if call is None:
-            call = _new_call(tenant, line, event, at)  # a racing twin fails on the unique key; receive_event retries
-        _advance(call, event, decision.state, at)
+            # Inserted in its final state; a racing twin fails on the unique key and receive_event retries.
+            call = _new_call(tenant, line, event, decision.state, at)
+        else:
+            _advance(call, event, decision.state, at)
+            call.save()
+            _sync_interaction(call)
         CtiEvent.objects.create(tenant=tenant, call=call, pbx_call_id=event.call_id, sequence=event.sequence,
                                 event=event.event, source=source, raw=_jsonable(raw), received_at=timezone.now())
         emit(tenant.pk, f"call.{event.event}", ticket=call.interaction.ticket,
@@ -183,16 +187,25 @@ def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -
         return Outcome(call, duplicate=False)
 
 
-def _new_call(tenant: Tenant, line: Line, event: CtiInput, at: datetime) -> Call:
+def _new_call(tenant: Tenant, line: Line, event: CtiInput, state: str, at: datetime) -> Call:
     caller = e164(event.caller, tenant)
-    contact = _contact_by_phone(tenant, caller)
-    interaction, _created = Interaction.objects.get_or_create(
-        tenant=tenant, channel=Channel.CALL, external_id=event.call_id,
-        defaults={"contact": contact, "direction": "inbound", "started_at": at,
-                  "data": {"line": line.number, "line_kind": line.kind, "caller": caller}})
-    return Call.objects.create(tenant=tenant, pbx_call_id=event.call_id, line=line, caller=caller,
-                               state=callflow.START, last_sequence=event.sequence, interaction=interaction,
-                               queue_code=event.queue)
+    call = Call(tenant=tenant, pbx_call_id=event.call_id, line=line, caller=caller, state=callflow.START,
+                last_sequence=event.sequence, queue_code=event.queue)
+    _advance(call, event, state, at)
+    interaction = Interaction.objects.filter(tenant=tenant, channel=Channel.CALL, external_id=event.call_id).first()
+    if interaction is None:
+        # No savepoint: a racing twin's insert makes the whole event fail and receive_event retry it.
+        call.interaction = Interaction.objects.create(
+            tenant=tenant, channel=Channel.CALL, external_id=event.call_id,
+            contact=_contact_by_phone(tenant, caller), direction="inbound", started_at=at, agent=call.agent,
+            ended_at=call.ended_at, data={"line": line.number, "line_kind": line.kind, "caller": caller,
+                                          **_interaction_state(call)})
+        call.save(force_insert=True)
+    else:
+        call.interaction = interaction
+        call.save(force_insert=True)
+        _sync_interaction(call)
+    return call
 
 
 def _contact_by_phone(tenant: Tenant, phone: str) -> Contact | None:
@@ -225,8 +238,6 @@ def _advance(call: Call, event: CtiInput, state: str, at: datetime) -> None:
         call.agent = _agent_by_extension(call.tenant_id, event.agent_extension)
     call.state = state
     call.last_sequence = event.sequence
-    call.save()
-    _sync_interaction(call)
 
 
 def _wrapup_seconds(call: Call) -> int:
@@ -252,11 +263,15 @@ def _sync_interaction(call: Call) -> None:
     interaction = call.interaction
     interaction.agent = call.agent
     interaction.ended_at = call.ended_at
-    interaction.data = {**interaction.data, "state": call.state, "abandoned": call.abandoned,
-                        "queue": call.queue_code, "agent_extension": call.agent_extension,
-                        "queued_at": _iso(call.queued_at), "answered_at": _iso(call.answered_at),
-                        "ended_at": _iso(call.ended_at), "wrapup_ends_at": _iso(call.wrapup_ends_at)}
+    interaction.data = {**interaction.data, **_interaction_state(call)}
     interaction.save(update_fields=["agent", "ended_at", "data"])
+
+
+def _interaction_state(call: Call) -> dict[str, Any]:
+    return {"state": call.state, "abandoned": call.abandoned, "queue": call.queue_code,
+            "agent_extension": call.agent_extension, "queued_at": _iso(call.queued_at),
+            "answered_at": _iso(call.answered_at), "ended_at": _iso(call.ended_at),
+            "wrapup_ends_at": _iso(call.wrapup_ends_at)}
 
 
 # --- screen pop ---------------------------------------------------------------------------------
@@ -313,8 +328,8 @@ def _ensure_task(call: Call) -> None:
 
     if call.task_id is not None or call.line.queue is None:
         return
-    task = routing.create_task(None, call.tenant, channel="call", queue=call.line.queue,
-                               external_id=call.pbx_call_id, interaction=call.interaction,
+    task = routing.create_task(None, call.tenant_id, channel="call", queue=call.line.queue,
+                               external_id=call.pbx_call_id, interaction=call.interaction, queue_loaded=True,
                                attributes={"caller": call.caller, "line": call.line.number,
                                            "line_kind": call.line.kind})
     call.task = task

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import uvicorn
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.db import connections
 
 
 class Command(BaseCommand):
@@ -24,6 +27,11 @@ class Command(BaseCommand):
         released = recover()  # offers that expired while no process ran (crash, kill -9) go back to queues
         if released:
             self.stdout.write(f"Routing recovery: {released} expired offers released.")
+        # Request threads are a fixed pool (linia.asgi.PooledASGIHandler): their connections can live on.
+        keep = os.environ.setdefault("LINIA_DB_CONN_MAX_AGE", "600")  # for worker processes (--workers)
+        for alias in settings.DATABASES:
+            settings.DATABASES[alias]["CONN_MAX_AGE"] = int(keep)
+        connections.close_all()
         self.stdout.write(f"Linia on http://{opts['host']}:{opts['port']}/")
         uvicorn.run("linia.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
                     log_level="warning", lifespan="on")  # lifespan starts the realtime pump

@@ -10,7 +10,7 @@ LINIA_SECRET_KEY generated once and kept in LINIA_HOME when absent
 LINIA_DEBUG     "1" for Django debug pages (never in production)
 LINIA_API_TOKEN_CACHE_SECONDS  how long a server remembers a checked API token (default 5; 0 = off)
 LINIA_DB_CONN_MAX_AGE  seconds a database connection is kept (default 0; `linia serve` uses 600)
-LINIA_HTTP_THREADS  threads serving HTTP requests in `linia serve` (default 16)
+LINIA_HTTP_THREADS  threads serving HTTP requests in `linia serve` (default 16 on PostgreSQL, 1 on SQLite)
 """
 
 from __future__ import annotations

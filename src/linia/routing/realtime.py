@@ -13,6 +13,7 @@ before ``publish`` returns, as before.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import threading
 from collections.abc import Callable
@@ -140,6 +141,10 @@ async def lifespan(scope: dict[str, Any], receive: Callable[[], Any], send: Call
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            # Everything loaded so far lives as long as the process: keep it out of the garbage collector's
+            # scans (they otherwise walk every Django model, URL and template object on each full pass).
+            gc.collect()
+            gc.freeze()
             await start_pump()
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

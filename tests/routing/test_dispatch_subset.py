@@ -80,3 +80,24 @@ def test_other_strategies_load_everyone(monkeypatch: pytest.MonkeyPatch) -> None
     call = task(t, q)
     assert Queue.objects.get(pk=q.pk).strategy == "skill_weighted"
     assert offered_to(t) == {call.pk: best.pk}
+
+
+def test_tasks_held_in_a_closed_queue_do_not_make_dispatch_load_everyone(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = factories.tenant("acme")
+    closed = queue(t, "night", opening_hours={"mon": ["00:00-00:01"]})  # closed now, whatever the day
+    open_q = queue(t, "day")
+    for minutes in range(30):
+        agent(t, idle_minutes=60 - minutes)
+    held = [task(t, closed) for _ in range(3)]
+    loaded: list[int] = []
+    build = dispatcher._build
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        loaded.append(len(args[4]))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher, "_build", counting)
+    call = task(t, open_q)
+    offers = offered_to(t)
+    assert list(offers) == [call.pk] and all(Task.objects.get(pk=h.pk).status == "queued" for h in held)
+    assert loaded == [2 * 4 + 8]  # the longest-idle few only: the held tasks were no shortfall

@@ -265,10 +265,21 @@ def _step(tenant_id: int, now: datetime) -> tuple[list[Any], dict[str, Task], Lo
         few, complete = _longest_idle(tenant_id, 2 * len(waiting) + 8)
         router, tasks, loads = _build(tenant_id, now, queues, waiting, few)
         decisions = router.step(_ts(now))
-        if complete or sum(isinstance(d, engine.Offer) for d in decisions) >= len(tasks):
+        offered = {d.task_id for d in decisions if isinstance(d, engine.Offer)}
+        # Tasks held in a closed queue could not be offered to anyone: they are no reason to load everyone.
+        unserved = [t for t in tasks if t not in offered and _waiting_open(router, t)]
+        if complete or not unserved:
             return decisions, tasks, loads
     router, tasks, loads = _build(tenant_id, now, queues, waiting, list(_routable(tenant_id)))
     return router.step(_ts(now)), tasks, loads
+
+
+def _waiting_open(router: engine.Router, task_id: str) -> bool:
+    try:
+        info = router.task(task_id)
+    except engine.EngineError:
+        return False  # it left the router in this step (overflow out, max wait)
+    return info.status == engine.TaskStatus.WAITING and not info.held
 
 
 def _still_free(offers: list[Any], loads: Loads) -> list[Any]:

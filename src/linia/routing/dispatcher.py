@@ -370,10 +370,8 @@ def _work(tenant_id: int, now: datetime) -> tuple[bool, bool]:
     return bool(rang or wrapped), bool(waits)
 
 
-def _run_timers(tenant_id: int, now: datetime, *, due: bool | None = None) -> int:
-    """Ring-no-answer and wrap-up ends of this tenant, if any is due; returns how many offers expired."""
-    if not (_due_agents(tenant_id, now) if due is None else due):
-        return 0
+def _run_timers(tenant_id: int, now: datetime) -> int:
+    """Ring-no-answer and wrap-up ends of this tenant (one is due); returns how many offers expired."""
     with transaction.atomic():
         lock_tenant(tenant_id)
         profiles = lock_agents(_due_agents(tenant_id, now))  # re-read under the lock
@@ -383,9 +381,8 @@ def _run_timers(tenant_id: int, now: datetime, *, due: bool | None = None) -> in
     return expired
 
 
-def _offer(tenant_id: int, now: datetime, *, waits: bool | None = None) -> list[Reservation]:
-    if not (Task.objects.filter(tenant_id=tenant_id, status=TaskStatus.QUEUED).exists() if waits is None else waits):
-        return []  # nothing waits; a task added meanwhile is dispatched by whoever adds it
+def _offer(tenant_id: int, now: datetime) -> list[Reservation]:
+    """Offer the waiting tasks (some wait); a task added meanwhile is dispatched by whoever adds it."""
     with transaction.atomic():
         lock_tenant(tenant_id)
         decisions, tasks, loads = _step(tenant_id, now)
@@ -397,10 +394,9 @@ def _offer(tenant_id: int, now: datetime, *, waits: bool | None = None) -> list[
 
 def _dispatch(tenant_id: int, now: datetime) -> tuple[list[Reservation], int]:
     due, waits = _work(tenant_id, now)  # nothing due and nothing waiting (most calls): one read, no transaction
-    if not due:
-        return _offer(tenant_id, now, waits=waits), 0
-    expired = _run_timers(tenant_id, now, due=True)
-    return _offer(tenant_id, now, waits=None if expired else waits), expired
+    expired = _run_timers(tenant_id, now) if due else 0
+    # An expired offer puts its task back in the queue: then something waits even if nothing did before.
+    return (_offer(tenant_id, now) if waits or expired else []), expired
 
 
 def dispatch(tenant: Any, *, now: datetime | None = None) -> list[Reservation]:

@@ -146,7 +146,8 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         raise NotImplementedError
 
     async def send_snapshots(self) -> None:
-        raise NotImplementedError
+        for snapshot in await database_sync_to_async(self.snapshots)():
+            await self.send_json(snapshot)
 
 
 # --- agent ----------------------------------------------------------------------------------------------
@@ -211,9 +212,6 @@ class AgentConsumer(_DeskConsumer):
     def snapshots(self) -> list[dict[str, Any]]:
         return [{**queries.agent_snapshot(self.user), "kind": "snapshot", "now": timezone.now().isoformat()}]
 
-    async def send_snapshots(self) -> None:
-        for snapshot in await database_sync_to_async(self.snapshots)():
-            await self.send_json(snapshot)
 
 
 # --- supervisor -----------------------------------------------------------------------------------------
@@ -278,7 +276,3 @@ class SupervisorConsumer(_DeskConsumer):
     def snapshots(self) -> list[dict[str, Any]]:
         return [_supervisor_snapshot(tenant) for tenant in self.tenants]
 
-    async def send_snapshots(self) -> None:
-        for tenant in self.tenants:
-            snapshot = await database_sync_to_async(_supervisor_snapshot)(tenant)
-            await self.send_json(snapshot)

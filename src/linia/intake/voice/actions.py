@@ -192,18 +192,15 @@ def _new_call(tenant: Tenant, line: Line, event: CtiInput, state: str, at: datet
     call = Call(tenant=tenant, pbx_call_id=event.call_id, line=line, caller=caller, state=callflow.START,
                 last_sequence=event.sequence, queue_code=event.queue)
     _advance(call, event, state, at)
-    interaction = Interaction.objects.filter(tenant=tenant, channel=Channel.CALL, external_id=event.call_id).first()
-    if interaction is None:
-        # No savepoint: a racing twin's insert makes the whole event fail and receive_event retry it.
-        call.interaction = Interaction.objects.create(
-            tenant=tenant, channel=Channel.CALL, external_id=event.call_id,
-            contact=_contact_by_phone(tenant, caller), direction="inbound", started_at=at, agent=call.agent,
-            ended_at=call.ended_at, data={"line": line.number, "line_kind": line.kind, "caller": caller,
-                                          **_interaction_state(call)})
-        call.save(force_insert=True)
-    else:
-        call.interaction = interaction
-        call.save(force_insert=True)
+    existing = Interaction.objects.filter(tenant=tenant, channel=Channel.CALL, external_id=event.call_id).first()
+    # No savepoint: a racing twin's insert makes the whole event fail and receive_event retry it.
+    call.interaction = existing or Interaction.objects.create(
+        tenant=tenant, channel=Channel.CALL, external_id=event.call_id,
+        contact=_contact_by_phone(tenant, caller), direction="inbound", started_at=at, agent=call.agent,
+        ended_at=call.ended_at, data={"line": line.number, "line_kind": line.kind, "caller": caller,
+                                      **_interaction_state(call)})
+    call.save(force_insert=True)
+    if existing is not None:
         _sync_interaction(call)
     return call
 

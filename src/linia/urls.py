@@ -15,6 +15,10 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("chat/", include("linia.intake.chat.urls")),
+    path("forms/", include("linia.intake.webform.urls")),
+    path("portal/", include("linia.portal.urls")),
+    path("t/", include("linia.tickets.urls")),  # the customer's private ticket page
     path("", include("linia.desk.urls")),
 ]
 if settings.DEBUG:

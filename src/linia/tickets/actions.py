@@ -556,3 +556,56 @@ def merge_tickets(actor: Any, source: Ticket, target: Ticket) -> Ticket:
         search.index_ticket(source)
         search.index_ticket(target)
     return target
+
+
+def issue_customer_link(ticket: Ticket, *, days: int | None = None) -> str:
+    """A new private link for the ticket's customer; returns its absolute URL (only the hash is kept).
+
+    System action (the intake that created the ticket calls it): no permission check, like the ticket's
+    acknowledgement email."""
+    import secrets
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from linia.tickets.models import CustomerLink
+    from linia.tickets.queries import customer_token_hash
+
+    token = secrets.token_urlsafe(24)
+    now = timezone.now()
+    lifetime = timedelta(days=days if days is not None else settings.CUSTOMER_LINK_DAYS)
+    with transaction.atomic():
+        CustomerLink.objects.create(tenant_id=ticket.tenant_id, ticket=ticket, token_hash=customer_token_hash(token),
+                                    created_at=now, expires_at=now + lifetime)
+        emit(ticket.tenant_id, "ticket.customer_link_issued", ticket=ticket,
+             data={"expires_at": (now + lifetime).isoformat()})
+    return settings.PUBLIC_URL + reverse("customer:ticket", args=[token])
+
+
+def rate_service(ticket: Ticket, *, score: int, comment: str = "", source: str,
+                 interaction: Any = None, agent: Any = None) -> Any:
+    """The customer rates the service (1-5, optional comment). Rating again replaces the earlier rating of
+    the same ticket, interaction and source. The customer is the actor (no user): callers check the
+    customer's right to rate (a chat session token, the ticket's private link)."""
+    from linia.tickets.models import Rating
+
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise ActionError("invalid_score", "The score must be a whole number from 1 to 5.")
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ActionError("comment_too_long", "The comment may be at most 2000 characters.")
+    now = timezone.now()
+    with transaction.atomic():
+        Ticket.objects.select_for_update().filter(pk=ticket.pk).first()  # one rating row per key, even racing
+        key = {"ticket": ticket, "source": source, "interaction": interaction}
+        rating = Rating.objects.filter(**key).first()
+        if rating is None:
+            rating = Rating(tenant_id=ticket.tenant_id, channel=ticket.channel, contact_id=ticket.contact_id,
+                            created_at=now, **key)
+        rating.score, rating.comment, rating.updated_at = score, comment, now
+        rating.agent = agent if agent is not None else rating.agent
+        rating.save()
+        emit(ticket.tenant_id, "ticket.rated", ticket=ticket,
+             data={"score": score, "source": source, "interaction": getattr(interaction, "pk", None),
+                   "comment": bool(comment)})
+    return rating

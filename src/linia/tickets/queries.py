@@ -299,3 +299,23 @@ def _identity_match(tenant: Tenant, q: str) -> Q | None:
     if " " not in q:
         return Q(kind=ContactIdentity.Kind.EMAIL, value__contains=q.lower())
     return None
+
+
+def ticket_for_customer_token(token: str) -> Ticket | None:
+    """The ticket a customer's private link opens, or None when the token is unknown, revoked or expired."""
+    from django.utils import timezone
+
+    from linia.tickets.models import CustomerLink
+
+    if not token or len(token) > 100:
+        return None
+    link = (CustomerLink.objects.select_related("ticket", "ticket__tenant")
+            .filter(token_hash=customer_token_hash(token), revoked_at__isnull=True,
+                    expires_at__gt=timezone.now()).first())
+    return link.ticket if link else None
+
+
+def customer_token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,6 @@
+from __future__ import annotations
+
+from typing import Any
+
+app_name = "portal"
+urlpatterns: list[Any] = []

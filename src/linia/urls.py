@@ -18,7 +18,8 @@ urlpatterns = [
     path("chat/", include("linia.intake.chat.urls")),
     path("forms/", include("linia.intake.webform.urls")),
     path("portal/", include("linia.portal.urls")),
-    path("t/", include("linia.tickets.urls")),  # the customer's private ticket page
+    path("t/", include("linia.tickets.urls")),
+    path("shop/", include("linia.demo.urls")),  # demo shop pages (chat widget, web forms)  # the customer's private ticket page
     path("", include("linia.desk.urls")),
 ]
 if settings.DEBUG:

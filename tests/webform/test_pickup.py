@@ -4,7 +4,7 @@ exceptions and DST switch days."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -75,11 +75,11 @@ def test_dst_switch_days(world: World, day: str, at: str, ok: bool | None) -> No
 
 
 def test_local_instant_across_dst() -> None:
-    assert local_instant(date(2027, 3, 28), datetime.strptime("02:30", "%H:%M").time(), "Europe/Warsaw") is None
-    first = local_instant(date(2027, 10, 31), datetime.strptime("02:30", "%H:%M").time(), "Europe/Warsaw")
+    assert local_instant(date(2027, 3, 28), time.fromisoformat("02:30"), "Europe/Warsaw") is None
+    first = local_instant(date(2027, 10, 31), time.fromisoformat("02:30"), "Europe/Warsaw")
     assert first is not None and first.astimezone(UTC).hour == 0  # 02:30 CEST = 00:30 UTC
     # A Vladivostok night-time pickup is the previous UTC day.
-    far = local_instant(date(2026, 6, 11), datetime.strptime("08:00", "%H:%M").time(), "Asia/Vladivostok")
+    far = local_instant(date(2026, 6, 11), time.fromisoformat("08:00"), "Asia/Vladivostok")
     assert far is not None and far.astimezone(UTC) == datetime(2026, 6, 10, 22, 0, tzinfo=UTC)
 
 

@@ -140,9 +140,9 @@ def test_errors_in_the_visitors_language(world: World, lang: str, required: str,
 
 
 def test_language_from_accept_language(world: World) -> None:
-    status, html, _token = world.page(lang="", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9,en;q=0.5")
+    _status, html, _token = world.page(lang="", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9,en;q=0.5")
     assert '<html lang="fr">' in html and "Envoyer" in html
-    status, html, _token = world.page(lang="")  # no preference: the tenant's language
+    _status, html, _token = world.page(lang="")  # no preference: the tenant's language
     assert '<html lang="pl">' in html and "Pełny formularz" in html
 
 

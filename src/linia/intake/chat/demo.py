@@ -14,11 +14,11 @@ TOPICS = [
     {"code": "store", "labels": {"en": "A store", "ru": "Магазин", "pl": "Sklep", "fr": "Un magasin"}},
     {"code": "other", "labels": {"en": "Something else", "ru": "Другое", "pl": "Inne", "fr": "Autre chose"}},
 ]
-LOOKS = {  # slug: (primary colour, greeting in the tenant's language)
-    "vostok-market": ("#c8102e", {"ru": "Здравствуйте! Чем мы можем помочь?", "en": "Hello! How can we help?"}),
-    "dyskont-pl": ("#0a7d3b", {"pl": "Dzień dobry! W czym możemy pomóc?", "en": "Hello! How can we help?"}),
-    "maison-mode": ("#1d1d1b", {"fr": "Bonjour ! Comment pouvons-nous vous aider ?", "en": "Hello! How can we help?"}),
-    "quickdrop": ("#5b2bd6", {"en": "Hi! Where can we help with your delivery?"}),
+LOOKS = {  # slug: (primary colour: the demo shop page's, greeting)
+    "vostok-market": ("#c0392b", {"ru": "Здравствуйте! Чем мы можем помочь?", "en": "Hello! How can we help?"}),
+    "dyskont-pl": ("#1d6b2f", {"pl": "Dzień dobry! W czym możemy pomóc?", "en": "Hello! How can we help?"}),
+    "maison-mode": ("#6d2e8c", {"fr": "Bonjour ! Comment pouvons-nous vous aider ?", "en": "Hello! How can we help?"}),
+    "quickdrop": ("#0b6bcb", {"en": "Hi! Where can we help with your delivery?"}),
 }
 DEMO_ORIGINS = ["http://localhost:8000", "http://127.0.0.1:8000"]
 

@@ -73,7 +73,7 @@ async def _drain(comm: Any) -> list[dict[str, Any]]:
 
 @pytest.mark.django_db
 def test_completing_the_task_in_routing_ends_the_chat(chat: Chat) -> None:
-    token, session = _start(text="Hi")
+    _token, session = _start(text="Hi")
     task = take(chat, session.task_id)
     routing.complete_task(chat.agent, task.pk)
     actions.sync_task(task.pk)

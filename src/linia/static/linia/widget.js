@@ -621,7 +621,7 @@
   function connect() {
     if (ws || !S.token || screen !== "chat") return;
     clearTimeout(wsTimer);
-    var sock = new WebSocket(WS + encodeURIComponent(S.token));
+    var sock = new WebSocket(WS + encodeURIComponent(S.token) + "&lang=" + lang);
     ws = sock;
     sock.onopen = function () { sock.send(JSON.stringify({ type: "resume", after_seq: lastSeq() })); };
     sock.onmessage = function (ev) {

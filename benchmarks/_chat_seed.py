@@ -43,6 +43,7 @@ def main(n_sessions: int, n_agents: int) -> None:
     AgentProfile.objects.bulk_create([
         AgentProfile(user=u, presence="available", presence_since=now - timedelta(seconds=i), capacity={"chat": capacity},
                      idle_since=now - timedelta(seconds=i)) for i, u in enumerate(users)])
+    routing.dispatch_after_change = lambda tenant_ids: None  # one dispatch per round below, not one per chat
     started = []
     for i in range(n_sessions):
         result = chat.start_session(channel, {"name": f"Visitor {i}", "email": f"v{i}@bench.example",

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks._util import percentile
@@ -88,7 +90,9 @@ class Stats:
 async def _open(url: str, headers: dict[str, str]) -> ClientConnection:
     for attempt in range(5):
         try:
-            return await connect(url, additional_headers=headers, proxy=None, max_size=2**22, open_timeout=30)
+            # no client pings: an overloaded server shows as latency, not as dropped sockets
+            return await connect(url, additional_headers=headers, proxy=None, max_size=2**22, open_timeout=60,
+                                 ping_interval=None)
         except OSError:
             if attempt == 4:
                 raise
@@ -134,6 +138,12 @@ class Visitor:
         self.history = asyncio.get_running_loop().create_future()
 
     async def read(self) -> None:
+        try:
+            await self._read()
+        except ConnectionClosed as exc:
+            self.stats.errors.append(f"visitor {self.n} disconnected: {exc}"[:300])
+
+    async def _read(self) -> None:
         async for raw in self.ws:
             now = time.monotonic()
             msg = json.loads(raw)
@@ -160,7 +170,10 @@ class Visitor:
             client_id = f"v{self.n}-{k}"
             self.stats.visitor_sent[client_id] = t0
             self.stats.sent += 1
-            await self.ws.send(json.dumps({"type": "message", "client_id": client_id, "text": f"question {k}"}))
+            try:
+                await self.ws.send(json.dumps({"type": "message", "client_id": client_id, "text": f"question {k}"}))
+            except ConnectionClosed:
+                return
             k += 1
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - t0)))
 
@@ -171,6 +184,12 @@ class Agent:
         self.pending: set[asyncio.Task[None]] = set()
 
     async def read(self) -> None:
+        try:
+            await self._read()
+        except ConnectionClosed as exc:
+            self.stats.errors.append(f"agent disconnected: {exc}"[:300])
+
+    async def _read(self) -> None:
         async for raw in self.ws:
             now = time.monotonic()
             msg = json.loads(raw)
@@ -185,7 +204,7 @@ class Agent:
                     answer_id = "a-" + client_id
                     self.stats.agent_sent[answer_id] = time.monotonic()
                     await self.ws.send(json.dumps({"op": "chat.send", "task_id": msg["task_id"], "text": "Answer",
-                                                   "client_id": answer_id}))
+                                                   "client_id": answer_id}))  # ConnectionClosed: see read()
                     self.stats.answered += 1
             elif kind == "error":
                 if msg.get("code") == "unknown_op":
@@ -225,7 +244,8 @@ async def chat_load(ws_base: str, seed: dict[str, Any], pid: int, interval: floa
         await asyncio.sleep(0.2)
     cpu = cpu_seconds(pid) - cpu0
     for ws in [*visitor_socks, *agent_socks]:
-        await ws.close()
+        with contextlib.suppress(ConnectionClosed):
+            await ws.close()
     for r in readers:
         r.cancel()
     return {"stats": stats, "rss0_kb": rss0, "rss1_kb": rss1, "elapsed": elapsed, "cpu_s": cpu,

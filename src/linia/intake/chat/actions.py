@@ -37,7 +37,7 @@ from linia.intake.chat.serialize import agent_public, message_payload, state_pay
 from linia.tickets import actions as tickets
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
 from linia.tickets.events import emit
-from linia.tickets.models import Channel, Interaction, Message, Ticket
+from linia.tickets.models import Channel, Contact, Interaction, Message, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +348,8 @@ def _on_ticket(session: ChatSession, sender: str, text: str, author: Any, file: 
         return tickets.add_message(
             None if visitor else author, ticket, body=text, channel=Channel.CHAT,
             direction=Message.Direction.INBOUND if visitor else Message.Direction.OUTBOUND,
-            author_contact=session.contact if visitor and session.contact_id else None,
+            author_contact=Contact(pk=session.contact_id, tenant_id=session.tenant_id)
+            if visitor and session.contact_id else None,
             attachments=[file] if file is not None else [], external_id=f"{EXTERNAL_PREFIX}{session.pk}:{seq}",
             external_id_is_new=True)
     except ActionError as exc:
@@ -423,7 +424,7 @@ def _push_state(session: ChatSession, *, agent_id: int | None = None) -> None:
 
 
 def _locked(session_id: int) -> ChatSession:
-    return ChatSession.objects.select_for_update(of=("self",)).select_related("agent", "contact").get(pk=session_id)
+    return ChatSession.objects.select_for_update().get(pk=session_id)
 
 
 # --- the visitor ---------------------------------------------------------------------------------

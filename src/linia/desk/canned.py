@@ -70,7 +70,7 @@ def _customer_name(task: Task) -> str:
         if contact is not None and contact.name:
             return contact.name
     attrs: Any = task.attributes if isinstance(task.attributes, dict) else {}
-    for key in ("name", "customer", "visitor_name"):
+    for key in ("visitor", "name", "customer"):
         if isinstance(attrs.get(key), str) and attrs[key].strip():
             return str(attrs[key]).strip()
     return ""

@@ -169,8 +169,20 @@ def _presence(user: User, c: dict[str, Any]) -> Any:
     return actions.set_presence(user, user, _text(c, "state"), _text(c, "reason"))
 
 
+def _sync_chat(task: Task) -> Task:
+    """A chat changed hands: the visitor sees the new agent (or waiting again) at once."""
+    if task.channel == "chat":
+        from linia.intake.chat import actions as chat
+
+        try:
+            chat.sync_task(task.pk)
+        except Exception:  # the routing change is committed; the chat catches up at its next message
+            log.exception("chat of task %s not synced", task.pk)
+    return task
+
+
 def _accept(user: User, c: dict[str, Any]) -> Any:
-    return actions.accept_offer(user, _int(c, "reservation_id"))
+    return _sync_chat(actions.accept_offer(user, _int(c, "reservation_id")))
 
 
 def _decline(user: User, c: dict[str, Any]) -> Any:
@@ -203,7 +215,8 @@ def _transfer(user: User, c: dict[str, Any]) -> Any:
     to_agent = User.objects.filter(pk=_int(c, "agent_id")).first() if c.get("agent_id") not in (None, "") else None
     if c.get("agent_id") not in (None, "") and to_agent is None:
         raise ActionError("not_found", _("No such agent."), {"agent_id": ["not_found"]})
-    return actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")), to_agent=to_agent)
+    return _sync_chat(actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")),
+                                            to_agent=to_agent))
 
 
 # --- chat (linia.intake.chat does the work; the desk only checks the shape of the input) -------------------
@@ -249,7 +262,10 @@ def _chat_history(user: User, c: dict[str, Any]) -> dict[str, Any]:
 
     task_id = _int(c, "task_id")
     after = _int(c, "after_seq") if c.get("after_seq") not in (None, "") else 0
-    return {"kind": "chat.history", "task_id": task_id, "messages": chat.transcript(user, task_id, after_seq=after)}
+    messages = chat.transcript(user, task_id, after_seq=after)
+    about = chat.chat_for_task(user, task_id)
+    return {"kind": "chat.history", "task_id": task_id, "messages": messages,
+            "chat": {k: about.get(k) for k in ("status", "name", "email", "phone", "topic", "language", "page_url")}}
 
 
 def _chat_end(user: User, c: dict[str, Any]) -> dict[str, Any]:

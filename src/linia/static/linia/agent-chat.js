@@ -57,6 +57,7 @@
         return true;
       }
       if (m.kind === "chat.history" && id != null) {
+        if (m.chat && m.chat.status) chat(id).status = m.chat.status;
         (m.messages || []).forEach(function (msg) { addMessage(id, msg); });
         renderChat(id);
         return true;

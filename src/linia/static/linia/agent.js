@@ -24,7 +24,7 @@
     var a = attrs(task);
     return task.caller || a.caller || a.caller_number || a.from || a.email || "";
   }
-  function customerName(task) { var a = attrs(task); return a.customer || a.name || ""; }
+  function customerName(task) { var a = attrs(task); return a.customer || a.name || a.visitor || ""; }
   function caller(task) { return callerAddress(task) || customerName(task); }  // what the desktop shows
   function queueName(task) {
     if (task.queue && typeof task.queue === "object") return task.queue.name || task.queue.code || "";

@@ -88,6 +88,7 @@ def _chat_strings() -> dict[str, str]:
         "chat_ended": _("The chat has ended."), "customer_typing": _("The customer is typing…"),
         "first_reply_in": _("First reply in %(t)s"), "first_reply_due": _("First reply: %(t)s of %(target)s"),
         "no_canned": _("No canned response matches."), "unread": _("%(n)s unread"),
+        "open_ticket": _("Open the ticket"),
     }
 
 

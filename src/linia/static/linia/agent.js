@@ -208,8 +208,10 @@
       })),
       el("button", { type: "button", class: "btn", "data-transfer-to-agent": id, text: t("transfer_agent") }),
     ]) : null;
-    var ticketBtn = el("button", { type: "button", class: "btn", "data-open-ticket": id },
-      [t("register_ticket") + " ", el("span", { class: "kbd", text: "Alt+T" })]);
+    var ticketBtn = task.channel === "chat" && task.ticket_id ?  // a chat comes with its ticket (the transcript is kept there)
+      el("a", { class: "btn", href: "/tickets/" + task.ticket_id + "/", target: "_blank", rel: "noopener", text: t("open_ticket") }) :
+      el("button", { type: "button", class: "btn", "data-open-ticket": id },
+        [t("register_ticket") + " ", el("span", { class: "kbd", text: "Alt+T" })]);
     var panel = el("div", { class: "rt-task", role: "tabpanel", "data-task-panel": id }, [
       el("div", { class: "rt-task-head" }, [
         el("span", { class: "rt-ch big", "data-head-channel": "" }),
@@ -311,6 +313,7 @@
   function openTicket(id) {
     var panel = panels[id], task = S.tasks[id];
     if (!panel || !task) return;
+    if (task.channel === "chat" && task.ticket_id) { window.open("/tickets/" + task.ticket_id + "/", "_blank", "noopener"); return; }
     var slot = panel.querySelector("[data-ticket-slot]");
     var frame = slot.querySelector("iframe");
     if (frame) { frame.focus(); return; }

@@ -20,10 +20,10 @@ import asyncio
 import http.cookiejar
 import json
 import time
-import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -400,10 +400,12 @@ class Simulation:
 
         reader = asyncio.create_task(read())
         try:
-            if not await self.await_agent(live):
-                if not self.stop.is_set():
-                    await ws.send(json.dumps({"type": "end"}))  # the widget's "end chat": leaves the queue
-                    await self.wait_event(ended, 5 * self.s.speed)  # the server took it (5 real seconds at most)
+            if not await self.await_agent(live):  # gave up, or the run ended: the widget's "end chat" leaves the queue
+                await ws.send(json.dumps({"type": "end"}))
+                try:
+                    await asyncio.wait_for(ended.wait(), 5)  # the server took it
+                except TimeoutError:
+                    self.error(f"chat {live.session_id} end", 0, "no ended state")
                 return
             more = self.rng.randint(*self.s.follow_ups)
             while not self.stop.is_set() and not ended.is_set():
@@ -511,11 +513,16 @@ class Agent:
 
     async def take(self, reservation: int, task: dict[str, Any]) -> None:
         sim = self.sim
-        session = (task.get("attributes") or {}).get("chat_session_id")
-        live = sim.live.get(str(task.get("external_id") or "")) or (
-            sim.chat_sessions.get(session) if isinstance(session, int) else None)
         if not await sim.sleep(sim.rng.uniform(*sim.s.ring_delay_s)):
             return  # the run is over: the offer is left to ring out
+        # (looked up after the ring: a chat's offer can arrive before its visitor has the server's answer)
+        session = (task.get("attributes") or {}).get("chat_session_id")
+        live = sim.live.get(str(task.get("external_id") or ""))
+        for _ in range(40 if isinstance(session, int) else 0):  # up to 2 real seconds
+            live = sim.chat_sessions.get(session)  # type: ignore[arg-type]
+            if live is not None or sim.stop.is_set():
+                break
+            await asyncio.sleep(0.05)
         if live is not None and live.state != "waiting":
             return  # the customer left (or another agent has it): the offer is withdrawn by the server
         if live is not None:

@@ -8,6 +8,7 @@ screen go to test-artifacts/widget/.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -51,6 +52,8 @@ pytestmark = [
     pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (run scripts/setup_browser.sh)"),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing (run scripts/setup_browser.sh)"),
     pytest.mark.skipif(not _reachable(REDIS), reason="Redis on 127.0.0.1:6379 is needed for cross-process events"),
+    pytest.mark.skipif(importlib.util.find_spec("linia.intake.chat.actions") is None,
+                       reason="the chat backend (linia.intake.chat.actions) is not there yet"),
 ]
 
 # Markup in every field a visitor or an agent can fill, and in the channel's own texts: it must come out as text.

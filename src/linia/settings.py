@@ -97,7 +97,7 @@ ASGI_APPLICATION = "linia.asgi.application"
 WSGI_APPLICATION = "linia.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "desk:tickets"
+LOGIN_REDIRECT_URL = "portal:landing"  # store/client staff to the portal, others to the desk
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

@@ -97,6 +97,8 @@ def asset_suggestions(member: Membership, limit: int = 50) -> list[str]:
     found: list[str] = [str(a)[:200] for a in conf if isinstance(a, str | int)] if isinstance(conf, list) else []
     field_map = portal_settings(member.tenant.settings).get("field_map")
     keys = ["asset"] + ([str(field_map["asset"])] if isinstance(field_map, dict) and field_map.get("asset") else [])
+    if member.store_id is None:
+        return found[:limit]
     recent = (Ticket.objects.filter(tenant_id=member.tenant_id, store_id=member.store_id)
               .order_by("-id").values_list("custom_fields", flat=True)[:300])
     for values in recent:

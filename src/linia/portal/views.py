@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -53,7 +54,7 @@ def portal_view(*roles: str) -> Callable[[PortalView], Callable[..., HttpRespons
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             member = queries.portal_member(request.user)
             if member is None:
-                if is_platform_admin(request.user) or Membership.objects.filter(user=request.user).exists():
+                if is_platform_admin(request.user) or Membership.objects.filter(user_id=int(request.user.pk or 0)).exists():
                     return redirect("desk:tickets")  # agents, supervisors and admins work in the desk
                 return render(request, "portal/forbidden.html", {}, status=403)
             if roles and member.role not in roles:
@@ -74,6 +75,17 @@ def portal_view(*roles: str) -> Callable[[PortalView], Callable[..., HttpRespons
 def _has_nul(request: HttpRequest) -> bool:
     return any("\x00" in key or any("\x00" in v for v in values)
                for data in (request.GET, request.POST) for key, values in data.lists())
+
+
+class LoginView(auth_views.LoginView):
+    """The login page; without a ?next= store and client staff land in the portal, others in the desk."""
+
+    template_name = "registration/login.html"
+
+    def get_default_redirect_url(self) -> str:
+        if queries.portal_member(self.request.user) is not None:
+            return resolve_url("portal:home")
+        return str(super().get_default_redirect_url())
 
 
 @login_required

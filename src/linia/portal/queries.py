@@ -107,3 +107,13 @@ def asset_suggestions(member: Membership, limit: int = 50) -> list[str]:
             if isinstance(value, str) and value.strip() and value.strip() not in found:
                 found.append(value.strip()[:200])
     return found[:limit]
+
+
+def asset_hint(member: Membership, language: str) -> str:
+    """The tenant's hint under the asset field (settings portal.asset_hint: text, or text by language)."""
+    from linia.portal.deadlines import portal_settings
+
+    hint = portal_settings(member.tenant.settings).get("asset_hint")
+    if isinstance(hint, dict):
+        hint = hint.get(language) or hint.get(member.tenant.default_language) or ""
+    return str(hint)[:300] if isinstance(hint, str) else ""

@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryD
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -192,7 +193,8 @@ def report(request: HttpRequest, member: Membership) -> HttpResponse:
     context: dict[str, Any] = {
         "member": member, "nav": "report", "kinds": actions.fault_kind_choices(),
         "urgencies": [(v, label) for v, label in Priority.choices if v in actions.URGENCIES],
-        "assets": queries.asset_suggestions(member), "max_photos": actions.max_photos(),
+        "assets": queries.asset_suggestions(member), "asset_hint": queries.asset_hint(member, get_language()),
+        "max_photos": actions.max_photos(),
         "max_photo_mb": actions.max_photo_bytes() // (1024 * 1024), "errors": {},
         "values": {"urgency": Priority.NORMAL},
     }

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from django.urls import path
+
+from linia.demo import shop
 
 app_name = "shop"
-urlpatterns: list[Any] = []
+urlpatterns = [
+    path("", shop.shop_index, name="index"),
+    path("<slug:slug>/", shop.shop_page, name="page"),
+]

@@ -370,24 +370,36 @@ def _push_message(session: ChatSession, msg: ChatMessage) -> None:
                                    "message": message_payload(msg, for_agent=True)})
 
 
-def _holder(session: ChatSession) -> int | None:
-    """The agent the routing task is assigned to now (transfers happen in routing)."""
-    from linia.routing.models import Task, TaskStatus
+def _task_row(session: ChatSession) -> tuple[int | None, str] | None:
+    """(assigned agent, status) of the chat's routing task now (transfers and completion happen in routing)."""
+    from linia.routing.models import Task
 
     if session.task_id is None:
         return None
-    row = Task.objects.filter(pk=session.task_id).values_list("assigned_to_id", "status").first()
-    if row is None or row[1] != TaskStatus.ASSIGNED:
+    return Task.objects.filter(pk=session.task_id).values_list("assigned_to_id", "status").first()
+
+
+def _holder(session: ChatSession) -> int | None:
+    from linia.routing.models import TaskStatus
+
+    row = _task_row(session)
+    if row is None or row[1] != TaskStatus.ASSIGNED or row[0] is None:
         return None
-    return int(row[0]) if row[0] is not None else None
+    return int(row[0])
 
 
 def _sync_holder(session: ChatSession) -> bool:
-    """On a locked session: follow the routing task (accepted, transferred, back in the queue). Pushes STATE to
-    the visitor and chat.state to the agent when it changed; returns whether it did."""
+    """On a locked session: follow the routing task (accepted, transferred, back in the queue, completed).
+    Pushes STATE to the visitor and chat.state to the agent when it changed; returns whether it did."""
+    from linia.routing.models import OPEN_TASK, TaskStatus
+
     if session.status not in (SessionStatus.WAITING, SessionStatus.ACTIVE):
         return False
-    holder = _holder(session)
+    row = _task_row(session)
+    if row is not None and row[1] not in OPEN_TASK:  # completed or abandoned in routing: the chat is over
+        _end_locked(session, actor=None, by="routing", now=timezone.now())
+        return True
+    holder = int(row[0]) if row is not None and row[1] == TaskStatus.ASSIGNED and row[0] is not None else None
     status = SessionStatus.ACTIVE if holder is not None else SessionStatus.WAITING
     if status == session.status and holder == session.agent_id:
         return False
@@ -397,13 +409,13 @@ def _sync_holder(session: ChatSession) -> bool:
     return True
 
 
-def _push_state(session: ChatSession) -> None:
+def _push_state(session: ChatSession, *, agent_id: int | None = None) -> None:
     from linia.routing.models import Task
 
     task = Task.objects.filter(pk=session.task_id).first() if session.task_id else None
     realtime.to_visitor(session.pk, state_payload(session, task))
     if session.task_id is not None:
-        realtime.to_agent(session.agent_id or _holder(session),
+        realtime.to_agent(agent_id or session.agent_id or _holder(session),
                           {"kind": "chat.state", "task_id": session.task_id, "status": session.status})
 
 
@@ -423,9 +435,9 @@ def visitor_send(session: ChatSession, text: Any, client_id: Any) -> tuple[ChatM
             found = ChatMessage.objects.filter(session=locked, client_id=client_id).first()
             if found is not None:
                 return found, False
+        _sync_holder(locked)  # may find the chat completed in routing meanwhile
         if locked.status == SessionStatus.ENDED:
             raise Conflict("ended", _("This chat has ended. Start a new chat to write again."))
-        _sync_holder(locked)
         return _append(locked, Sender.VISITOR, text, client_id=client_id, author=None)
 
 
@@ -450,6 +462,7 @@ def visitor_file(session: ChatSession, *, filename: str, data: bytes, content_ty
             found = ChatMessage.objects.filter(session=locked, client_id=client_id).first()
             if found is not None:
                 return found, False
+        _sync_holder(locked)
         if locked.status == SessionStatus.ENDED:
             raise Conflict("ended", _("This chat has ended. Start a new chat to write again."))
         try:
@@ -473,32 +486,36 @@ def visitor_end(session: ChatSession) -> ChatSession:
 
 
 def _end(session_id: int, *, actor: Any, by: str) -> ChatSession:
+    with transaction.atomic():
+        session = _locked(session_id)
+        if session.status != SessionStatus.ENDED:
+            _end_locked(session, actor=actor, by=by, now=timezone.now())
+    return session
+
+
+def _end_locked(session: ChatSession, *, actor: Any, by: str, now: datetime) -> None:
+    """On a locked session: ended for good (a system message says so); a chat still waiting leaves the queue."""
     from linia.routing import actions as routing
     from linia.routing.models import Task, TaskStatus
 
-    now = timezone.now()
-    with transaction.atomic():
-        session = _locked(session_id)
-        if session.status == SessionStatus.ENDED:
-            return session
-        session.status, session.ended_at = SessionStatus.ENDED, now
-        session.save(update_fields=["status", "ended_at"])
-        if session.interaction_id is not None:
-            Interaction.objects.filter(pk=session.interaction_id, ended_at__isnull=True).update(ended_at=now)
-        if session.task_id is not None and Task.objects.filter(
-                pk=session.task_id, status__in=(TaskStatus.QUEUED, TaskStatus.RESERVED)).exists():
-            try:
-                with transaction.atomic():
-                    routing.abandon_task(None, session.task_id, reason=f"chat ended by {by}")
-            except ActionError as exc:  # taken meanwhile: the agent completes it
-                log.info("chat %s: task not abandoned (%s)", session.pk, exc.code)
-        emit(session.tenant_id, "chat.ended", ticket=Ticket(pk=session.ticket_id, tenant_id=session.tenant_id)
-             if session.ticket_id else None, actor=actor, data={"session_id": session.pk, "by": by})
-        with translation.override(session.language or "en"):
-            text = _("The visitor left the chat.") if by == "visitor" else _("The chat has ended.")
-        _append(session, Sender.SYSTEM, text, client_id=None, now=now)
-        _push_state(session)
-    return session
+    previous_agent = session.agent_id
+    session.status, session.ended_at = SessionStatus.ENDED, now
+    session.save(update_fields=["status", "ended_at"])
+    if session.interaction_id is not None:
+        Interaction.objects.filter(pk=session.interaction_id, ended_at__isnull=True).update(ended_at=now)
+    if session.task_id is not None and Task.objects.filter(
+            pk=session.task_id, status__in=(TaskStatus.QUEUED, TaskStatus.RESERVED)).exists():
+        try:
+            with transaction.atomic():
+                routing.abandon_task(None, session.task_id, reason=f"chat ended by {by}")
+        except ActionError as exc:  # taken meanwhile: the agent completes it
+            log.info("chat %s: task not abandoned (%s)", session.pk, exc.code)
+    emit(session.tenant_id, "chat.ended", ticket=Ticket(pk=session.ticket_id, tenant_id=session.tenant_id)
+         if session.ticket_id else None, actor=actor, data={"session_id": session.pk, "by": by})
+    with translation.override(session.language or "en"):
+        text = _("The visitor left the chat.") if by == "visitor" else _("The chat has ended.")
+    _append(session, Sender.SYSTEM, text, client_id=None, now=now)
+    _push_state(session, agent_id=previous_agent)
 
 
 # --- the agent (called by the desk) --------------------------------------------------------------
@@ -539,9 +556,9 @@ def agent_send(actor: Any, task_id: int, text: str, client_id: str | None = None
             found = ChatMessage.objects.filter(session=locked, client_id=client_id).first()
             if found is not None:
                 return found
+        _sync_holder(locked)
         if locked.status == SessionStatus.ENDED:
             raise Conflict("ended", _("This chat has ended."))
-        _sync_holder(locked)
         msg, _created = _append(locked, Sender.AGENT, text, client_id=client_id, author=actor)
     return msg
 

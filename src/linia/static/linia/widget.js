@@ -574,7 +574,7 @@
     var p = { client_id: uuid(), text: text, at: new Date().toISOString() };
     S.pending.push(p); save();
     drawPending(p); scrollDown();
-    if (wsAlive) wsSend({ type: "message", client_id: p.client_id, text: p.text });
+    if (wsAlive) { wsSend({ type: "message", client_id: p.client_id, text: p.text }); p.sent = Date.now(); }
     // otherwise it goes out (with the same client id) as soon as the socket is back: see onHistory
   }
 
@@ -674,8 +674,16 @@
     if (d.state) applyState(d.state);
     if (screen !== "chat") return;
     // resend what was never acknowledged; the server dedupes by client id
-    S.pending.forEach(function (p) { if (!p.error) wsSend({ type: "message", client_id: p.client_id, text: p.text }); });
+    S.pending.forEach(function (p) {
+      if (!p.error) { wsSend({ type: "message", client_id: p.client_id, text: p.text }); p.sent = Date.now(); }
+    });
   }
+  // A socket that looks open but acknowledges nothing (a dead network path) is dropped and dialled again,
+  // which resends the pending messages.
+  setInterval(function () {
+    var stale = S.pending.some(function (p) { return !p.error && p.sent && Date.now() - p.sent > 10000; });
+    if (stale && ws && wsAlive) ws.close(4000);
+  }, 5000);
   function onAck(d) {
     var p = null;
     S.pending.forEach(function (x) { if (x.client_id === d.client_id) p = x; });

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 
 from linia.directory.models import Product
+from linia.intake.webform.models import WebForm
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -58,3 +59,16 @@ def test_widget_script_is_served() -> None:
     assert response.status_code == 200
     body = b"".join(response.streaming_content) if response.streaming else response.content  # type: ignore[attr-defined]
     assert b"data-channel" in body
+
+
+def test_shop_page_embeds_the_tenants_active_web_forms_only() -> None:
+    shop = f.tenant("quickdrop", name="QuickDrop")
+    other = f.tenant("maison-mode", name="Maison Mode")
+    WebForm.objects.create(tenant=shop, public_key="demo-quickdrop-refund", name="Refund",
+                           titles={"en": "Refund request", "fr": "Remboursement"})
+    WebForm.objects.create(tenant=shop, public_key="demo-quickdrop-old", name="Old form", is_active=False)
+    WebForm.objects.create(tenant=other, public_key="demo-maison-mode-refund", name="Retour")
+    html = _page(Client(), "/shop/quickdrop/")
+    embeds = re.findall(r'<script src="/static/linia/form\.js" data-form="([^"]+)" data-lang="en" '
+                        r'data-title="([^"]+)" async></script>', html)
+    assert embeds == [("demo-quickdrop-refund", "Refund request")]

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -18,6 +17,7 @@ from django.utils import timezone
 from linia.core.models import Tenant
 from linia.demo.common import describe_hours
 from linia.directory.models import Product, Promotion, Store
+from linia.intake.webform.models import WebForm
 
 PRODUCTS = 8
 STORES = 6
@@ -65,16 +65,10 @@ def _shop_tenants() -> list[Tenant]:
 
 
 def _forms(tenant: Tenant, language: str) -> list[dict[str, str]]:
-    """The tenant's active web forms (the webform app's model; none when that app is absent)."""
-    try:
-        model = apps.get_model("webform", "WebForm")
-    except LookupError:
-        return []
-    out = []
-    for form in model.objects.filter(tenant=tenant, is_active=True).order_by("public_key"):
-        titles: dict[str, str] = getattr(form, "titles", None) or {}
-        out.append({"key": form.public_key, "title": titles.get(language) or form.name})
-    return out
+    """The tenant's active web forms, the food pre-order first (the demo's main story), then by name."""
+    forms = WebForm.objects.filter(tenant=tenant, is_active=True).select_related("tenant")
+    ordered = sorted(forms, key=lambda f: ("preorder" not in f.public_key, f.name))
+    return [{"key": f.public_key, "title": f.text("titles", language, f.name)} for f in ordered]
 
 
 def shop_index(request: HttpRequest) -> HttpResponse:

@@ -10,7 +10,7 @@ from linia.tickets import desk_views as customer_link_views
 
 app_name = "desk"
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="desk:tickets", permanent=False), name="home"),
+    path("", RedirectView.as_view(pattern_name="portal:landing", permanent=False), name="home"),  # by role
     path("tenant/", tickets.switch_tenant_view, name="switch_tenant"),
     path("tickets/", tickets.ticket_list_view, name="tickets"),
     re_path(r"^tickets/export\.(?P<fmt>csv|xlsx)$", tickets.ticket_export, name="tickets_export"),

@@ -4,4 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from linia.intake.chat.consumers import VisitorConsumer
+
+websocket_urlpatterns: list[Any] = [
+    path("ws/chat/<str:key>/", VisitorConsumer.as_asgi()),
+]

@@ -140,8 +140,10 @@
     ".panel{position:fixed;right:20px;bottom:88px;z-index:2147483000;width:360px;max-width:calc(100vw - 24px);height:540px;max-height:calc(100vh - 110px);display:flex;flex-direction:column;background:#fff;border-radius:12px;box-shadow:0 8px 30px rgba(0,0,0,.3);overflow:hidden}",
     ".panel[hidden],[hidden]{display:none!important}",
     "header{display:flex;align-items:center;gap:8px;padding:10px 12px;background:var(--p);color:var(--op)}",
-    "header h2{flex:1;margin:0;font-size:16px;font-weight:600}",
-    ".ag{display:flex;align-items:center;gap:6px;font-size:13px}.ag img{width:28px;height:28px;border-radius:50%;object-fit:cover;background:#fff}",
+    "header h2{flex:1;min-width:0;margin:0;font-size:16px;font-weight:600;overflow:hidden;text-overflow:ellipsis;white-space:nowrap}",
+    ".ag{display:flex;align-items:center;gap:6px;font-size:13px;max-width:45%;min-width:0}.ag span{overflow:hidden;text-overflow:ellipsis;white-space:nowrap}",
+    ".ag img{width:28px;height:28px;flex:none;border-radius:50%;object-fit:cover;background:#fff}",
+    ".x{flex:none}",
     "button{cursor:pointer}",
     ".x{background:transparent;border:0;color:inherit;font-size:22px;line-height:1;padding:2px 6px;border-radius:6px}",
     "button:focus-visible,input:focus-visible,select:focus-visible,textarea:focus-visible,a:focus-visible{outline:3px solid #f5a524;outline-offset:1px}",
@@ -167,6 +169,8 @@
     ".compose textarea{flex:1;resize:none;height:40px;padding:8px;border:1px solid #9aa3b5;border-radius:6px}",
     ".compose button{height:40px;border:0;border-radius:6px;padding:0 10px;background:#e8ebf1}",
     ".compose .snd{background:var(--p);color:var(--op);font-weight:600}",
+    ".compose .att svg{width:20px;height:20px;fill:#4a5263;vertical-align:middle}",
+    ".end{border:0;background:none;color:#4a5263;text-decoration:underline;padding:0;font-size:12px}",
     ".stars{display:flex;gap:4px;border:0;padding:0;margin:6px 0}",
     ".stars label{margin:0;font-weight:400;font-size:22px;cursor:pointer;color:#9aa3b5}",
     ".stars input{position:absolute;opacity:0;width:1px;height:1px}",
@@ -179,10 +183,17 @@
   var hostEl = el("div", { id: "linia-chat", "data-channel": KEY });
   var root = hostEl.attachShadow ? hostEl.attachShadow({ mode: "open" }) : hostEl;
   root.appendChild(el("style", { text: STYLE }));
-  var svg = '<svg viewBox="0 0 24 24" aria-hidden="true"><path d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 2-2z"/></svg>';
+  function icon(d) { // a constant SVG path, built as nodes (nothing is ever parsed as HTML)
+    var NS = "http://www.w3.org/2000/svg", g = document.createElementNS(NS, "svg"), p = document.createElementNS(NS, "path");
+    g.setAttribute("viewBox", "0 0 24 24"); g.setAttribute("aria-hidden", "true"); g.setAttribute("focusable", "false");
+    p.setAttribute("d", d); g.appendChild(p);
+    return g;
+  }
+  var BUBBLE = "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 2-2z";
+  var CLIP = "M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z";
   var launcher = el("button", { cls: "launch", type: "button", "aria-label": t("open"), "aria-expanded": "false",
     "aria-controls": "lc-panel", "aria-haspopup": "dialog" });
-  launcher.innerHTML = svg; // a constant icon, no data
+  launcher.appendChild(icon(BUBBLE));
   var badge = el("span", { cls: "badge", hidden: true, "aria-hidden": "true" });
   launcher.appendChild(badge);
   var titleEl = el("h2", { id: "lc-title", text: t("title") });
@@ -196,7 +207,7 @@
   root.appendChild(launcher);
   root.appendChild(panel);
 
-  var config = null;
+  var config = null, wantFocus = false;
   var screen = null; // "form" | "chat" | "offline" | "end"
   var ws = null, wsBackoff = 0, wsTimer = null, wsAlive = false, unread = 0;
   var logEl = null, composeBox = null, typingTimer = null, typingSent = false, agentTypingTimer = null;
@@ -208,8 +219,9 @@
     S.open = open; save();
     if (open) {
       unread = 0; badge.hidden = true;
-      if (!config) loadConfig();
-      if (!noFocus) focusScreen();
+      scrollDown(); // a log drawn while the panel was closed has no height yet
+      if (!config) { wantFocus = !noFocus; loadConfig(); } // focus moves to the form once it is there
+      else if (!noFocus) focusScreen();
     } else if (!noFocus) launcher.focus();
   }
   launcher.addEventListener("click", function () { setOpen(panel.hidden); });
@@ -245,9 +257,10 @@
       var colours = c.colours || {};
       if (safeColour(colours.primary)) hostEl.style.setProperty("--p", colours.primary);
       if (safeColour(colours.on_primary)) hostEl.style.setProperty("--op", colours.on_primary);
-      if (c.name) titleEl.textContent = c.name;
+      if (c.name) { titleEl.textContent = c.name; titleEl.title = c.name; }
       render();
-      if (!panel.hidden && !panel.contains(root.activeElement)) focusScreen();
+      if (!panel.hidden && wantFocus) focusScreen();
+      wantFocus = false;
     }, function () {
       body.textContent = "";
       body.appendChild(el("p", { cls: "err", role: "alert", text: t("failed") }));
@@ -371,7 +384,7 @@
       var ta = el("textarea", { "aria-label": t("message"), placeholder: t("typeHere"), rows: "1",
         maxlength: String((config && config.max_message_chars) || 4000) });
       var file = el("input", { type: "file", hidden: true, tabindex: "-1" });
-      var attach = el("button", { type: "button", "aria-label": t("attach"), title: t("attach"), text: "📎" });
+      var attach = el("button", { type: "button", cls: "att", "aria-label": t("attach"), title: t("attach") }, [icon(CLIP)]);
       var sendBtn = el("button", { type: "button", cls: "snd", text: t("send") });
       var endBtn = el("button", { type: "button", cls: "end", text: t("end") });
       composeBox = el("div", { cls: "compose" }, [attach, file, ta, sendBtn]);
@@ -493,7 +506,7 @@
     if (a && href) {
       var link = el("a", { href: href, target: "_blank", rel: "noopener noreferrer", "aria-label": t("download", { name: a.name }) });
       if (/^image\/(png|jpeg|gif|webp)$/.test(a.content_type || "")) link.appendChild(el("img", { src: href, alt: a.name || "" }));
-      else link.textContent = "📄 " + (a.name || "file");
+      else link.textContent = a.name || "file";
       node.appendChild(link);
     }
     return node;
@@ -561,7 +574,7 @@
     var p = { client_id: uuid(), text: text, at: new Date().toISOString() };
     S.pending.push(p); save();
     drawPending(p); scrollDown();
-    if (wsAlive) wsSend({ type: "message", client_id: p.client_id, text: p.text });
+    if (wsAlive) { wsSend({ type: "message", client_id: p.client_id, text: p.text }); p.sent = Date.now(); }
     // otherwise it goes out (with the same client id) as soon as the socket is back: see onHistory
   }
 
@@ -621,7 +634,7 @@
   function connect() {
     if (ws || !S.token || screen !== "chat") return;
     clearTimeout(wsTimer);
-    var sock = new WebSocket(WS + encodeURIComponent(S.token));
+    var sock = new WebSocket(WS + encodeURIComponent(S.token) + "&lang=" + lang);
     ws = sock;
     sock.onopen = function () { sock.send(JSON.stringify({ type: "resume", after_seq: lastSeq() })); };
     sock.onmessage = function (ev) {
@@ -661,8 +674,16 @@
     if (d.state) applyState(d.state);
     if (screen !== "chat") return;
     // resend what was never acknowledged; the server dedupes by client id
-    S.pending.forEach(function (p) { if (!p.error) wsSend({ type: "message", client_id: p.client_id, text: p.text }); });
+    S.pending.forEach(function (p) {
+      if (!p.error) { wsSend({ type: "message", client_id: p.client_id, text: p.text }); p.sent = Date.now(); }
+    });
   }
+  // A socket that looks open but acknowledges nothing (a dead network path) is dropped and dialled again,
+  // which resends the pending messages.
+  setInterval(function () {
+    var stale = S.pending.some(function (p) { return !p.error && p.sent && Date.now() - p.sent > 10000; });
+    if (stale && ws && wsAlive) ws.close(4000);
+  }, 5000);
   function onAck(d) {
     var p = null;
     S.pending.forEach(function (x) { if (x.client_id === d.client_id) p = x; });

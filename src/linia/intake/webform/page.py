@@ -60,6 +60,7 @@ def field_context(form: WebForm, f: Field, language: str, cleaned: Cleaned | Non
         ctx["search_url"] = f"/forms/{form.public_key}/stores/"
     elif f.kind == "file":
         ctx["accept"] = ",".join(f.accept)
+        ctx["accept_text"] = ", ".join(f.accept)
         ctx["max_mb"] = f"{f.max_bytes / 1048576:g}"
     elif f.kind == "number":
         ctx["min"] = f.prop.get("minimum", "")

@@ -41,11 +41,12 @@ class StoreOption:
     address: str
     time_zone: str
     today: str  # "08:00–22:00" or "closed today", in the store's time zone
+    other_zone: bool = False  # the store keeps another time than the tenant: say which
 
     @property
     def label(self) -> str:
         where = f"{self.name}, {self.address}" if self.address else self.name
-        return f"{where} · {self.today}"
+        return f"{where} · {self.today}" + (f" ({self.time_zone})" if self.other_zone else "")
 
 
 def _today(status: OpenStatus) -> str:
@@ -54,7 +55,8 @@ def _today(status: OpenStatus) -> str:
 
 
 def _options(tenant: Tenant, stores: list[Store], at: datetime | None) -> list[StoreOption]:
-    return [StoreOption(s.code, s.name, s.city, s.address, s.time_zone, _today(status))
+    return [StoreOption(s.code, s.name, s.city, s.address, s.time_zone, _today(status),
+                        s.time_zone != tenant.time_zone)
             for s, status in store_statuses(tenant, stores, at or timezone.now())]
 
 

@@ -142,6 +142,8 @@ def test_embedded_form_with_a_file_creates_a_ticket_the_agent_sees(site: dict[st
             form.get_by_label("Product").fill(f"Yoghurt {XSS}")
             form.locator("#f-store-search").fill("mokot")
             form.locator("#f-store").select_option("W-1")
+            expect(form.locator("#f-store-hours li")).to_have_count(7)  # the store's next days
+            expect(form.locator("#f-store-hours")).to_contain_text("Europe/Warsaw")
             form.get_by_label("Details").fill("It was sour.\n" + XSS)
             form.locator("#f-photo").set_input_files(str(photo))
             form.get_by_label("I agree").check()

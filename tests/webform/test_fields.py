@@ -118,3 +118,22 @@ def test_store_of_another_tenant_is_refused(world: World) -> None:
     assert response.status_code == 400
     assert "store from the list" in _error(response.content.decode(), "store")
     assert not Ticket.objects.exists()
+
+
+def test_chosen_store_shows_its_hours_for_the_next_days(world: World) -> None:
+    from datetime import date
+
+    from linia.directory.models import StoreHoursException
+
+    StoreHoursException.objects.create(tenant=world.tenant, store=world.vladivostok,
+                                       date=date.fromisoformat(tomorrow_at(world.vladivostok, 0)[0]), spans=[])
+    html = world.post({"store": "V-1"}, lang="ru").content.decode()  # errors elsewhere: the page comes back
+    panel = re.search(r'id="f-store-hours".*?</div>', html, re.S)
+    assert panel is not None
+    text = panel.group(0)
+    assert "Asia/Vladivostok" in text and text.count("<li>") == 7
+    assert "09:00–21:00" in text and "выходной" in text  # tomorrow's exception, in the visitor's language
+    data = world.client.get(f"/forms/{world.form.public_key}/stores/?code=V-1&lang=en").json()["store"]
+    assert data["time_zone"] == "Asia/Vladivostok" and len(data["days"]) == 7
+    assert data["days"][1]["hours"] == "closed" and data["days"][0]["hours"] == "09:00–21:00"
+    assert world.client.get(f"/forms/{world.form.public_key}/stores/?code=B-1").status_code == 404  # other tenant

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.urls import reverse
+
 from linia.intake.webform.definition import Field, localized
 from linia.intake.webform.models import WebForm
-from linia.intake.webform.queries import store_options
+from linia.intake.webform.queries import store_options, store_week
 from linia.intake.webform.validation import Cleaned
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?$")
@@ -57,7 +59,8 @@ def field_context(form: WebForm, f: Field, language: str, cleaned: Cleaned | Non
         ctx["text"] = f.text("text", language) or localized(f.prop.get("description"), language, "")
     elif f.kind == "store":
         ctx["store_groups"] = store_options(form.tenant)
-        ctx["search_url"] = f"/forms/{form.public_key}/stores/"
+        ctx["search_url"] = reverse("webform:stores", args=[form.public_key])
+        ctx["week"] = store_week(form.tenant, ctx["value"]) if ctx["value"] else None
     elif f.kind == "file":
         ctx["accept"] = ",".join(f.accept)
         ctx["accept_text"] = ", ".join(f.accept)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from linia.core.models import Tenant
-from linia.directory.hours import OpenStatus
+from linia.directory.hours import HoursError, OpeningHours, OpenStatus, WeeklySchedule
 from linia.directory.models import Store
-from linia.directory.queries import search_stores, store_statuses
+from linia.directory.queries import search_stores, store_hours, store_statuses
 from linia.intake.webform.models import WebForm
 
 _ORIGIN_RE = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -67,6 +68,34 @@ def store_options(tenant: Tenant, at: datetime | None = None) -> list[tuple[str,
     for option in _options(tenant, stores, at):
         groups.setdefault(option.city, []).append(option)
     return sorted(groups.items())
+
+
+@dataclass(frozen=True)
+class StoreWeek:
+    """The next days' hours of one store (dated exceptions and holidays included), in its time zone."""
+
+    code: str
+    name: str
+    time_zone: str
+    days: list[tuple[str, str, str]]  # (ISO date, "Thu 26.11", "08:00–22:00" or "closed")
+
+
+def store_week(tenant: Tenant, code: str, *, days: int = 7, at: datetime | None = None) -> StoreWeek | None:
+    """For the picker's "opening hours" panel: the chosen store of this tenant, else None."""
+    store = Store.objects.filter(tenant=tenant, code=code, is_active=True).first()
+    if store is None:
+        return None
+    try:
+        first = OpeningHours(WeeklySchedule(), {}, store.time_zone).local_date(at or timezone.now())
+        hours = store_hours(store, exceptions_from=first - timedelta(days=1))
+    except HoursError:
+        return None
+    rows = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        spans = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in hours.intervals_for_date(day))
+        rows.append((day.isoformat(), date_format(day, "D d.m"), spans or _("closed")))
+    return StoreWeek(store.code, store.name, store.time_zone, rows)
 
 
 def find_stores(tenant: Tenant, q: str, limit: int = 20) -> list[StoreOption]:

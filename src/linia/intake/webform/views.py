@@ -171,6 +171,14 @@ def _stores_view(request: HttpRequest, form: WebForm, language: str) -> HttpResp
         raise Http404(_("This form has no store picker."))
     if not antispam.allow_view(client_ip(request.META)):
         return JsonResponse({"error": "rate_limited", "message": _("Too many requests.")}, status=429)
+    code = str(request.GET.get("code", ""))
+    if code:  # the opening hours of the chosen store for the next days
+        week = queries.store_week(form.tenant, code[:40])
+        if week is None:
+            return JsonResponse({"error": "not_found", "message": _("Please choose a store from the list.")},
+                                status=404)
+        return JsonResponse({"store": {"code": week.code, "name": week.name, "time_zone": week.time_zone,
+                                       "days": [{"date": d, "day": label, "hours": h} for d, label, h in week.days]}})
     found = queries.find_stores(form.tenant, str(request.GET.get("q", "")))
     return JsonResponse({"stores": [{"code": s.code, "name": s.name, "city": s.city, "address": s.address,
                                      "time_zone": s.time_zone, "today": s.today} for s in found]})

@@ -4,6 +4,7 @@
   var body = document.body;
   var key = body.getAttribute("data-form-key") || "";
 
+  var report = function () { /* replaced below when the page is in an iframe */ };
   var summary = document.getElementById("lf-summary");
   if (summary) { summary.focus(); }
 
@@ -27,16 +28,46 @@
     });
   });
 
+  // The chosen store's hours for the next days (server-rendered after a post; fetched on change).
+  Array.prototype.forEach.call(document.querySelectorAll("[data-store-hours]"), function (panel) {
+    var select = document.getElementById(panel.getAttribute("data-store-hours"));
+    if (!select || !window.fetch) { return; }
+    select.addEventListener("change", function () {
+      panel.textContent = "";
+      if (!select.value) { return; }
+      var url = panel.getAttribute("data-url") + "?code=" + encodeURIComponent(select.value) +
+        "&lang=" + encodeURIComponent(document.documentElement.lang || "");
+      fetch(url, { credentials: "omit" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+        if (!data || !data.store || select.value !== data.store.code) { return; }
+        var heading = document.createElement("p");
+        heading.className = "help";
+        heading.textContent = panel.getAttribute("data-heading").replace("%(zone)s", data.store.time_zone);
+        var list = document.createElement("ul");
+        data.store.days.forEach(function (d) {
+          var item = document.createElement("li");
+          var label = document.createElement("span");
+          label.textContent = d.day;
+          item.appendChild(label);
+          item.appendChild(document.createTextNode(" " + d.hours));
+          list.appendChild(item);
+        });
+        panel.appendChild(heading);
+        panel.appendChild(list);
+        report();
+      }).catch(function () { /* the list of stores still works */ });
+    });
+  });
+
   if (window.parent === window) { return; }
   function post(message) {
     message.key = key;
     try { window.parent.postMessage(message, "*"); } catch (e) { /* the host went away */ }
   }
   var last = 0;
-  function report() {
+  report = function () {
     var height = Math.ceil(document.documentElement.scrollHeight);
     if (height !== last) { last = height; post({ type: "linia-form:height", height: height }); }
-  }
+  };
   report();
   window.addEventListener("load", report);
   window.addEventListener("resize", report);

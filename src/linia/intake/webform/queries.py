@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -61,13 +62,31 @@ def _options(tenant: Tenant, stores: list[Store], at: datetime | None) -> list[S
             for s, status in store_statuses(tenant, stores, at or timezone.now())]
 
 
+def large_chain(tenant: Tenant) -> bool:
+    """Too many stores for one list (a 2,600-store chain): the picker lists what the visitor searched for."""
+    limit = int(getattr(settings, "LINIA_WEBFORM_LIST_ALL_STORES_UP_TO", 200))
+    return Store.objects.filter(tenant=tenant, is_active=True).count() > limit
+
+
+def _grouped(options: list[StoreOption]) -> list[tuple[str, list[StoreOption]]]:
+    groups: dict[str, list[StoreOption]] = {}
+    for option in options:
+        groups.setdefault(option.city, []).append(option)
+    return sorted(groups.items())
+
+
 def store_options(tenant: Tenant, at: datetime | None = None) -> list[tuple[str, list[StoreOption]]]:
     """The tenant's active stores grouped by city (for the picker's <optgroup>s), with today's hours."""
     stores = list(Store.objects.filter(tenant=tenant, is_active=True).order_by("city", "name", "code"))
-    groups: dict[str, list[StoreOption]] = {}
-    for option in _options(tenant, stores, at):
-        groups.setdefault(option.city, []).append(option)
-    return sorted(groups.items())
+    return _grouped(_options(tenant, stores, at))
+
+
+def searched_store_options(tenant: Tenant, q: str, chosen: str = "") -> list[tuple[str, list[StoreOption]]]:
+    """A large chain's picker: the stores matching the search (typo-tolerant) and the chosen one."""
+    stores = search_stores(tenant, q[:100], limit=30) if q.strip() else []
+    if chosen and all(s.code != chosen for s in stores):
+        stores += list(Store.objects.filter(tenant=tenant, is_active=True, code=chosen))
+    return _grouped(_options(tenant, stores, None))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,47 @@
     });
   });
 
+  // A large chain's picker: the search box asks the server (typo-tolerant) and refills the list.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-store-search]"), function (box) {
+    var select = document.getElementById(box.getAttribute("data-store-search"));
+    if (!select || !window.fetch) { return; }
+    var timer = null;
+    var asked = "";
+    function search() {
+      var q = box.value.trim();
+      if (q === asked || q.length < 2) { return; }
+      asked = q;
+      var url = box.getAttribute("data-url") + "?q=" + encodeURIComponent(q) +
+        "&lang=" + encodeURIComponent(document.documentElement.lang || "");
+      fetch(url, { credentials: "omit" }).then(function (r) { return r.ok ? r.json() : null; }).then(function (data) {
+        if (!data || asked !== q) { return; }
+        var chosen = select.value;
+        var first = select.options[0];
+        select.textContent = "";
+        select.appendChild(first);
+        var groups = {};
+        data.stores.forEach(function (s) {
+          if (!groups[s.city]) {
+            groups[s.city] = document.createElement("optgroup");
+            groups[s.city].label = s.city;
+            select.appendChild(groups[s.city]);
+          }
+          var opt = document.createElement("option");
+          opt.value = s.code;
+          opt.textContent = s.name + (s.address ? ", " + s.address : "") + " · " + s.today;
+          opt.selected = s.code === chosen;
+          groups[s.city].appendChild(opt);
+        });
+        first.textContent = (select.getAttribute("data-found") || "%(n)s").replace("%(n)s", String(data.stores.length));
+        report();
+      }).catch(function () { /* the Find button still works */ });
+    }
+    box.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
+    box.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); clearTimeout(timer); asked = ""; search(); }
+    });
+  });
+
   // The chosen store's hours for the next days (server-rendered after a post; fetched on change).
   Array.prototype.forEach.call(document.querySelectorAll("[data-store-hours]"), function (panel) {
     var select = document.getElementById(panel.getAttribute("data-store-hours"));
@@ -65,7 +106,7 @@
   }
   var last = 0;
   report = function () {
-    var height = Math.ceil(document.documentElement.scrollHeight);
+    var height = Math.ceil(document.body.getBoundingClientRect().height);  // not the viewport: it can shrink
     if (height !== last) { last = height; post({ type: "linia-form:height", height: height }); }
   };
   report();

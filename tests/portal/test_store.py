@@ -164,3 +164,18 @@ def test_store_never_sees_internal_notes(world: World) -> None:
     assert b"vendor is slow" not in page.content and b"secret.png" not in page.content
     secret = note.attachments.get()
     assert client.get(f"/portal/tickets/{ticket.pk}/attachments/{secret.pk}/").status_code == 404
+
+
+def test_pages_speak_the_user_language_and_subjects_the_tenant_language(world: World) -> None:
+    for language, title, kind in (("pl", "Zgłoś usterkę techniczną", "Sprzęt"),
+                                  ("ru", "Сообщить о технической неисправности", "Оборудование"),
+                                  ("fr", "Signaler une panne technique", "Équipement")):
+        world.store_user.language = language
+        world.store_user.save()
+        client = world.login(world.store_user)
+        page = client.get("/portal/report/").content.decode()
+        assert title in page and kind in page, language
+        error = _report(client, description="").content.decode()
+        assert {"pl": "Opisz usterkę.", "ru": "Опишите неисправность.", "fr": "Décrivez la panne."}[language] in error
+    _report(world.login(world.store_user))  # a French-speaking user in a Polish tenant: the subject is Polish
+    assert Ticket.objects.get(tenant=world.tenant, store=world.store).subject.startswith("Sprzęt")

@@ -67,6 +67,7 @@ def test_bad_reports_show_errors_and_write_nothing(world: World) -> None:
         response = _report(client, **overrides)
         assert response.status_code == 400, overrides
         assert text in response.content, (overrides, response.content[:3000])
+        assert response.content.count(b"<li>") == 1, overrides  # one error, nothing about unread files
         assert b'role="alert"' in response.content
     assert _counts() == before
 

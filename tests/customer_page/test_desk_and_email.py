@@ -97,3 +97,17 @@ def test_the_desk_panel_in_russian(setup: Setup) -> None:
     setup.agent.save()
     html = _login(setup).get(f"/tickets/{setup.ticket.pk}/").content.decode()
     assert "Ссылка для клиента" in html and "Оценки ещё нет." in html
+
+
+def test_an_agent_revokes_every_valid_link_of_the_ticket(client: Client, setup: Setup) -> None:
+    other = make_setup()  # another ticket's link stays valid
+    desk = _login(setup)
+    page = desk.get(f"/tickets/{setup.ticket.pk}/").content.decode()
+    assert 'id="customer-links-revoke"' in page and "Revoke the link (1 valid)" in page
+    response = desk.post(f"/tickets/{setup.ticket.pk}/customer-link/revoke/", follow=True)
+    assert "Customer links revoked: 1" in response.content.decode()
+    assert 'id="customer-links-revoke"' not in response.content.decode()
+    assert client.get(setup.url).status_code == 404
+    assert client.get(other.url).status_code == 200
+    assert Event.objects.filter(ticket=setup.ticket, kind="ticket.customer_links_revoked", data__count=1).exists()
+    assert _login(other).post(f"/tickets/{setup.ticket.pk}/customer-link/revoke/").status_code == 404

@@ -231,3 +231,27 @@ def test_opening_the_page_remembers_when_the_link_was_used(client: Client, setup
     assert CustomerLink.objects.get().last_used_at is None
     client.get(setup.url)
     assert CustomerLink.objects.get().last_used_at is not None
+
+
+def _queries_of(client: Client, url: str) -> int:
+    from django.db import connection
+
+    count = 0
+
+    def counting(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counting):
+        assert client.get(url).status_code == 200
+    return count
+
+
+def test_the_page_reads_a_fixed_number_of_queries_however_long_the_thread(client: Client, setup: Setup) -> None:
+    client.get(setup.url)  # the link's last_used_at is written once a minute at most
+    before = _queries_of(client, setup.url)
+    for n in range(15):
+        actions.add_message(setup.agent, setup.ticket, body=f"update {n}",
+                            attachments=[actions.NewAttachment(f"f{n}.png", PNG, "image/png")])
+    assert _queries_of(client, setup.url) == before <= 4

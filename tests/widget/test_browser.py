@@ -347,6 +347,7 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         # the visitor ends the chat, rates it and asks for the transcript
         page.locator("button.end").click()
         expect(page.locator("form[data-rating]")).to_be_visible(timeout=LIVE)
+        assert _active(page) == "p.note", _active(page)  # "The chat has ended.", not lost with the message box
         _shot(page, "09-end-rating")
         page.locator("label[for=lc-f-score-4]").click()
         page.locator("#lc-f-comment").fill("Quick answer " + XSS)

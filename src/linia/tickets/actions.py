@@ -669,3 +669,18 @@ def touch_customer_link(link: Any) -> None:
     now = timezone.now()
     if link.last_used_at is None or now - link.last_used_at > timedelta(minutes=1):
         CustomerLink.objects.filter(pk=link.pk).update(last_used_at=now)
+
+
+def revoke_customer_links(actor: Any, ticket: Ticket) -> int:
+    """End every valid private link of the ticket at once (e.g. a customer shared one by mistake); returns
+    how many. The customer gets a new one by "Customer link" or the next acknowledgement."""
+    from linia.tickets.models import CustomerLink
+
+    _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
+    now = timezone.now()
+    with transaction.atomic():
+        count = (CustomerLink.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, revoked_at__isnull=True,
+                                             expires_at__gt=now).update(revoked_at=now))
+        if count:
+            emit(ticket.tenant_id, "ticket.customer_links_revoked", ticket=ticket, actor=actor, data={"count": count})
+    return count

@@ -97,7 +97,7 @@ ASGI_APPLICATION = "linia.asgi.application"
 WSGI_APPLICATION = "linia.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "desk:tickets"
+LOGIN_REDIRECT_URL = "desk:tickets"  # store and client staff: the portal (linia.portal.views.LoginView)
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

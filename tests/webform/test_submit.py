@@ -176,3 +176,17 @@ def test_xss_in_form_texts_is_escaped(world: World) -> None:
                       ui={"fields": {"name": {"label": {"en": XSS}, "help": {"en": XSS}}}})
     html = world.client.get(f"/forms/{other.public_key}/?lang=en").content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html
+
+
+def test_confirmation_emails_to_one_address_are_limited(world: World) -> None:
+    for n in range(7):
+        assert world.post({**BASE, "email": "victim@example.com", "bio": f"try {n}"}).status_code == 303
+    assert Ticket.objects.count() == 7  # every request is filed ...
+    assert OutboundEmail.objects.filter(recipient="victim@example.com").count() == 5  # ... not every email sent
+    assert Event.objects.filter(kind="email.ack_suppressed").count() == 2
+
+
+def test_store_in_another_time_zone_says_which(world: World) -> None:
+    html = world.page()[1]
+    assert re.search(r'value="V-1">[^<]*\(Asia/Vladivostok\)', html)
+    assert not re.search(r'value="W-1">[^<]*\(Europe/Warsaw\)', html)  # the tenant's own zone goes unsaid

@@ -8,6 +8,7 @@ screen go to test-artifacts/widget/.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import socket
@@ -51,6 +52,8 @@ pytestmark = [
     pytest.mark.skipif(sync_playwright is None, reason="playwright is not installed (run scripts/setup_browser.sh)"),
     pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"{CHROMIUM} missing (run scripts/setup_browser.sh)"),
     pytest.mark.skipif(not _reachable(REDIS), reason="Redis on 127.0.0.1:6379 is needed for cross-process events"),
+    pytest.mark.skipif(importlib.util.find_spec("linia.intake.chat.actions") is None,
+                       reason="the chat backend (linia.intake.chat.actions) is not there yet"),
 ]
 
 # Markup in every field a visitor or an agent can fill, and in the channel's own texts: it must come out as text.
@@ -290,6 +293,17 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         expect(log.locator(".m .txt")).to_have_text(expected)
         _shot(page, "06-reconnected")
 
+        # the browser's network goes away (no close from the server): the message waits, then goes once
+        page.context.set_offline(True)
+        page.keyboard.type("Back on the train")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(1500)
+        expect(log.locator(".m.pending")).to_have_count(1)  # no acknowledgement without a network
+        page.context.set_offline(False)
+        expect(log.locator(".m.pending")).to_have_count(0, timeout=LIVE)
+        expected.append("Back on the train")
+        expect(log.locator(".m .txt")).to_have_text(expected)
+
         # the agent types, then answers; the visitor sees the indicator
         server.shell("from linia.core.models import User; from linia.intake.chat import actions; "
                      f"actions.agent_typing(User.objects.get(username='anna'), {task}, True)")
@@ -313,13 +327,13 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         _shot(page, "08-after-reload")
         seqs = page.evaluate("""() => [...document.getElementById('linia-chat').shadowRoot
             .querySelectorAll('.log .m')].map(m => +m.dataset.seq)""")
-        assert seqs == sorted(set(seqs)) and len(seqs) == 8, seqs
+        assert seqs == sorted(set(seqs)) and len(seqs) == 9, seqs
         stored = json.loads(server.shell(
             "import json; from linia.intake.chat.models import ChatMessage; "
             "print(json.dumps(list(ChatMessage.objects.filter(sender='visitor').order_by('seq')"
             ".values_list('text', flat=True))))"))
         assert stored == ["Where is my parcel? " + XSS_SCRIPT, "Thanks! " + XSS, "Are you still there? 1",
-                          "Are you still there? 2", ""], stored  # each once (the last one is the file)
+                          "Are you still there? 2", "Back on the train", ""], stored  # each once (the last one is the file)
 
         # Esc closes and gives the focus back to the button; Enter opens again
         page.locator("[role=dialog] textarea").focus()
@@ -333,6 +347,7 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         # the visitor ends the chat, rates it and asks for the transcript
         page.locator("button.end").click()
         expect(page.locator("form[data-rating]")).to_be_visible(timeout=LIVE)
+        assert _active(page) == "p.note", _active(page)  # "The chat has ended.", not lost with the message box
         _shot(page, "09-end-rating")
         page.locator("label[for=lc-f-score-4]").click()
         page.locator("#lc-f-comment").fill("Quick answer " + XSS)

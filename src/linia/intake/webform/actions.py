@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from email.utils import formataddr
 from typing import Any
 
@@ -24,6 +25,7 @@ from linia.tickets.models import Channel, Ticket
 
 EXTERNAL_PREFIX = "webform:"
 NAME_FIELDS = ("name", "full_name", "your_name")
+EMAILS_PER_HOUR = 5
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
 
 
@@ -78,7 +80,7 @@ def _submit(form: WebForm, fields: list[Field], cleaned: Cleaned, *, submission_
                    "attachments": len(cleaned.uploads)})
         link = ticket_actions.issue_customer_link(ticket)
         email = next((cleaned.values[f.name] for f in fields if f.kind == "email" and f.name in cleaned.values), "")
-        if email:
+        if email and _may_email(ticket, str(email)):
             _queue_confirmation(ticket, str(email), link, language)
     return Filed(ticket, link, created=True)
 
@@ -150,6 +152,19 @@ def _body(form: WebForm, fields: list[Field], cleaned: Cleaned) -> str:
             else:
                 lines.append(f"{f.label(language)}: {value}")
     return "\n".join(lines)
+
+
+def _may_email(ticket: Ticket, to: str) -> bool:
+    """At most EMAILS_PER_HOUR confirmations to one address: a form must not become a way to flood someone's
+    mailbox (the ticket is still filed and the page still shows the link)."""
+    since = timezone.now() - timedelta(hours=1)
+    recent = OutboundEmail.objects.filter(tenant_id=ticket.tenant_id, kind=OutboundEmail.Kind.ACK,
+                                          recipient=to.lower(), created_at__gte=since).count()
+    if recent < EMAILS_PER_HOUR:
+        return True
+    emit(ticket.tenant_id, "email.ack_suppressed", ticket=ticket,
+         data={"to": to, "reason": "rate_limit", "limit_per_hour": EMAILS_PER_HOUR})
+    return False
 
 
 def _queue_confirmation(ticket: Ticket, to: str, link: str, language: str) -> OutboundEmail:

@@ -350,7 +350,7 @@
         page_url: location.href, text: text.value.trim()
       }).then(function (r) {
         S = { token: r.token, status: r.status, offline: !!r.offline, ref: r.ticket_reference, expected: r.expected_reply,
-          open: true, messages: [], pending: [] };
+          open: true, messages: [], pending: [], email: email.value.trim() };
         save();
         render();
         focusScreen();
@@ -409,16 +409,19 @@
   function hideCompose() { if (composeBox) { composeBox.hidden = true; composeBox.endRow.hidden = true; } }
 
   function showEnd() {
+    var hadFocus = !panel.hidden && panel.contains(root.activeElement || null) && root.activeElement !== closeBtn;
     screen = "end";
     hideCompose();
     disconnect();
     body.textContent = "";
-    body.appendChild(el("p", { cls: "note", role: "status", text: t("ended") }));
+    var note = el("p", { cls: "note", role: "status", tabindex: "-1", text: t("ended") });
+    body.appendChild(note);
     if (!S.rated) body.appendChild(ratingForm()); else body.appendChild(el("p", { cls: "note", text: t("thanks") }));
     body.appendChild(el("hr"));
     body.appendChild(transcriptForm());
     body.appendChild(newChatButton());
     statusEl.textContent = "";
+    if (hadFocus) note.focus(); // the message box the focus was in is gone
   }
 
   function newChatButton() {
@@ -574,7 +577,7 @@
     var p = { client_id: uuid(), text: text, at: new Date().toISOString() };
     S.pending.push(p); save();
     drawPending(p); scrollDown();
-    if (wsAlive) wsSend({ type: "message", client_id: p.client_id, text: p.text });
+    if (wsAlive) { wsSend({ type: "message", client_id: p.client_id, text: p.text }); p.sent = Date.now(); }
     // otherwise it goes out (with the same client id) as soon as the socket is back: see onHistory
   }
 
@@ -674,8 +677,16 @@
     if (d.state) applyState(d.state);
     if (screen !== "chat") return;
     // resend what was never acknowledged; the server dedupes by client id
-    S.pending.forEach(function (p) { if (!p.error) wsSend({ type: "message", client_id: p.client_id, text: p.text }); });
+    S.pending.forEach(function (p) {
+      if (!p.error) { wsSend({ type: "message", client_id: p.client_id, text: p.text }); p.sent = Date.now(); }
+    });
   }
+  // A socket that looks open but acknowledges nothing (a dead network path) is dropped and dialled again,
+  // which resends the pending messages.
+  setInterval(function () {
+    var stale = S.pending.some(function (p) { return !p.error && p.sent && Date.now() - p.sent > 10000; });
+    if (stale && ws && wsAlive) ws.close(4000);
+  }, 5000);
   function onAck(d) {
     var p = null;
     S.pending.forEach(function (x) { if (x.client_id === d.client_id) p = x; });

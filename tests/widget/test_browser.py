@@ -265,15 +265,28 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         agent.click("#btn-accept")
         expect(agent.locator("#offer")).to_be_hidden()
         task = _visitor_task(server)
-        _agent_send(server, task, "Hello Jan, let me check. " + XSS)
+        desk = agent.locator(".rt-task:not([hidden])")
+        desk_log = desk.locator("[data-chat-log]")
+        expect(desk_log).to_contain_text("Where is my parcel? " + XSS_SCRIPT)  # the visitor's markup, as text
+        composer = desk.locator("[data-chat-input]")
+        composer.fill("Hello Jan, let me check. " + XSS)
+        composer.press("Enter")
         agent_name = page.locator(".agent-name")
         expect(agent_name).to_have_text("Anna " + XSS, timeout=LIVE)
         expect(log.locator(".m.agent .txt")).to_have_text(["Hello Jan, let me check. " + XSS])
         _shot(page, "04-chat-with-agent")
 
+        # typing shows on both sides
         page.keyboard.type("Thanks! " + XSS)
+        expect(desk.locator("[data-chat-typing]")).not_to_be_empty(timeout=LIVE)
+        _shot(agent, "04b-desk-sees-visitor-typing")
         page.keyboard.press("Enter")
         expect(log.locator(".m.visitor:not(.pending) .txt")).to_have_count(2)
+        expect(desk_log).to_contain_text("Thanks! " + XSS)
+        composer.press_sequentially("Checking the depot", delay=300)  # the desk sends typing at most every 3 s
+        expect(page.locator(".typing")).to_contain_text("is typing", timeout=LIVE)
+        _shot(page, "07-agent-typing")
+        composer.fill("")
 
         # the server goes away mid-conversation: the visitor keeps writing, the agent answers in between
         server.stop()
@@ -305,12 +318,13 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         expect(log.locator(".m .txt")).to_have_text(expected)
 
         # the agent types, then answers; the visitor sees the indicator
-        server.shell("from linia.core.models import User; from linia.intake.chat import actions; "
-                     f"actions.agent_typing(User.objects.get(username='anna'), {task}, True)")
-        expect(page.locator(".typing")).to_contain_text("is typing", timeout=LIVE)
-        _shot(page, "07-agent-typing")
-        _agent_send(server, task, "Yes, still here.")
+        composer.fill("Yes, still here.")  # the desk reconnected on its own too
+        composer.press("Enter")
+        expect(log.locator(".m.agent .txt").last).to_have_text("Yes, still here.", timeout=LIVE)
         expect(page.locator(".typing")).to_have_count(0)
+        for text in ("Are you still there? 1", "Are you still there? 2", "Back on the train"):
+            expect(desk_log.locator(".rt-msg-text", has_text=text)).to_have_count(1)  # once each at the desk too
+        _shot(agent, "08b-desk-after-reconnect")
 
         # a file with markup in its name comes back as a link with that name as text
         page.locator("input[type=file]").set_input_files(

@@ -255,3 +255,14 @@ def test_the_page_reads_a_fixed_number_of_queries_however_long_the_thread(client
         actions.add_message(setup.agent, setup.ticket, body=f"update {n}",
                             attachments=[actions.NewAttachment(f"f{n}.png", PNG, "image/png")])
     assert _queries_of(client, setup.url) == before <= 4
+
+
+def test_nul_characters_never_reach_the_database(client: Client) -> None:
+    s = make_setup(status=Status.SOLVED)
+    upload = SimpleUploadedFile("a\x00b.txt", b"data", content_type="text/plain")
+    assert client.post(s.url + "reply/", {"body": "nul\x00here", "files": [upload]}).status_code == 303
+    message = Message.objects.get(ticket=s.ticket, body_text="nulhere")
+    assert "\x00" not in message.attachments.get().filename
+    actions.change_status(s.agent, s.ticket, Status.SOLVED)
+    assert client.post(s.url + "rate/", {"score": "3", "comment": "ok\x00"}).status_code == 303
+    assert Rating.objects.get().comment == "ok"

@@ -636,7 +636,8 @@ def reply_on_ticket_page(link: Any, ticket: Ticket, *, body: str, attachments: S
         check_attachment(item)
     clean_nonce = "".join(c for c in (nonce or "") if c.isalnum() or c in "-_")[:64]
     external_id = f"page:{link.pk}:{clean_nonce}" if clean_nonce else None
-    return add_message(None, ticket, body=(body or "").strip()[:20000], kind=Message.Kind.PUBLIC,
+    body = (body or "").replace("\x00", "").strip()[:20000]  # NUL: PostgreSQL refuses it in text columns
+    return add_message(None, ticket, body=body, kind=Message.Kind.PUBLIC,
                        direction=Message.Direction.INBOUND, channel=Channel.WEBFORM,
                        author_contact=ticket.contact if ticket.contact_id else None, attachments=attachments,
                        external_id=external_id, source=TICKET_PAGE_SOURCE)
@@ -656,7 +657,7 @@ def rate_on_ticket_page(ticket: Ticket, *, score: Any, comment: str = "") -> Any
     except ValueError:
         raise ActionError("invalid_score", "The score must be a whole number from 1 to 5.",
                           {"score": ["1 to 5"]}) from None
-    return rate_service(ticket, score=value, comment=comment, source=Rating.Source.TICKET_PAGE,
+    return rate_service(ticket, score=value, comment=(comment or "").replace("\x00", ""), source=Rating.Source.TICKET_PAGE,
                         agent=ticket.assignee)
 
 

@@ -38,5 +38,6 @@ urlpatterns = [
     path("directory/stores/<int:pk>/", directory.store_detail, name="store"),
     path("desk/agent/", realtime_views.agent_desktop, name="agent"),
     path("desk/agent/tasks/<int:task_id>/context/", realtime_views.task_context, name="agent_task_context"),
+    path("desk/agent/tasks/<int:task_id>/canned/", realtime_views.task_canned, name="agent_task_canned"),
     path("desk/supervisor/", realtime_views.supervisor_view, name="supervisor"),
 ]

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import struct
 import subprocess
 import time
 import urllib.request
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -60,6 +63,25 @@ from linia.core.models import User
 from linia.routing import actions
 boris = User.objects.get(username="boris")
 actions.set_presence(boris, boris, "available")
+"""
+
+
+def _png(width: int = 160, height: int = 100) -> bytes:
+    """A small solid-colour PNG (a photo stand-in big enough to see in the screenshots)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    rows = b"".join(b"\x00" + b"\x2e\x7d\x32" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+PNG = _png()
+AGE = """
+from datetime import timedelta
+from django.utils import timezone
+from linia.routing.models import Task
+task = next(t for t in Task.objects.filter(channel="chat") if t.attributes.get("visitor") == "Olga")
+Task.objects.filter(pk=task.pk).update(queued_at=timezone.now() - timedelta(seconds=SECONDS))
 """
 REPORT = """
 import json
@@ -118,6 +140,18 @@ class Visitor:
 
     def agent_said(self, text: str) -> dict[str, Any]:
         return self.wait(lambda m: m.get("type") == "message" and m.get("sender") == "agent" and text in m["text"])
+
+    def send_file(self, base: str, name: str, data: bytes, content_type: str) -> None:
+        """The widget's file upload (multipart: file, client_id)."""
+        boundary = "----linia-test-boundary"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"client_id\"\r\n\r\nfile-{name}\r\n"
+                f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n"
+                f"Content-Type: {content_type}\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(  # noqa: S310
+            f"{base}/chat/api/pk_spar/sessions/{self.session['token']}/files", data=body, method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local test server)
+            assert response.status == 201
 
     def send(self, text: str, client_id: str) -> None:
         self.ws.send(json.dumps({"type": "message", "client_id": client_id, "text": text}))
@@ -219,23 +253,53 @@ def test_agent_holds_two_chats_answers_both_uses_a_canned_response_and_transfers
             olga_box = second.locator("[data-chat-input]")
             expect(olga_box).to_be_focused()
             expect(second.locator("[data-chat-log]")).to_contain_text("Also, do you have oat milk?")
+            # the timer turns amber from 75 % of the 2-minute target and red after it (Olga "waited" that long)
+            olga_timer = second.locator("[data-frt]")
+            expect(olga_timer).to_have_attribute("data-level", "ok")
+            for seconds, level in ((100, "warn"), (130, "late")):
+                server["linia"](AGE.replace("SECONDS", str(seconds)))
+                page.evaluate("() => window.LiniaRT.conn.send({op: 'snapshot'})")
+                expect(olga_timer).to_have_attribute("data-level", level)
+            expect(olga_timer).to_contain_text("of 2:00")
             page.keyboard.press("Control+Slash")
             expect(second.locator("[data-canned]")).to_be_visible()
             second.locator(".rt-canned-item", has_text="Store hours").click()
             expect(olga_box).to_have_value("Our store is open: every day 08:00–22:00.")
             olga_box.press("Enter")
             olga.agent_said("every day 08:00–22:00")
-            expect(second.locator("[data-frt]")).to_have_attribute("data-done", "1")
+            expect(olga_timer).to_have_attribute("data-done", "1")
+            expect(olga_timer).to_have_text(re.compile(r"First reply in 2:\d\d"))  # stopped, over the target
+            expect(olga_timer).to_have_attribute("data-level", "late")
             _shot(page, "04-second-chat-answered")
 
+            # Ivan sends a photo: a thumbnail in his (background) tab, served by the desk from the ticket
+            ivan.send_file(base, "receipt.png", PNG, "image/png")
+            page.keyboard.press("Alt+Digit1")
+            thumb = first.locator("img.rt-thumb")
+            expect(thumb).to_be_visible()
+            assert "/tickets/" in (first.locator("a.rt-att").get_attribute("href") or "")
+            page.wait_for_function("() => { const i = document.querySelector('.rt-task:not([hidden]) img.rt-thumb');"
+                                   " return i && i.complete && i.naturalWidth > 0; }")
+
+            # a network blip while the agent writes: the message waits, is resent on reconnect, arrives once
+            page.evaluate("() => window.LiniaRT.conn.drop()")
+            composer.type("Written while offline.")
+            composer.press("Enter")
+            expect(first.locator(".rt-msg.pending")).to_have_count(1)
+            expect(page.locator("#conn")).to_have_class("rt-conn online", timeout=10000)
+            expect(first.locator(".rt-msg.pending")).to_have_count(0)
+            ivan.agent_said("Written while offline.")
+            _shot(page, "05-photo-and-resend")
+
             # Olga's chat goes to Boris; Ivan's stays
+            page.keyboard.press("Alt+Digit2")
             server["linia"](BORIS_READY)
             second.locator("[data-transfer-agent]").select_option(label="Boris Lis")
             second.locator("[data-transfer-to-agent]").click()
             expect(page.locator(".rt-tab[data-channel=chat]")).to_have_count(1)
             expect(page.locator(".rt-tab.active")).to_contain_text("Ivan")
             expect(page.locator("#load")).to_contain_text("1/3")
-            _shot(page, "05-after-transfer")
+            _shot(page, "06-after-transfer")
 
             report = json.loads(server["linia"](REPORT).strip().splitlines()[-1])
             by_owner = {row[2]: row for row in report["tasks"]}
@@ -244,7 +308,7 @@ def test_agent_holds_two_chats_answers_both_uses_a_canned_response_and_transfers
             assert [row[1] for row in report["tasks"]].count("reserved") == 1
             assert report["agent_messages"] == [
                 "Hello Ivan, this is Anna. How can I help you?\nYour order is on its way.",
-                "Our store is open: every day 08:00–22:00."]
+                "Our store is open: every day 08:00–22:00.", "Written while offline."]  # each once
         finally:
             for visitor in visitors:
                 visitor.close()

@@ -436,7 +436,7 @@
   }
 
   function ratingForm() {
-    var form = el("form", { "data-rating": true });
+    var form = el("form", { "data-rating": true, novalidate: true });
     form.appendChild(el("p", { cls: "err top", role: "alert", hidden: true }));
     var group = el("fieldset", { cls: "stars", role: "radiogroup", "aria-labelledby": "lc-rate" });
     var labels = [];
@@ -472,7 +472,7 @@
   }
 
   function transcriptForm() {
-    var form = el("form", { "data-transcript": true });
+    var form = el("form", { "data-transcript": true, novalidate: true });
     form.appendChild(el("p", { cls: "err top", role: "alert", hidden: true }));
     var email = el("input", { type: "email", autocomplete: "email", maxlength: "254", value: S.email || "" });
     form.appendChild(field("temail", t("transcript"), email));

@@ -132,10 +132,9 @@ def test_customer_chats_preorders_follows_the_emailed_link_and_a_store_fault_rea
             expect(customer.locator(".status")).to_be_visible()
             shot(customer, "c05-customer-ticket-page")
 
-            store = login(browser, base, "dp-store", "/portal/")
-            store.click("#nav-report")
+            store = login(browser, base, "dp-store", "/portal/report/")
             store.locator("input[name=kind][value=equipment]").check()
-            store.locator("#r-asset").fill("Lada chłodnicza CH-000777")
+            store.locator("#r-asset").fill("CH-000777")  # dyskont: inventory numbers like CH-000101
             store.locator("#r-description").fill("Lada chłodnicza pokazuje +12°C od rana.")
             shot(store, "c06-portal-report")
             store.click(".report-form button[type=submit]")

@@ -226,6 +226,9 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         dialog = page.locator("[role=dialog]")
         expect(dialog.locator("h2")).to_have_text("QuickDrop " + XSS)  # the channel name, as text
         expect(dialog).to_contain_text("Hello! " + XSS)  # greeting
+        # the channel's colour; the shop page's own rule `button{font-size:30px !important}` does not reach it
+        expect(launcher).to_have_css("background-color", "rgb(122, 31, 162)")
+        expect(dialog.locator("button[type=submit]")).to_have_css("font-size", "14px")
         page.keyboard.type("Jan " + XSS)
         page.keyboard.press("Tab")  # email
         page.keyboard.press("Tab")  # phone

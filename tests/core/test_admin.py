@@ -469,6 +469,7 @@ def full_world(world: dict[str, Any]) -> dict[str, Any]:
         _webhook_rows(t)
         _outbound_email_rows(t)
         _inbound_email_rows(t)
+        _webform_rows(t)
     sup = f.user("sup_a", tenant=world["a"], role=Role.SUPERVISOR)
     sup.is_staff = True
     sup.save()
@@ -495,6 +496,16 @@ def _routing_and_voice_rows(t: Tenant, agent: Any, *, number: str) -> None:
                                interaction=interaction)
     CtiEvent.objects.create(tenant=t, call=call, pbx_call_id="c1", sequence=1, event="offered", received_at=now)
     RejectedCtiEvent.objects.create(tenant=t, code="unknown_call", message="test", received_at=now)
+
+
+def _webform_rows(t: Tenant) -> None:
+    from django.utils import timezone
+
+    from linia.intake.webform.models import Submission, WebForm
+
+    form = WebForm.objects.create(tenant=t, public_key=f"wf-{t.slug}", name="Feedback",
+                                  schema={"type": "object", "properties": {"text": {"type": "string"}}})
+    Submission.objects.create(tenant=t, form=form, submission_id=f"s-{t.slug}", created_at=timezone.now())
 
 
 def _webhook_rows(t: Tenant) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import struct
 import subprocess
 import time
@@ -75,6 +76,13 @@ def _png(width: int = 160, height: int = 100) -> bytes:
 
 
 PNG = _png()
+AGE = """
+from datetime import timedelta
+from django.utils import timezone
+from linia.routing.models import Task
+task = next(t for t in Task.objects.filter(channel="chat") if t.attributes.get("visitor") == "Olga")
+Task.objects.filter(pk=task.pk).update(queued_at=timezone.now() - timedelta(seconds=SECONDS))
+"""
 REPORT = """
 import json
 from linia.routing.models import Task
@@ -245,13 +253,23 @@ def test_agent_holds_two_chats_answers_both_uses_a_canned_response_and_transfers
             olga_box = second.locator("[data-chat-input]")
             expect(olga_box).to_be_focused()
             expect(second.locator("[data-chat-log]")).to_contain_text("Also, do you have oat milk?")
+            # the timer turns amber from 75 % of the 2-minute target and red after it (Olga "waited" that long)
+            olga_timer = second.locator("[data-frt]")
+            expect(olga_timer).to_have_attribute("data-level", "ok")
+            for seconds, level in ((100, "warn"), (130, "late")):
+                server["linia"](AGE.replace("SECONDS", str(seconds)))
+                page.evaluate("() => window.LiniaRT.conn.send({op: 'snapshot'})")
+                expect(olga_timer).to_have_attribute("data-level", level)
+            expect(olga_timer).to_contain_text("of 2:00")
             page.keyboard.press("Control+Slash")
             expect(second.locator("[data-canned]")).to_be_visible()
             second.locator(".rt-canned-item", has_text="Store hours").click()
             expect(olga_box).to_have_value("Our store is open: every day 08:00–22:00.")
             olga_box.press("Enter")
             olga.agent_said("every day 08:00–22:00")
-            expect(second.locator("[data-frt]")).to_have_attribute("data-done", "1")
+            expect(olga_timer).to_have_attribute("data-done", "1")
+            expect(olga_timer).to_have_text(re.compile(r"First reply in 2:\d\d"))  # stopped, over the target
+            expect(olga_timer).to_have_attribute("data-level", "late")
             _shot(page, "04-second-chat-answered")
 
             # Ivan sends a photo: a thumbnail in his (background) tab, served by the desk from the ticket

@@ -96,9 +96,10 @@ def execute(sql: str, params: Sequence[Any]) -> int:
         return int(cursor.rowcount)
 
 
-def for_update(alias: str) -> str:
-    """Row lock suffix: PostgreSQL locks the rows; SQLite's BEGIN IMMEDIATE already made us the only writer."""
-    return "" if connection.vendor == "sqlite" else f" FOR UPDATE OF {alias}"
+def for_update(*aliases: str) -> str:
+    """Row lock suffix: PostgreSQL locks these tables' rows; SQLite's BEGIN IMMEDIATE already made us the
+    only writer."""
+    return "" if connection.vendor == "sqlite" else f" FOR UPDATE OF {', '.join(aliases)}"
 
 
 def dt(value: Any) -> Any:

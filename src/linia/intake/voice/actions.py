@@ -408,7 +408,8 @@ def _end(call: Call) -> None:
 
     if call.task_id is None:
         return
-    status = Task.objects.filter(pk=call.task_id).values_list("status", flat=True).first()
+    row = fastsql.fetch_one(f"SELECT status FROM {fastsql.table(Task)} WHERE id = %s", [call.task_id])  # noqa: S608
+    status = row[0] if row else None
     if status == "assigned":
         routing.complete_task(None, call.task_id)
     elif status in {"queued", "reserved"}:

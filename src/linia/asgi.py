@@ -72,8 +72,9 @@ class PooledASGIHandler(ASGIHandler):
             idle.put_nowait(executor)
 
     async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        """Read the body here, then request_started, the request and the response in one hop to the
-        request's thread; send; close the response (request_finished) on that thread again."""
+        """Read the body here, then request_started, the request, the response and (unless it streams)
+        its close (request_finished) in one hop to the request's thread; send. A streaming response is
+        closed after it was sent, on that thread again."""
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
@@ -84,7 +85,8 @@ class PooledASGIHandler(ASGIHandler):
             try:
                 await self.send_response(response, send)
             finally:
-                await sync_to_async(response.close, thread_sensitive=True)()
+                if response.streaming:
+                    await sync_to_async(response.close, thread_sensitive=True)()
         finally:
             body_file.close()
 
@@ -93,8 +95,12 @@ class PooledASGIHandler(ASGIHandler):
         request, error_response = self.create_request(scope, body_file)
         if request is None:
             assert error_response is not None  # Django returns one of the two
-            return error_response
-        return self.get_response(request)
+            response = error_response
+        else:
+            response = self.get_response(request)
+        if not response.streaming:  # its content is bytes already: nothing left to read after this
+            response.close()
+        return response
 
 
 django.setup(set_prefix=False)

@@ -34,3 +34,18 @@ def test_messages_and_groups_work_and_expired_messages_are_dropped_by_the_next_s
     got, kept, still_there = async_to_sync(scenario)()
     assert got["n"] == 1
     assert kept and not still_there
+
+
+def test_a_group_send_reaches_every_member_even_when_one_is_full() -> None:
+    layer = InMemoryChannelLayer(capacity=1)
+
+    async def scenario() -> list[int]:
+        for name in ("a.inmemory!full", "a.inmemory!one", "a.inmemory!two"):
+            await layer.group_add("agents", name)
+        await layer.send("a.inmemory!full", {"type": "linia.event", "n": 0})  # its one place is taken
+        await layer.group_send("agents", {"type": "linia.event", "n": 1})
+        got = [await asyncio.wait_for(layer.receive(name), 1) for name in
+               ("a.inmemory!full", "a.inmemory!one", "a.inmemory!two")]
+        return [int(m["n"]) for m in got]
+
+    assert async_to_sync(scenario)() == [0, 1, 1]

@@ -33,7 +33,7 @@ def test_the_acknowledgement_email_carries_a_working_link(client: Client) -> Non
     match = LINK.search(row.body_text)
     assert match is not None, row.body_text
     assert "Следить за обращением" in row.body_text
-    assert match.group(0) in row.body_html
+    assert f'<a href="{match.group(0)}">{match.group(0)}</a>' in row.body_html
     page = client.get(match.group(1))
     assert page.status_code == 200 and ticket.reference in page.content.decode()
     assert "Получено" in page.content.decode()  # the ticket's language (ru)
@@ -97,3 +97,26 @@ def test_the_desk_panel_in_russian(setup: Setup) -> None:
     setup.agent.save()
     html = _login(setup).get(f"/tickets/{setup.ticket.pk}/").content.decode()
     assert "Ссылка для клиента" in html and "Оценки ещё нет." in html
+
+
+def test_an_agent_revokes_every_valid_link_of_the_ticket(client: Client, setup: Setup) -> None:
+    other = make_setup()  # another ticket's link stays valid
+    desk = _login(setup)
+    page = desk.get(f"/tickets/{setup.ticket.pk}/").content.decode()
+    assert 'id="customer-links-revoke"' in page and "Revoke the link (1 valid)" in page
+    response = desk.post(f"/tickets/{setup.ticket.pk}/customer-link/revoke/", follow=True)
+    assert "Customer links revoked: 1" in response.content.decode()
+    assert 'id="customer-links-revoke"' not in response.content.decode()
+    assert client.get(setup.url).status_code == 404
+    assert client.get(other.url).status_code == 200
+    assert Event.objects.filter(ticket=setup.ticket, kind="ticket.customer_links_revoked", data__count=1).exists()
+    assert _login(other).post(f"/tickets/{setup.ticket.pk}/customer-link/revoke/").status_code == 404
+
+
+def test_a_tenant_template_places_the_link_itself() -> None:
+    ticket = _email_ticket(language="pl", email_ack={"templates": {"pl": {"body": "{reference}: {link}\n\n{tenant}"}}})
+    row = outbound.acknowledge_new_ticket(ticket, ticket.messages.first(), False)
+    assert row is not None
+    assert len(LINK.findall(row.body_text)) == 1
+    assert row.body_text.startswith(f"{ticket.reference}: {settings.PUBLIC_URL}/t/")
+    assert "Tutaj możesz śledzić" not in row.body_text  # no second, built-in link line

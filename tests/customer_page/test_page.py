@@ -231,3 +231,38 @@ def test_opening_the_page_remembers_when_the_link_was_used(client: Client, setup
     assert CustomerLink.objects.get().last_used_at is None
     client.get(setup.url)
     assert CustomerLink.objects.get().last_used_at is not None
+
+
+def _queries_of(client: Client, url: str) -> int:
+    from django.db import connection
+
+    count = 0
+
+    def counting(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counting):
+        assert client.get(url).status_code == 200
+    return count
+
+
+def test_the_page_reads_a_fixed_number_of_queries_however_long_the_thread(client: Client, setup: Setup) -> None:
+    client.get(setup.url)  # the link's last_used_at is written once a minute at most
+    before = _queries_of(client, setup.url)
+    for n in range(15):
+        actions.add_message(setup.agent, setup.ticket, body=f"update {n}",
+                            attachments=[actions.NewAttachment(f"f{n}.png", PNG, "image/png")])
+    assert _queries_of(client, setup.url) == before <= 4
+
+
+def test_nul_characters_never_reach_the_database(client: Client) -> None:
+    s = make_setup(status=Status.SOLVED)
+    upload = SimpleUploadedFile("a\x00b.txt", b"data", content_type="text/plain")
+    assert client.post(s.url + "reply/", {"body": "nul\x00here", "files": [upload]}).status_code == 303
+    message = Message.objects.get(ticket=s.ticket, body_text="nulhere")
+    assert "\x00" not in message.attachments.get().filename
+    actions.change_status(s.agent, s.ticket, Status.SOLVED)
+    assert client.post(s.url + "rate/", {"score": "3", "comment": "ok\x00"}).status_code == 303
+    assert Rating.objects.get().comment == "ok"

@@ -106,3 +106,41 @@ def test_foreign_tenant_store_user_sees_none_of_ours(world: World) -> None:
 
 def test_nul_in_input_is_a_bad_request(world: World) -> None:
     assert world.login(world.store_user).get("/portal/tickets/?q=a%00b").status_code == 400
+
+
+def test_client_staff_download_their_tickets_attachments_only(world: World) -> None:
+    own = actions.create_ticket(world.store_user, world.tenant, subject="Photo", channel="portal", body="see photo",
+                                store=world.store, department=world.region_dept,
+                                attachments=[actions.NewAttachment("fridge.png", PNG, "image/png")])
+    region = world.login(world.region_user)
+    download = region.get(f"/portal/tickets/{own.pk}/attachments/{_attachment_id(own)}/")
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PNG
+    assert download["Content-Disposition"].startswith('attachment; filename="fridge.png"')
+    inline = region.get(f"/portal/tickets/{own.pk}/attachments/{_attachment_id(own)}/?inline=1")
+    assert inline["Content-Type"] == "image/png" and inline["X-Content-Type-Options"] == "nosniff"
+    for other in (world.store2_ticket, world.foreign_ticket):
+        assert region.get(f"/portal/tickets/{other.pk}/attachments/{_attachment_id(other)}/").status_code == 404
+    head = world.login(world.head_user)
+    assert head.get(f"/portal/tickets/{world.store2_ticket.pk}/attachments/"
+                    f"{_attachment_id(world.store2_ticket)}/").status_code == 200
+    assert head.get(f"/portal/tickets/{world.foreign_ticket.pk}/attachments/"
+                    f"{_attachment_id(world.foreign_ticket)}/").status_code == 404
+
+
+def test_svg_is_never_served_inline(world: World) -> None:
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
+    own = actions.create_ticket(world.store_user, world.tenant, subject="Svg", channel="portal", body="x",
+                                store=world.store, attachments=[actions.NewAttachment("x.svg", svg, "image/svg+xml")])
+    response = world.login(world.store_user).get(f"/portal/tickets/{own.pk}/attachments/{_attachment_id(own)}/?inline=1")
+    assert response["Content-Type"] == "application/octet-stream" and "attachment" in response["Content-Disposition"]
+
+
+def test_dashboards_count_only_what_the_member_sees(world: World) -> None:
+    for _ in range(3):
+        actions.create_ticket(None, world.other_tenant, subject="Foreign open", channel="email", body="x")
+    head = world.login(world.head_user).get("/portal/").content.decode()
+    assert 'id="open-count">2<' in head  # store2_ticket and dept_ticket, none of the other tenant's
+    hq = world.login(world.hq_user).get("/portal/").content.decode()
+    assert 'id="open-count">1<' in hq and "HQ matter" in hq and "Krak" not in hq
+    # store staff have no dashboard: their home is their store's list
+    assert world.login(world.store_user).get("/portal/")["Location"] == "/portal/tickets/"

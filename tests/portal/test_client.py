@@ -152,3 +152,24 @@ def test_desk_ticket_list_shows_portal_reports(world: World) -> None:
     assert b"Seen by the desk" in desk.get("/tickets/").content
     assert ticket.reference.encode() in desk.get("/tickets/?channel=portal").content
     assert b"Seen by the desk" not in desk.get("/tickets/?channel=email").content
+
+
+def test_list_and_dashboard_queries_do_not_grow_with_tickets(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = world.login(world.head_user)
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    for i in range(3):
+        _region_ticket(world, f"Few {i}")
+    queries("/portal/")  # the first request of a session writes the session
+    few = {url: queries(url) for url in ("/portal/", "/portal/tickets/")}
+    for i in range(20):
+        _region_ticket(world, f"Many {i}", priority="urgent")
+    many = {url: queries(url) for url in ("/portal/", "/portal/tickets/")}
+    assert many == few, (few, many)

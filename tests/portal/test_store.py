@@ -67,6 +67,7 @@ def test_bad_reports_show_errors_and_write_nothing(world: World) -> None:
         response = _report(client, **overrides)
         assert response.status_code == 400, overrides
         assert text in response.content, (overrides, response.content[:3000])
+        assert response.content.count(b"<li>") == 1, overrides  # one error, nothing about unread files
         assert b'role="alert"' in response.content
     assert _counts() == before
 
@@ -164,3 +165,40 @@ def test_store_never_sees_internal_notes(world: World) -> None:
     assert b"vendor is slow" not in page.content and b"secret.png" not in page.content
     secret = note.attachments.get()
     assert client.get(f"/portal/tickets/{ticket.pk}/attachments/{secret.pk}/").status_code == 404
+
+
+def test_pages_speak_the_user_language_and_subjects_the_tenant_language(world: World) -> None:
+    for language, title, kind in (("pl", "Zgłoś usterkę techniczną", "Sprzęt"),
+                                  ("ru", "Сообщить о технической неисправности", "Оборудование"),
+                                  ("fr", "Signaler une panne technique", "Équipement")):
+        world.store_user.language = language
+        world.store_user.save()
+        client = world.login(world.store_user)
+        page = client.get("/portal/report/").content.decode()
+        assert title in page and kind in page, language
+        error = _report(client, description="").content.decode()
+        assert {"pl": "Opisz usterkę.", "ru": "Опишите неисправность.", "fr": "Décrivez la panne."}[language] in error
+    _report(world.login(world.store_user))  # a French-speaking user in a Polish tenant: the subject is Polish
+    assert Ticket.objects.get(tenant=world.tenant, store=world.store).subject.startswith("Sprzęt")
+
+
+@override_settings(LINIA_ATTACHMENT_MAX_BYTES=100)
+def test_too_big_file_with_information_is_refused_whole(world: World) -> None:
+    ticket = actions.create_ticket(world.store_user, world.tenant, subject="Scale", channel="portal", body="x",
+                                   store=world.store)
+    before = _counts()
+    response = world.login(world.store_user).post(f"/portal/tickets/{ticket.pk}/message/", {
+        "body": "Here is the log", "files": SimpleUploadedFile("log.txt", b"x" * 500, "text/plain")})
+    assert response.status_code == 400 and b"A file is too large." in response.content
+    assert b"Here is the log" in response.content  # the text is kept in the form
+    assert _counts() == before
+
+
+def test_desk_history_names_the_store_confirmation_and_rejection(world: World) -> None:
+    ticket = _solved_ticket(world)
+    client = world.login(world.store_user)
+    client.post(f"/portal/tickets/{ticket.pk}/reopen/", {"reason": "Still broken"})
+    actions.change_status(world.agent, ticket, Status.SOLVED)
+    client.post(f"/portal/tickets/{ticket.pk}/confirm/")
+    history = world.login(world.agent).get(f"/tickets/{ticket.pk}/").content.decode()
+    assert "The store says the fault is not fixed" in history and "The store confirmed the fix" in history

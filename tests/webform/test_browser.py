@@ -44,6 +44,9 @@ t = Tenant.objects.create(slug="alfa", name="Alfa Market", ticket_prefix="ALF", 
                           default_language="pl", settings={"colours": {"primary": "#7a1fa2"}})
 Store.objects.create(tenant=t, code="W-1", name="Mokotów", city="Warszawa", address="ul. Wołoska 12",
                      time_zone="Europe/Warsaw", opening_hours={"always": True})
+Store.objects.bulk_create([Store(tenant=t, code=f"K-{n:03d}", name=f"Kraków {n}", city="Kraków",
+                                  address=f"ul. Długa {n}", time_zone="Europe/Warsaw", opening_hours={"always": True})
+                            for n in range(1, 221)])  # a chain too large to list: the picker searches
 u = User.objects.create_user(username="anna", password="pass12345", time_zone="Europe/Warsaw")
 Membership.objects.create(user=u, tenant=t, role=Role.SUPERVISOR)
 WebForm.objects.create(tenant=t, public_key="alfa-complaint", name="Complaint",
@@ -140,17 +143,23 @@ def test_embedded_form_with_a_file_creates_a_ticket_the_agent_sees(site: dict[st
 
             form.get_by_label("Email").fill("jan@example.com")
             form.get_by_label("Product").fill(f"Yoghurt {XSS}")
-            form.locator("#f-store-search").fill("mokot")
+            expect(form.locator("#f-store option[value='K-001']")).to_have_count(0)  # 221 stores: not all listed
+            form.locator("#f-store-search").fill("Mokotow")  # typo-tolerant search on the server
+            expect(form.locator("#f-store option[value='W-1']")).to_have_count(1)
             form.locator("#f-store").select_option("W-1")
+            expect(form.locator("#f-store-hours li")).to_have_count(7)  # the store's next days
+            expect(form.locator("#f-store-hours")).to_contain_text("Europe/Warsaw")
             form.get_by_label("Details").fill("It was sour.\n" + XSS)
             form.locator("#f-photo").set_input_files(str(photo))
             form.get_by_label("I agree").check()
+            form_height = frame_el.bounding_box()["height"]
             form.get_by_role("button", name="Send").click()
             expect(form.locator("#lf-reference")).to_have_text(re.compile(r"^ALF-\d+$"))
             reference = form.locator("#lf-reference").inner_text()
             link = form.locator("#lf-link").get_attribute("href") or ""
             assert "/t/" in link
-            _shot(page, "03-confirmation-with-number-and-link")
+            page.wait_for_function(f"document.querySelector('iframe.linia-form-frame').offsetHeight < {form_height / 2}")
+            _shot(page, "03-confirmation-with-number-and-link")  # the iframe shrank to the confirmation
             assert page.evaluate("window.__xss") is None
             assert _ticket_count(site["env"]) == 1
 
@@ -184,8 +193,11 @@ def test_the_form_works_without_javascript(site: dict[str, Any]) -> None:
             expect(page.locator("#f-name-error")).to_have_text("To pole jest wymagane.")
             _shot(page, "05-no-js-errors-pl")
             page.locator("#f-name").fill("Jan Kowalski")
+            expect(page.locator("#f-name-error")).to_have_count(1)
             page.locator("#f-email").fill("jan@example.com")
             page.locator("#f-product").fill("Mleko")
+            page.locator("#f-store-search").fill("Wołoska")
+            page.get_by_role("button", name="Znajdź sklepy").click()  # no JavaScript: the server searches
             page.locator("#f-store").select_option("W-1")
             photo = ARTIFACTS.parent / "webform-photo.png"
             photo.parent.mkdir(parents=True, exist_ok=True)

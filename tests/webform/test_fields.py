@@ -4,6 +4,7 @@ to the field with the entered values kept."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -118,3 +119,38 @@ def test_store_of_another_tenant_is_refused(world: World) -> None:
     assert response.status_code == 400
     assert "store from the list" in _error(response.content.decode(), "store")
     assert not Ticket.objects.exists()
+
+
+def test_chosen_store_shows_its_hours_for_the_next_days(world: World) -> None:
+    from datetime import date
+
+    from linia.directory.models import StoreHoursException
+
+    StoreHoursException.objects.create(tenant=world.tenant, store=world.vladivostok,
+                                       date=date.fromisoformat(tomorrow_at(world.vladivostok, 0)[0]), spans=[])
+    html = world.post({"store": "V-1"}, lang="ru").content.decode()  # errors elsewhere: the page comes back
+    panel = re.search(r'id="f-store-hours".*?</div>', html, re.S)
+    assert panel is not None
+    text = panel.group(0)
+    assert "Asia/Vladivostok" in text and text.count("<li>") == 7
+    assert "09:00–21:00" in text and "выходной" in text  # tomorrow's exception, in the visitor's language
+    data = world.client.get(f"/forms/{world.form.public_key}/stores/?code=V-1&lang=en").json()["store"]
+    assert data["time_zone"] == "Asia/Vladivostok" and len(data["days"]) == 7
+    assert data["days"][1]["hours"] == "closed" and data["days"][0]["hours"] == "09:00–21:00"
+    assert world.client.get(f"/forms/{world.form.public_key}/stores/?code=B-1").status_code == 404  # other tenant
+
+
+def test_large_chain_picker_lists_what_was_searched_for(world: World, settings: Any) -> None:
+    settings.LINIA_WEBFORM_LIST_ALL_STORES_UP_TO = 1
+    html = world.page()[1]
+    assert 'value="W-1"' not in html and "search for your store first" in html
+    assert 'name="_lf_find"' in html
+    # "Find stores" without JavaScript: the matches come back, nothing is filed, no errors are shown
+    response = world.post({"name": "Jan", "_lf_q_store": "Swietlanskaja", "_lf_find": "store"})
+    html = response.content.decode()
+    assert response.status_code == 200 and 'value="V-1"' in html and 'value="W-1"' not in html
+    assert 'value="Jan"' in html and 'class="error"' not in html and not Ticket.objects.exists()
+    # the chosen store stays listed when the page comes back
+    html = world.post({"store": "W-1", "_lf_q_store": "Vladivostok"}).content.decode()
+    assert 'value="W-1" selected' in html and 'value="V-1"' in html
+    assert world.post({**BASE, "store": "W-1"}).status_code == 303

@@ -67,6 +67,7 @@ from django.utils import timezone
 from linia.core.models import Membership, Role, Tenant, User
 from linia.routing.models import AgentProfile, Queue
 from linia.intake.chat.actions import ensure_chat_channel
+from linia.intake.chat.models import ChatChannel
 xss = {XSS!r}
 t = Tenant.objects.create(slug="quickdrop", name="QuickDrop", ticket_prefix="QD", time_zone="UTC",
                           default_language="en")
@@ -77,6 +78,8 @@ AgentProfile.objects.update_or_create(user=u, defaults={{"languages": ["en", "fr
 ensure_chat_channel(t, queue=q, name="QuickDrop " + xss, greeting={{"en": "Hello! " + xss}},
                     colours={{"primary": "#7a1fa2", "on_primary": "#ffffff"}},
                     topics=[{{"code": "parcel", "labels": {{"en": "Parcel " + {XSS_SCRIPT!r}}}}}])
+ChatChannel.objects.filter(public_key="demo-quickdrop").update(consent_required=True,
+                                                               consent_text={{"en": "I agree " + xss}})
 # a tenant whose chat queue is closed now: its chats become tickets (offline mode)
 m = Tenant.objects.create(slug="maison-mode", name="Maison Mode", ticket_prefix="MM", time_zone="UTC",
                           default_language="fr")
@@ -233,6 +236,10 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         expect(page.locator("#lc-f-topic option").nth(1)).to_have_text("Parcel " + XSS_SCRIPT)
         page.keyboard.press("Tab")  # first message
         page.keyboard.type("Where is my parcel? " + XSS_SCRIPT)
+        page.keyboard.press("Tab")  # consent
+        expect(page.locator("[data-field=consent]")).to_contain_text("I agree " + XSS)
+        page.keyboard.press("Space")
+        expect(page.locator("#lc-f-consent")).to_be_checked()
         page.keyboard.press("Tab")  # start
         page.keyboard.press("Enter")
         phone_error = page.locator("#lc-e-phone")
@@ -242,9 +249,8 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         _shot(page, "02-prechat-field-error")
         page.keyboard.press("Control+A")
         page.keyboard.type("+44 20 7946 0018")
-        page.keyboard.press("Tab")
-        page.keyboard.press("Tab")
-        page.keyboard.press("Tab")
+        for _field in ("topic", "text", "consent", "start"):
+            page.keyboard.press("Tab")
         page.keyboard.press("Enter")
         log = page.locator("[role=log]")
         expect(log.locator(".m.visitor .txt")).to_have_text(["Where is my parcel? " + XSS_SCRIPT])
@@ -265,15 +271,28 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         agent.click("#btn-accept")
         expect(agent.locator("#offer")).to_be_hidden()
         task = _visitor_task(server)
-        _agent_send(server, task, "Hello Jan, let me check. " + XSS)
+        desk = agent.locator(".rt-task:not([hidden])")
+        desk_log = desk.locator("[data-chat-log]")
+        expect(desk_log).to_contain_text("Where is my parcel? " + XSS_SCRIPT)  # the visitor's markup, as text
+        composer = desk.locator("[data-chat-input]")
+        composer.fill("Hello Jan, let me check. " + XSS)
+        composer.press("Enter")
         agent_name = page.locator(".agent-name")
         expect(agent_name).to_have_text("Anna " + XSS, timeout=LIVE)
         expect(log.locator(".m.agent .txt")).to_have_text(["Hello Jan, let me check. " + XSS])
         _shot(page, "04-chat-with-agent")
 
+        # typing shows on both sides
         page.keyboard.type("Thanks! " + XSS)
+        expect(desk.locator("[data-chat-typing]")).not_to_be_empty(timeout=LIVE)
+        _shot(agent, "04b-desk-sees-visitor-typing")
         page.keyboard.press("Enter")
         expect(log.locator(".m.visitor:not(.pending) .txt")).to_have_count(2)
+        expect(desk_log).to_contain_text("Thanks! " + XSS)
+        composer.press_sequentially("Checking the depot", delay=300)  # the desk sends typing at most every 3 s
+        expect(page.locator(".typing")).to_contain_text("is typing", timeout=LIVE)
+        _shot(page, "07-agent-typing")
+        composer.fill("")
 
         # the server goes away mid-conversation: the visitor keeps writing, the agent answers in between
         server.stop()
@@ -293,13 +312,25 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         expect(log.locator(".m .txt")).to_have_text(expected)
         _shot(page, "06-reconnected")
 
+        # the browser's network goes away (no close from the server): the message waits, then goes once
+        page.context.set_offline(True)
+        page.keyboard.type("Back on the train")
+        page.keyboard.press("Enter")
+        page.wait_for_timeout(1500)
+        expect(log.locator(".m.pending")).to_have_count(1)  # no acknowledgement without a network
+        page.context.set_offline(False)
+        expect(log.locator(".m.pending")).to_have_count(0, timeout=LIVE)
+        expected.append("Back on the train")
+        expect(log.locator(".m .txt")).to_have_text(expected)
+
         # the agent types, then answers; the visitor sees the indicator
-        server.shell("from linia.core.models import User; from linia.intake.chat import actions; "
-                     f"actions.agent_typing(User.objects.get(username='anna'), {task}, True)")
-        expect(page.locator(".typing")).to_contain_text("is typing", timeout=LIVE)
-        _shot(page, "07-agent-typing")
-        _agent_send(server, task, "Yes, still here.")
+        composer.fill("Yes, still here.")  # the desk reconnected on its own too
+        composer.press("Enter")
+        expect(log.locator(".m.agent .txt").last).to_have_text("Yes, still here.", timeout=LIVE)
         expect(page.locator(".typing")).to_have_count(0)
+        for text in ("Are you still there? 1", "Are you still there? 2", "Back on the train"):
+            expect(desk_log.locator(".rt-msg-text", has_text=text)).to_have_count(1)  # once each at the desk too
+        _shot(agent, "08b-desk-after-reconnect")
 
         # a file with markup in its name comes back as a link with that name as text
         page.locator("input[type=file]").set_input_files(
@@ -316,13 +347,13 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         _shot(page, "08-after-reload")
         seqs = page.evaluate("""() => [...document.getElementById('linia-chat').shadowRoot
             .querySelectorAll('.log .m')].map(m => +m.dataset.seq)""")
-        assert seqs == sorted(set(seqs)) and len(seqs) == 8, seqs
+        assert seqs == sorted(set(seqs)) and len(seqs) == 9, seqs
         stored = json.loads(server.shell(
             "import json; from linia.intake.chat.models import ChatMessage; "
             "print(json.dumps(list(ChatMessage.objects.filter(sender='visitor').order_by('seq')"
             ".values_list('text', flat=True))))"))
         assert stored == ["Where is my parcel? " + XSS_SCRIPT, "Thanks! " + XSS, "Are you still there? 1",
-                          "Are you still there? 2", ""], stored  # each once (the last one is the file)
+                          "Are you still there? 2", "Back on the train", ""], stored  # each once (the last one is the file)
 
         # Esc closes and gives the focus back to the button; Enter opens again
         page.locator("[role=dialog] textarea").focus()
@@ -336,11 +367,15 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         # the visitor ends the chat, rates it and asks for the transcript
         page.locator("button.end").click()
         expect(page.locator("form[data-rating]")).to_be_visible(timeout=LIVE)
+        assert _active(page) == "p.note", _active(page)  # "The chat has ended.", not lost with the message box
         _shot(page, "09-end-rating")
         page.locator("label[for=lc-f-score-4]").click()
         page.locator("#lc-f-comment").fill("Quick answer " + XSS)
         page.locator("form[data-rating] button[type=submit]").click()
         expect(page.locator("[data-thanks]")).to_be_visible()
+        page.locator("#lc-f-temail").fill(XSS)
+        page.locator("form[data-transcript] button[type=submit]").click()
+        expect(page.locator("#lc-e-temail")).not_to_be_empty()  # the server's message, next to the field
         page.locator("#lc-f-temail").fill("jan@example.org")
         page.locator("form[data-transcript] button[type=submit]").click()
         expect(page.locator("[data-transcript-sent]")).to_be_visible()

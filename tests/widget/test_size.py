@@ -28,3 +28,15 @@ def test_nothing_is_ever_parsed_as_html() -> None:
     # Data goes in with textContent and attributes; even the icons are built as SVG nodes.
     text = WIDGET.read_text()
     assert not re.findall(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function", text)
+
+
+def test_every_string_exists_in_en_ru_pl_fr() -> None:
+    text = WIDGET.read_text()
+    blocks = dict(re.findall(r"\n    (en|ru|pl|fr): \{(.*?)\n    \}", text, re.S))
+    assert sorted(blocks) == ["en", "fr", "pl", "ru"]
+    keys = {lang: set(re.findall(r"(\w+): \"", body)) for lang, body in blocks.items()}
+    assert len(keys["en"]) > 40
+    for lang in ("ru", "pl", "fr"):
+        assert keys[lang] == keys["en"], (lang, keys["en"] ^ keys[lang])
+    used = set(re.findall(r"\bt\(\"(\w+)\"", text))
+    assert used <= keys["en"], used - keys["en"]

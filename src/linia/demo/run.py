@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from linia.demo import dyskont, maison, quickdrop, vostok
+from linia.demo.canned import seed_canned_responses
 from linia.demo.common import TenantSpec
 from linia.demo.contact_center import seed_contact_center
 from linia.demo.seed import Login, seed_tenant, seed_users, stores_for
@@ -62,6 +63,7 @@ def seed_demo(*, small: bool = False, tickets: int | None = None,
         seed_contact_center([tenant for tenant, _spec in seeded.values()])
         seed_chat_channels([tenant for tenant, _spec in seeded.values()])
         seed_webforms([tenant for tenant, _spec in seeded.values()])
+        seed_canned_responses([tenant for tenant, _spec in seeded.values()])
         log("Writing tickets...")
         added = seed_tickets([(seeded[s.slug][0], s, stores_for(s, small), n) for s, n in zip(all_specs, counts, strict=True)],
                              log=log)

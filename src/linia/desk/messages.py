@@ -32,6 +32,11 @@ def describe_event(event: Any) -> str:
     customer_text = describe_customer_event(kind, data)  # the customer's ticket page: replies, ratings, links
     if customer_text is not None:
         return customer_text
+    from linia.portal.events import describe_portal_event  # the store's confirm / reopen in the portal
+
+    portal_text = describe_portal_event(kind)
+    if portal_text is not None:
+        return portal_text
     if kind == "ticket.created":
         return _("Ticket created")
     if kind == "ticket.status_changed":

@@ -29,6 +29,8 @@ urlpatterns = [
     path("tickets/<int:pk>/emails/<int:outbound_id>/retry/", dispatch_views.ticket_email_retry,
          name="ticket_email_retry"),
     path("tickets/<int:pk>/customer-link/", customer_link_views.ticket_customer_link, name="ticket_customer_link"),
+    path("tickets/<int:pk>/customer-link/revoke/", customer_link_views.ticket_customer_links_revoke,
+         name="ticket_customer_links_revoke"),
     path("tickets/<int:pk>/attachments/<int:attachment_id>/", ticket.attachment_download, name="attachment"),
     path("directory/", directory.directory, name="directory"),
     re_path(r"^directory/export\.(?P<fmt>csv|xlsx)$", directory.directory_export, name="directory_export"),
@@ -36,5 +38,6 @@ urlpatterns = [
     path("directory/stores/<int:pk>/", directory.store_detail, name="store"),
     path("desk/agent/", realtime_views.agent_desktop, name="agent"),
     path("desk/agent/tasks/<int:task_id>/context/", realtime_views.task_context, name="agent_task_context"),
+    path("desk/agent/tasks/<int:task_id>/canned/", realtime_views.task_canned, name="agent_task_canned"),
     path("desk/supervisor/", realtime_views.supervisor_view, name="supervisor"),
 ]

@@ -166,7 +166,11 @@ def acknowledgement(templates: object, language: str, *, reference: str, subject
     values = {"reference": reference, "subject": bare_subject(subject, reference) or reference,
               "name": clean_name, "tenant": tenant, "hello": greeting(language, clean_name), "link": link}
     subject_line = tagged_subject(fill(chosen["subject"], values), reference)
-    return subject_line, with_signature(fill(_with_link_line(chosen["body"], language, link), values), signature)
+    body = with_signature(fill(_with_link_line(chosen["body"], language, link), values), signature)
+    if link:  # clickable in the HTML part (the text part keeps the bare URL)
+        safe = html.escape(link, quote=True)
+        body = Body(body.text, body.html.replace(safe, f'<a href="{safe}">{safe}</a>'))
+    return subject_line, body
 
 
 def _with_link_line(template: str, language: str, link: str) -> str:

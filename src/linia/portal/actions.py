@@ -65,8 +65,9 @@ def _visible(actor: Any, ticket: Ticket) -> None:
 def check_photos(photos: Sequence[NewAttachment]) -> None:
     """Photos: at most max_photos(), each an image no larger than max_photo_bytes()."""
     errors: list[str] = []
-    if len(photos) > max_photos():
-        errors.append(_("At most %(n)d photos.") % {"n": max_photos()})
+    if len(photos) > max_photos():  # the files themselves are not looked at (the view may not have read them)
+        raise ActionError("invalid_photos", _("Check the photos."),
+                          {"photos": [_("At most %(n)d photos.") % {"n": max_photos()}]})
     limit_mb = max_photo_bytes() / (1024 * 1024)
     for photo in photos:
         if len(photo.data) > max_photo_bytes():

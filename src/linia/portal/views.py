@@ -201,7 +201,11 @@ def report(request: HttpRequest, member: Membership) -> HttpResponse:
     if request.method != "POST":
         return render(request, "portal/report.html", context)
     values = {k: request.POST.get(k, "") for k in ("kind", "asset", "description", "urgency")}
-    photos, too_big = _files(request, "photos", actions.max_photo_bytes())
+    too_big: list[str] = []
+    if len(request.FILES.getlist("photos")) > actions.max_photos():  # refused before reading any of them
+        photos = [NewAttachment("", b"")] * len(request.FILES.getlist("photos"))
+    else:
+        photos, too_big = _files(request, "photos", actions.max_photo_bytes())
     try:
         if too_big:
             mb = actions.max_photo_bytes() // (1024 * 1024)

@@ -636,7 +636,8 @@ def reply_on_ticket_page(link: Any, ticket: Ticket, *, body: str, attachments: S
         check_attachment(item)
     clean_nonce = "".join(c for c in (nonce or "") if c.isalnum() or c in "-_")[:64]
     external_id = f"page:{link.pk}:{clean_nonce}" if clean_nonce else None
-    return add_message(None, ticket, body=(body or "").strip()[:20000], kind=Message.Kind.PUBLIC,
+    body = (body or "").replace("\x00", "").strip()[:20000]  # NUL: PostgreSQL refuses it in text columns
+    return add_message(None, ticket, body=body, kind=Message.Kind.PUBLIC,
                        direction=Message.Direction.INBOUND, channel=Channel.WEBFORM,
                        author_contact=ticket.contact if ticket.contact_id else None, attachments=attachments,
                        external_id=external_id, source=TICKET_PAGE_SOURCE)
@@ -656,7 +657,7 @@ def rate_on_ticket_page(ticket: Ticket, *, score: Any, comment: str = "") -> Any
     except ValueError:
         raise ActionError("invalid_score", "The score must be a whole number from 1 to 5.",
                           {"score": ["1 to 5"]}) from None
-    return rate_service(ticket, score=value, comment=comment, source=Rating.Source.TICKET_PAGE,
+    return rate_service(ticket, score=value, comment=(comment or "").replace("\x00", ""), source=Rating.Source.TICKET_PAGE,
                         agent=ticket.assignee)
 
 
@@ -669,3 +670,18 @@ def touch_customer_link(link: Any) -> None:
     now = timezone.now()
     if link.last_used_at is None or now - link.last_used_at > timedelta(minutes=1):
         CustomerLink.objects.filter(pk=link.pk).update(last_used_at=now)
+
+
+def revoke_customer_links(actor: Any, ticket: Ticket) -> int:
+    """End every valid private link of the ticket at once (e.g. a customer shared one by mistake); returns
+    how many. The customer gets a new one by "Customer link" or the next acknowledgement."""
+    from linia.tickets.models import CustomerLink
+
+    _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
+    now = timezone.now()
+    with transaction.atomic():
+        count = (CustomerLink.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, revoked_at__isnull=True,
+                                             expires_at__gt=now).update(revoked_at=now))
+        if count:
+            emit(ticket.tenant_id, "ticket.customer_links_revoked", ticket=ticket, actor=actor, data={"count": count})
+    return count

@@ -126,6 +126,8 @@ def describe_event(kind: str, data: Mapping[str, Any]) -> str | None:
         return f"{text} ({where})" if where else text
     if kind == "ticket.customer_link_issued":
         return _("Customer link issued")
+    if kind == "ticket.customer_links_revoked":
+        return _("Customer links revoked: %(count)s") % {"count": data.get("count", "?")}
     if kind == "message.created" and data.get("source") == "ticket_page":
         return _("The customer replied on the ticket page")
     return None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from linia.core.models import Tenant
@@ -23,3 +26,12 @@ def ticket_customer_link(request: HttpRequest, tenant: Tenant, pk: int) -> HttpR
     response["Cache-Control"] = "no-store, private"
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@require_POST
+@desk_view(Perm.TICKETS_CHANGE)
+def ticket_customer_links_revoke(request: HttpRequest, tenant: Tenant, pk: int) -> HttpResponse:
+    ticket = _ticket_or_404(request, tenant, pk)
+    count = actions.revoke_customer_links(request.user, ticket)
+    messages.success(request, _("Customer links revoked: %(count)s") % {"count": count})
+    return redirect("desk:ticket", pk=ticket.pk)

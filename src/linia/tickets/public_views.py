@@ -217,7 +217,7 @@ def _uploaded(request: HttpRequest) -> list[actions.NewAttachment]:
     for upload in files:
         if (upload.size or 0) > settings.LINIA_ATTACHMENT_MAX_BYTES:  # refused before it is read into memory
             raise ActionError("attachment_too_large", "too large")
-        found.append(actions.NewAttachment(filename=upload.name or "file", data=upload.read(),
+        found.append(actions.NewAttachment(filename=(upload.name or "").replace("\x00", "") or "file", data=upload.read(),
                                            content_type=upload.content_type or ""))
     return found
 

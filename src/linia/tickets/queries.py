@@ -334,6 +334,14 @@ def customer_link_for_token(token: str) -> CustomerLink | None:
                     expires_at__gt=timezone.now()).first())
 
 
+def active_customer_links(ticket: Ticket) -> int:
+    """How many private links of the ticket still open it (for the desk's "revoke" button)."""
+    from django.utils import timezone
+
+    return CustomerLink.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, revoked_at__isnull=True,
+                                       expires_at__gt=timezone.now()).count()
+
+
 def customer_ticket(link: CustomerLink) -> Ticket:
     """The link's ticket; a merged ticket's link follows it to the ticket its messages went to."""
     ticket = link.ticket

@@ -37,7 +37,7 @@ from linia.intake.chat.serialize import agent_public, message_payload, state_pay
 from linia.tickets import actions as tickets
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
 from linia.tickets.events import emit
-from linia.tickets.models import Channel, Interaction, Message, Ticket
+from linia.tickets.models import Channel, Contact, Interaction, Message, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -319,12 +319,8 @@ def _email_customer_link(session: ChatSession, ticket: Ticket, email: str, expec
 def _append(session: ChatSession, sender: str, text: str, *, client_id: str | None, author: Any = None,
             file: tickets.NewAttachment | None = None, now: datetime | None = None) -> tuple[ChatMessage, bool]:
     """On a session locked by the caller (or just created in its transaction): store one message with the
-    next seq, also on the ticket, and push it. A known client id returns the stored message, created=False."""
-    if client_id is not None:
-        existing = (ChatMessage.objects.select_related("attachment", "author_user", "message")
-                    .filter(session=session, client_id=client_id).first())
-        if existing is not None:
-            return existing, False
+    next seq, also on the ticket, and push it. Callers with a client id have looked it up under the same lock
+    (a repeat returns the stored message); the unique constraint still holds."""
     now = now or timezone.now()
     seq = session.last_seq + 1
     ticket_message = None
@@ -352,7 +348,8 @@ def _on_ticket(session: ChatSession, sender: str, text: str, author: Any, file: 
         return tickets.add_message(
             None if visitor else author, ticket, body=text, channel=Channel.CHAT,
             direction=Message.Direction.INBOUND if visitor else Message.Direction.OUTBOUND,
-            author_contact=session.contact if visitor and session.contact_id else None,
+            author_contact=Contact(pk=session.contact_id, tenant_id=session.tenant_id)
+            if visitor and session.contact_id else None,
             attachments=[file] if file is not None else [], external_id=f"{EXTERNAL_PREFIX}{session.pk}:{seq}",
             external_id_is_new=True)
     except ActionError as exc:
@@ -371,12 +368,19 @@ def _push_message(session: ChatSession, msg: ChatMessage) -> None:
 
 
 def _task_row(session: ChatSession) -> tuple[int | None, str] | None:
-    """(assigned agent, status) of the chat's routing task now (transfers and completion happen in routing)."""
+    """(assigned agent, status) of the chat's routing task now (transfers and completion happen in routing).
+    Read once per action: _sync_holder leaves it on the session for the push that follows."""
     from linia.routing.models import Task
 
     if session.task_id is None:
         return None
-    return Task.objects.filter(pk=session.task_id).values_list("assigned_to_id", "status").first()
+    cached: tuple[int | None, str] | None = getattr(session, "_task_row_now", None)
+    if cached is not None:
+        return cached
+    rows = list(Task.objects.filter(pk=session.task_id).order_by().values_list("assigned_to_id", "status")[:1])
+    row = rows[0] if rows else None
+    session._task_row_now = row  # type: ignore[attr-defined]
+    return row
 
 
 def _holder(session: ChatSession) -> int | None:
@@ -420,7 +424,7 @@ def _push_state(session: ChatSession, *, agent_id: int | None = None) -> None:
 
 
 def _locked(session_id: int) -> ChatSession:
-    return ChatSession.objects.select_for_update(of=("self",)).select_related("agent", "contact").get(pk=session_id)
+    return ChatSession.objects.select_for_update().get(pk=session_id)
 
 
 # --- the visitor ---------------------------------------------------------------------------------
@@ -591,6 +595,7 @@ def sync_session(session: ChatSession) -> ChatSession:
     with transaction.atomic():
         locked = _locked(session.pk)
         _sync_holder(locked)
+    locked.__dict__.pop("_task_row_now", None)  # the caller keeps this object: no stale task row on it
     return locked
 
 

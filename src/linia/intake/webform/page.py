@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.urls import reverse
+
 from linia.intake.webform.definition import Field, localized
 from linia.intake.webform.models import WebForm
-from linia.intake.webform.queries import store_options
-from linia.intake.webform.validation import Cleaned
+from linia.intake.webform.queries import large_chain, searched_store_options, store_options, store_week
+from linia.intake.webform.validation import SEARCH_SUFFIX, Cleaned
 
 _HEX = re.compile(r"^#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?$")
 DEFAULT_COLOURS = {"primary": "#0b6bcb", "on_primary": "#ffffff"}
@@ -56,8 +58,13 @@ def field_context(form: WebForm, f: Field, language: str, cleaned: Cleaned | Non
         ctx["checked"] = bool(raw)
         ctx["text"] = f.text("text", language) or localized(f.prop.get("description"), language, "")
     elif f.kind == "store":
-        ctx["store_groups"] = store_options(form.tenant)
-        ctx["search_url"] = f"/forms/{form.public_key}/stores/"
+        ctx["q"] = str(cleaned.raw.get(f"{f.name}{SEARCH_SUFFIX}", "")) if cleaned is not None else ""
+        ctx["large"] = large_chain(form.tenant)
+        ctx["store_groups"] = (searched_store_options(form.tenant, ctx["q"], ctx["value"]) if ctx["large"]
+                               else store_options(form.tenant))
+        ctx["found"] = sum(len(stores) for _city, stores in ctx["store_groups"])
+        ctx["search_url"] = reverse("webform:stores", args=[form.public_key])
+        ctx["week"] = store_week(form.tenant, ctx["value"]) if ctx["value"] else None
     elif f.kind == "file":
         ctx["accept"] = ",".join(f.accept)
         ctx["accept_text"] = ", ".join(f.accept)

@@ -33,6 +33,7 @@ PICKUP_DAYS_AHEAD = 60
 _TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _DATETIME_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]([01]\d|2[0-3]):([0-5]\d)$")
 TRUE_WORDS = frozenset({"on", "true", "1", "yes"})
+SEARCH_SUFFIX = "__q"
 
 
 @dataclass
@@ -100,6 +101,8 @@ def _parse_field(tenant: Tenant, f: Field, data: Any, files: Any, result: Cleane
         return
     value = _text(data, f.name)
     result.raw[f.name] = value
+    if f.kind == "store":  # the picker's search box (large chains: the list shows what was searched for)
+        result.raw[f"{f.name}{SEARCH_SUFFIX}"] = _text(data, f"_lf_q_{f.name}")[:100]
     if not value:
         return
     if len(value) > MAX_TEXT:

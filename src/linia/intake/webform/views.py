@@ -82,10 +82,11 @@ def _embed(request: HttpRequest) -> bool:
 def _page(request: HttpRequest, form: WebForm, language: str, fields: list[Field], *, cleaned: Cleaned | None,
           token: antispam.Token, problem: str = "", status: int = 200) -> HttpResponse:
     errors = cleaned.errors if cleaned is not None else {}
+    contexts = [field_context(form, f, language, cleaned) for f in fields]
     context = {
         "form": form, "language": language, "languages": settings.CUSTOMER_LANGUAGES,
         "title": form.text("titles", language, form.name), "intro": form.text("intros", language),
-        "fields": [field_context(form, f, language, cleaned) for f in fields],
+        "fields": contexts,
         "problem": problem, "error_count": sum(1 for _f in errors) + (1 if problem else 0),
         "token": token.value, "honeypot": antispam.HONEYPOT, "embed": _embed(request), "colours": colours(form),
         "action": reverse("webform:form", args=[form.public_key]),
@@ -113,6 +114,10 @@ def _form_view(request: HttpRequest, form: WebForm, language: str) -> HttpRespon
 def _submit(request: HttpRequest, form: WebForm, language: str, fields: list[Field], ip: str) -> HttpResponse:
     token = antispam.read(str(request.POST.get(antispam.TOKEN, "")), form.public_key)
     cleaned = clean(form.tenant, fields, form.ui or {}, request.POST, request.FILES, language=language)
+    if request.POST.get("_lf_find"):  # "Find stores" without JavaScript: show the matches, file nothing
+        cleaned.errors.clear()
+        return _page(request, form, language, fields, cleaned=cleaned,
+                     token=token or antispam.issue(form.public_key))
     if token is None:
         return _page(request, form, language, fields, cleaned=cleaned, token=antispam.issue(form.public_key),
                      problem=_("This page was open for too long. Please check your answers and send the form "
@@ -171,6 +176,14 @@ def _stores_view(request: HttpRequest, form: WebForm, language: str) -> HttpResp
         raise Http404(_("This form has no store picker."))
     if not antispam.allow_view(client_ip(request.META)):
         return JsonResponse({"error": "rate_limited", "message": _("Too many requests.")}, status=429)
+    code = str(request.GET.get("code", ""))
+    if code:  # the opening hours of the chosen store for the next days
+        week = queries.store_week(form.tenant, code[:40])
+        if week is None:
+            return JsonResponse({"error": "not_found", "message": _("Please choose a store from the list.")},
+                                status=404)
+        return JsonResponse({"store": {"code": week.code, "name": week.name, "time_zone": week.time_zone,
+                                       "days": [{"date": d, "day": label, "hours": h} for d, label, h in week.days]}})
     found = queries.find_stores(form.tenant, str(request.GET.get("q", "")))
     return JsonResponse({"stores": [{"code": s.code, "name": s.name, "city": s.city, "address": s.address,
                                      "time_zone": s.time_zone, "today": s.today} for s in found]})

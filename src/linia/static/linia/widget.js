@@ -350,7 +350,7 @@
         page_url: location.href, text: text.value.trim()
       }).then(function (r) {
         S = { token: r.token, status: r.status, offline: !!r.offline, ref: r.ticket_reference, expected: r.expected_reply,
-          open: true, messages: [], pending: [] };
+          open: true, messages: [], pending: [], email: email.value.trim() };
         save();
         render();
         focusScreen();
@@ -409,16 +409,19 @@
   function hideCompose() { if (composeBox) { composeBox.hidden = true; composeBox.endRow.hidden = true; } }
 
   function showEnd() {
+    var hadFocus = !panel.hidden && panel.contains(root.activeElement || null) && root.activeElement !== closeBtn;
     screen = "end";
     hideCompose();
     disconnect();
     body.textContent = "";
-    body.appendChild(el("p", { cls: "note", role: "status", text: t("ended") }));
+    var note = el("p", { cls: "note", role: "status", tabindex: "-1", text: t("ended") });
+    body.appendChild(note);
     if (!S.rated) body.appendChild(ratingForm()); else body.appendChild(el("p", { cls: "note", text: t("thanks") }));
     body.appendChild(el("hr"));
     body.appendChild(transcriptForm());
     body.appendChild(newChatButton());
     statusEl.textContent = "";
+    if (hadFocus) note.focus(); // the message box the focus was in is gone
   }
 
   function newChatButton() {
@@ -433,7 +436,7 @@
   }
 
   function ratingForm() {
-    var form = el("form", { "data-rating": true });
+    var form = el("form", { "data-rating": true, novalidate: true });
     form.appendChild(el("p", { cls: "err top", role: "alert", hidden: true }));
     var group = el("fieldset", { cls: "stars", role: "radiogroup", "aria-labelledby": "lc-rate" });
     var labels = [];
@@ -469,7 +472,7 @@
   }
 
   function transcriptForm() {
-    var form = el("form", { "data-transcript": true });
+    var form = el("form", { "data-transcript": true, novalidate: true });
     form.appendChild(el("p", { cls: "err top", role: "alert", hidden: true }));
     var email = el("input", { type: "email", autocomplete: "email", maxlength: "254", value: S.email || "" });
     form.appendChild(field("temail", t("transcript"), email));

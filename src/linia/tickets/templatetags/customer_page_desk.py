@@ -9,7 +9,7 @@ from django.conf import settings
 
 from linia.tickets import customer_page
 from linia.tickets.models import Ticket
-from linia.tickets.queries import ticket_ratings
+from linia.tickets.queries import active_customer_links, ticket_ratings
 
 register = template.Library()
 
@@ -21,4 +21,4 @@ def customer_panel(context: template.Context, ticket: Ticket) -> dict[str, Any]:
             # the sentence put into a reply is in the customer's language, not the agent's
             "customer_lang": customer_page.choose_language(asked=None, cookie=None, ticket=ticket,
                                                            accept_language=""),
-            "csrf_token": context.get("csrf_token"), "can_change": context.get("can_change")}
+            "active_links": active_customer_links(ticket), "csrf_token": context.get("csrf_token"), "can_change": context.get("can_change")}

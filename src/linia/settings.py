@@ -159,7 +159,7 @@ if REDIS_URL:
                           "KEY_PREFIX": REDIS_PREFIX}}
     HUEY = {"huey_class": "huey.RedisHuey", "name": f"{REDIS_PREFIX}linia", "url": REDIS_URL, "immediate": False}
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "linia.core.channel_layer.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     HUEY = {
         "huey_class": "huey.SqliteHuey",

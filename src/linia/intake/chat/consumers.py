@@ -135,7 +135,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 return
             try:
                 content = json.loads(text_data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deeper than the parser goes
                 await self.error("bad_request", _("The message is not JSON."))
                 return
             kind = content.get("type") if isinstance(content, dict) else None

@@ -88,7 +88,7 @@ def public(view: View) -> View:
 def _json(request: HttpRequest) -> Any:
     try:
         return json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes ("[[[[...")
         raise ActionError("invalid_json", _("The request is not valid JSON.")) from None
 
 

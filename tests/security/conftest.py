@@ -92,3 +92,22 @@ def assert_html_error(response: Any) -> str:
     assert "Traceback" not in html
     assert len(html.strip()) > 0
     return html
+
+
+def sent_mail_headers() -> list[tuple[str, str]]:
+    """Send what the outbox holds (as the worker would) into Django's locmem outbox; every header of every mail."""
+    from django.core import mail
+
+    from linia.dispatch import outbox
+
+    outbox.send_due()
+    return [(name, str(value)) for sent in mail.outbox for name, value in sent.message().items()]
+
+
+def assert_no_injected_headers(headers: list[tuple[str, str]]) -> None:
+    for name, value in headers:
+        unfolded = value.replace("\r\n ", " ").replace("\n ", " ").replace("\r\n\t", " ").replace("\n\t", " ")
+        assert "\r" not in unfolded and "\n" not in unfolded, (name, value)
+        assert name.lower() not in ("bcc", "x-injected"), (name, value)
+        if name.lower() in ("to", "cc", "bcc", "from", "reply-to", "sender"):  # in a subject it is just text
+            assert "evil@example.com" not in value, (name, value)

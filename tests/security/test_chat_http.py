@@ -20,7 +20,9 @@ from tests.security.conftest import (
     XSS,
     assert_json_error,
     counts,
+    assert_no_injected_headers,
     dump,
+    sent_mail_headers,
 )
 
 pytestmark = pytest.mark.django_db(transaction=False)
@@ -143,19 +145,9 @@ def test_transcript_email_header_injection(chat: Chat, email: str) -> None:
     mail.outbox.clear()
     response = post(f"{API}/sessions/{token}/transcript", dump({"email": email}))
     assert response.status_code < 500
-    from django.db import connection  # the outbox sends on commit, which the test transaction never reaches
-    for callback in list(connection.run_on_commit):
-        callback[1]()
-    connection.run_on_commit.clear()
-    from linia.dispatch.models import OutboundEmail
-
-    for row in OutboundEmail.objects.all():
-        for address in (row.to or []):
-            assert "\r" not in address and "\n" not in address and "," not in address
-    for sent in mail.outbox:
-        for header, value in sent.message().items():
-            assert "\r" not in value and "\n" not in value.replace("\n ", "").replace("\n\t", ""), (header, value)
-            assert "evil@example.com" not in value, (header, value)
+    if response.status_code != 202:
+        assert_json_error(response)
+    assert_no_injected_headers(sent_mail_headers())
 
 
 @EXAMPLES

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 from django.core.cache import cache
-from hypothesis import HealthCheck, settings as hsettings
+from hypothesis import HealthCheck
+from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from tests.chat.conftest import Chat, chat  # noqa: F401  (fixture)
@@ -47,7 +48,7 @@ def dump(value: Any) -> bytes:
 def lift_limits(settings: Any) -> None:
     from linia.intake.chat.limits import DEFAULTS
 
-    settings.LINIA_CHAT_RATE_LIMITS = {name: (100_000, 60) for name in DEFAULTS}
+    settings.LINIA_CHAT_RATE_LIMITS = dict.fromkeys(DEFAULTS, (100000, 60))
     settings.LINIA_WEBFORM_POSTS_PER_IP = 100_000
     settings.LINIA_WEBFORM_VIEWS_PER_IP = 100_000
     settings.LINIA_WEBFORM_MIN_SECONDS = 0

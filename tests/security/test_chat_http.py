@@ -19,8 +19,8 @@ from tests.security.conftest import (
     TEXT,
     XSS,
     assert_json_error,
-    counts,
     assert_no_injected_headers,
+    counts,
     dump,
     sent_mail_headers,
 )

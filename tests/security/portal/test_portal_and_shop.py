@@ -12,7 +12,7 @@ from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.portal.conftest import World, world  # noqa: F401  (fixture)
+from tests.portal.conftest import World
 from tests.security.conftest import EXAMPLES, FEW, TEXT, XSS, assert_html_error, counts
 
 pytestmark = pytest.mark.django_db

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from tests.chat.conftest import Chat, chat  # noqa: F401  (fixture)
 from tests.customer_page.conftest import Setup, setup  # noqa: F401  (fixture)
 
-EXAMPLES = hsettings(max_examples=20, deadline=None, derandomize=True,
+EXAMPLES = hsettings(max_examples=15, deadline=None, derandomize=True,
                      suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 FEW = hsettings(EXAMPLES, max_examples=10)
 

@@ -15,6 +15,7 @@ from linia.core.models import Tenant
 from linia.directory.hours import HoursError, OpeningHours, OpenStatus, WeeklySchedule
 from linia.directory.models import Store
 from linia.directory.queries import search_stores, store_hours, store_statuses
+from linia.intake.webform.definition import spans_text
 from linia.intake.webform.models import WebForm
 
 _ORIGIN_RE = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -63,7 +64,7 @@ class StoreOption:
 
 
 def _today(status: OpenStatus) -> str:
-    spans = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in status.today)
+    spans = spans_text(status.today, _("open 24 hours"))
     return _("today %(hours)s") % {"hours": spans} if spans else _("closed today")
 
 
@@ -123,7 +124,7 @@ def store_week(tenant: Tenant, code: str, *, days: int = 7, at: datetime | None 
     rows = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        spans = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in hours.intervals_for_date(day))
+        spans = spans_text(hours.intervals_for_date(day), _("open 24 hours"))
         rows.append((day.isoformat(), date_format(day, "D d.m"), spans or _("closed")))
     return StoreWeek(store.code, store.name, store.time_zone, rows)
 

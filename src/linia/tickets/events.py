@@ -6,16 +6,18 @@ from typing import Any
 
 from django.utils import timezone
 
+from linia.core.inserts import insert
 from linia.tickets.models import Event, Ticket
 
 
 def emit(tenant_id: int, kind: str, *, ticket: Ticket | None = None, actor: Any = None,
          data: dict[str, Any] | None = None) -> Event:
-    return Event.objects.create(
+    # A plain INSERT (linia.core.inserts): every state change writes one, some write several.
+    return insert(Event(
         tenant_id=tenant_id,
         kind=kind,
         ticket=ticket,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         data=data or {},
         created_at=timezone.now(),
-    )
+    ))

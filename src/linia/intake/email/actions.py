@@ -42,6 +42,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from linia.core.errors import ActionError
+from linia.core.inserts import insert, update
 from linia.core.models import Tenant
 from linia.intake.email import threading
 from linia.intake.email.models import InboundEmail, Mailbox
@@ -246,7 +247,7 @@ def _store(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mailbox: Mailbo
         with transaction.atomic():
             row = _new_row(name, raw, sha256, key, tenant=tenant, mailbox=mailbox, recipients=recipients,
                            source=source, parsed=parsed)
-            row.save(force_insert=True)
+            insert(row)
     except IntegrityError:  # a parallel delivery of the same message won
         return InboundEmail.objects.get(tenant=tenant, dedupe_key=key), False
     return row, True
@@ -273,7 +274,7 @@ def _store_and_process(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mai
             row = _new_row(name, raw, sha256, key, tenant=tenant, mailbox=mailbox, recipients=recipients,
                            source=source, parsed=parsed)
             try:
-                row.save(force_insert=True)
+                insert(row)
             except IntegrityError as exc:  # leave the transaction (on PostgreSQL it is aborted now)
                 raise _AlreadyStored from exc
             try:
@@ -418,8 +419,7 @@ def _finish(row: InboundEmail, parsed: ParsedEmail | None) -> IngestResult:
     row.message = message
     row.is_auto = parsed.is_auto
     row.processed_at = timezone.now()
-    row.save(update_fields=["status", "reason", "error", "ticket", "message", "is_auto", "processed_at",
-                            "attempts"])
+    update(row, ("status", "reason", "error", "ticket", "message", "is_auto", "processed_at", "attempts"))
     return IngestResult(status, ticket.pk, inbound_id=row.pk)
 
 
@@ -459,12 +459,13 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         assert first is not None  # the body is never empty
         message = first
         status = "created"
-    interaction = Interaction.objects.create(
+    interaction = insert(Interaction(
         tenant=tenant, ticket=ticket, contact=contact, channel=Channel.EMAIL, direction="inbound",
         started_at=row.received_at, ended_at=row.received_at,
         data={"inbound_id": row.pk, "from": parsed.from_email, "subject": _clean(parsed.subject)[:300],
-              "is_auto": parsed.is_auto, "auto_kind": parsed.auto_kind})
-    Message.objects.filter(pk=message.pk).update(interaction=interaction)
+              "is_auto": parsed.is_auto, "auto_kind": parsed.auto_kind}))
+    message.interaction = interaction
+    update(message, ("interaction",))
     stored = [_store_attachment(message, item, n) for n, item in enumerate(parsed.attachments, 1)]
     if stored:
         emit(tenant.pk, "attachment.created", ticket=ticket,
@@ -498,15 +499,9 @@ def _message_with(tenant_id: int, external_id: str) -> Message | None:
 def _contact(tenant: Tenant, parsed: ParsedEmail) -> Contact | None:
     if not parsed.from_email:
         return None
-    quote = connection.ops.quote_name
-    # The sender's contact by its email identity: one raw statement (the ORM query's compilation cost
-    # more than running it, on every message).
-    found = list(Contact.objects.raw(
-        f"SELECT c.* FROM {quote(Contact._meta.db_table)} c JOIN {quote(ContactIdentity._meta.db_table)} i "  # noqa: S608
-        "ON i.contact_id = c.id WHERE i.tenant_id = %s AND i.kind = %s AND i.value = %s AND c.tenant_id = %s "
-        "ORDER BY i.id LIMIT 1", [tenant.pk, ContactIdentity.Kind.EMAIL.value, parsed.from_email.lower(), tenant.pk]))
-    if found and (found[0].name or not parsed.from_name):
-        return found[0]  # a known sender: one query
+    found = tickets.contact_with_identity(tenant.pk, ContactIdentity.Kind.EMAIL.value, parsed.from_email.lower())
+    if found is not None and (found.name or not parsed.from_name):
+        return found  # a known sender: one query
     try:
         # Two new mails from one new sender in parallel: the loser's contact vanishes with its savepoint
         # and the winner's is returned.

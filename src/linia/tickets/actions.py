@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from linia.core import audit
 from linia.core.errors import ActionError, Conflict, NotFound
-from linia.core.inserts import insert, update
+from linia.core.plainsql import insert, update
 from linia.core.models import Tenant
 from linia.core.permissions import Perm, require, scope_tickets
 from linia.directory.models import Category, Department, Store

@@ -6,13 +6,13 @@ from typing import Any
 
 from django.utils import timezone
 
-from linia.core.inserts import insert
+from linia.core.plainsql import insert
 from linia.tickets.models import Event, Ticket
 
 
 def emit(tenant_id: int, kind: str, *, ticket: Ticket | None = None, actor: Any = None,
          data: dict[str, Any] | None = None) -> Event:
-    # A plain INSERT (linia.core.inserts): every state change writes one, some write several.
+    # A plain INSERT (linia.core.plainsql): every state change writes one, some write several.
     return insert(Event(
         tenant_id=tenant_id,
         kind=kind,

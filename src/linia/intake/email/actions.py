@@ -22,6 +22,7 @@ never routed to an agent; a bounce marks the bounced addresses as failing on the
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import logging
 import os
@@ -42,8 +43,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from linia.core.errors import ActionError
-from linia.core.inserts import insert, update
 from linia.core.models import Tenant
+from linia.core.plainsql import Columns, insert, update
 from linia.intake.email import threading
 from linia.intake.email.models import InboundEmail, Mailbox
 from linia.tickets import actions as tickets
@@ -122,25 +123,29 @@ def mailboxes_for(addresses: Sequence[str]) -> list[Mailbox]:
 
 
 def _active_mailboxes(addresses: list[str]) -> list[Mailbox]:
-    """Mailbox.objects.select_related("tenant").filter(address__in=..., is_active=True, tenant__is_active=True),
-    as two raw queries: on every delivery, and compiling the ORM query cost more than the rest of step 1."""
+    """Mailbox.objects.select_related("tenant").filter(address__in=..., is_active=True, tenant__is_active=True)
+    as one plain statement: it runs on every delivery, and compiling the ORM query cost more than the rest
+    of storing the message."""
+    box, tenant = _mailbox_columns()
     quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(addresses))
-    boxes = list(Mailbox.objects.raw(
-        f"SELECT * FROM {quote(Mailbox._meta.db_table)} WHERE address IN ({marks}) AND is_active = %s",  # noqa: S608
-        [*addresses, True]))
-    if not boxes:
-        return []
-    tenant_ids = sorted({b.tenant_id for b in boxes})
-    tenants = {t.pk: t for t in Tenant.objects.raw(
-        f"SELECT * FROM {quote(Tenant._meta.db_table)} WHERE id IN ({', '.join(['%s'] * len(tenant_ids))}) "  # noqa: S608
-        "AND is_active = %s", [*tenant_ids, True])}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {box.sql}, {tenant.sql} FROM {quote(Mailbox._meta.db_table)} m "  # noqa: S608
+            f"JOIN {quote(Tenant._meta.db_table)} t ON t.id = m.tenant_id "
+            f"WHERE m.address IN ({', '.join(['%s'] * len(addresses))}) AND m.is_active = %s AND t.is_active = %s",
+            [*addresses, True, True])
+        rows = cursor.fetchall()
     result = []
-    for box in boxes:
-        if box.tenant_id in tenants:
-            box.tenant = tenants[box.tenant_id]
-            result.append(box)
+    for row in rows:
+        mailbox = box.load(row[:box.width])
+        mailbox.tenant = tenant.load(row[box.width:])
+        result.append(mailbox)
     return result
+
+
+@functools.cache
+def _mailbox_columns() -> tuple[Columns, Columns]:
+    return Columns(Mailbox, "m"), Columns(Tenant, "t")
 
 
 def recipient_known(address: str) -> bool:
@@ -488,12 +493,14 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
 
 
 def _message_with(tenant_id: int, external_id: str) -> Message | None:
-    """Message.objects.filter(tenant_id=..., external_id=...).first() as one raw statement (hot path)."""
-    quote = connection.ops.quote_name
-    found = list(Message.objects.raw(
-        f"SELECT * FROM {quote(Message._meta.db_table)} WHERE tenant_id = %s AND external_id = %s "  # noqa: S608
-        "ORDER BY id LIMIT 1", [tenant_id, external_id]))
-    return found[0] if found else None
+    """Message.objects.filter(tenant_id=..., external_id=...).first(), hot path: almost always there is
+    none, so first a plain look-up of the id (the unique constraint allows one), then the row if found."""
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE tenant_id = %s AND external_id = %s LIMIT 1",  # noqa: S608
+                       [tenant_id, external_id])
+        found = cursor.fetchone()
+    return Message.objects.select_related("ticket").get(pk=found[0]) if found else None
 
 
 def _contact(tenant: Tenant, parsed: ParsedEmail) -> Contact | None:

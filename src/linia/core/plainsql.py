@@ -1,14 +1,16 @@
-"""`insert(obj)`, `update(obj, fields)`: one plain INSERT / UPDATE, for hot paths that write many rows.
+"""Plain SQL for hot paths that write and read many small rows (every inbound email does).
 
-`Model.save()` compiles its INSERT statement anew on every call; for the small append-only rows that
-every inbound email writes (events, messages, interactions) that compilation cost more than the
-database's work. Here the statement is built once per model and database, and each value goes
-through the field's own `pre_save` and `get_db_prep_save`, as `save()` does, so what is stored is the
-same. Not sent: the pre_save/post_save signals, so use it only for models nothing listens to.
+`Model.save()` and querysets compile their statement anew on every call; for the small rows each
+inbound email writes and reads, that compilation cost more than the database's work. Here a statement
+is built once per model and database: `insert(obj)` and `update(obj, fields)` pass each value through
+the field's own `pre_save` and `get_db_prep_save`, as `save()` does, and `Columns` turns selected
+columns back into instances through the same converters a queryset applies, so what is stored and read
+is the same. Not sent: the pre_save/post_save signals, so use it only for models nothing listens to.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from django.db import connections, router, transaction
@@ -90,3 +92,32 @@ def update(obj: Model, fields: tuple[str, ...]) -> None:
     params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in chosen]
     with transaction.mark_for_rollback_on_error(using=alias), connection.cursor() as cursor:
         cursor.execute(sql, [*params, obj.pk])
+
+
+class Columns:
+    """The concrete columns of `model` under a table alias, for hand-written SELECTs (one JOIN can load
+    several models), and `load(values)`: the instance from those columns' values."""
+
+    def __init__(self, model: type[Model], table_alias: str, using: str = "default") -> None:
+        connection = connections[using]
+        quote = connection.ops.quote_name
+        fields = list(model._meta.concrete_fields)
+        self.model = model
+        self.using = using
+        self.sql = ", ".join(f"{table_alias}.{quote(f.column)}" for f in fields)
+        self.width = len(fields)
+        self._names = [f.attname for f in fields]
+        self._converters = []
+        for index, field in enumerate(fields):
+            col = field.get_col(table_alias)
+            found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+            if found:
+                self._converters.append((index, col, found))
+
+    def load(self, values: Sequence[Any]) -> Any:
+        row = list(values)
+        connection = connections[self.using]
+        for index, col, converters in self._converters:
+            for convert in converters:
+                row[index] = convert(row[index], col, connection)
+        return self.model.from_db(self.using, self._names, row)

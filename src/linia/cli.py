@@ -30,11 +30,41 @@ def main(argv: list[str] | None = None) -> None:
     if not args or args[0] in {"-h", "--help", "help"}:
         print(__doc__)
         return
-    args[0] = ALIASES.get(args[0], args[0])
+    try:
+        _run(args)
+    except Exception as exc:  # a missing table means migrations have not run: say what to do, not a traceback
+        if not _is_missing_table(exc):
+            raise
+        print(f"linia: the database at {_database_name()} is not set up ({exc}); run `linia migrate` first.",
+              file=sys.stderr)
+        sys.exit(2)
+
+
+def _run(args: list[str]) -> None:
+    if args[0] in ALIASES:  # run the Django command under its short name, so its usage says "linia import"
+        import django
+        from django.core.management import ManagementUtility
+
+        django.setup()
+        ManagementUtility(["linia", *args]).fetch_command(ALIASES[args[0]]).run_from_argv(["linia", *args])
+        return
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(["linia", *args])
 
+
+def _is_missing_table(exc: BaseException) -> bool:
+    from django.db.utils import OperationalError, ProgrammingError
+
+    text = str(exc)
+    return isinstance(exc, OperationalError | ProgrammingError) and (
+        "no such table" in text or ("relation" in text and "does not exist" in text))
+
+
+def _database_name() -> str:
+    from django.conf import settings
+
+    return str(settings.DATABASES["default"].get("NAME", "?"))
 
 if __name__ == "__main__":
     main()

@@ -7,8 +7,10 @@ from typing import Any
 from django.urls import path
 
 from linia.desk.consumers import AgentConsumer, SupervisorConsumer
+from linia.intake.chat.routing import websocket_urlpatterns as chat_websockets
 
 websocket_urlpatterns: list[Any] = [
     path("ws/desk/agent/", AgentConsumer.as_asgi()),
     path("ws/desk/supervisor/", SupervisorConsumer.as_asgi()),
+    *chat_websockets,
 ]

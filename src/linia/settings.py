@@ -11,6 +11,8 @@ LINIA_DEBUG     "1" for Django debug pages (never in production)
 LINIA_API_TOKEN_CACHE_SECONDS  how long a server remembers a checked API token (default 5; 0 = off)
 LINIA_DB_CONN_MAX_AGE  seconds a database connection is kept (default 0; `linia serve` uses 600)
 LINIA_HTTP_THREADS  threads serving HTTP requests in `linia serve` (default 16 on PostgreSQL, 1 on SQLite)
+LINIA_PUBLIC_URL  how customers reach this installation, for links in emails (default http://localhost:8000)
+LINIA_CUSTOMER_LINK_DAYS  days a customer's private ticket link stays valid (default 90)
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ INSTALLED_APPS = [
     "linia.dispatch",
     "linia.intake.email",
     "linia.workforce",  # `linia simulate` (no models)
+    "linia.intake.chat",
+    "linia.intake.webform",
+    "linia.portal",
 ]
 
 MIDDLEWARE = [
@@ -92,7 +97,7 @@ ASGI_APPLICATION = "linia.asgi.application"
 WSGI_APPLICATION = "linia.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "desk:tickets"
+LOGIN_REDIRECT_URL = "desk:tickets"  # store and client staff: the portal (linia.portal.views.LoginView)
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [
@@ -184,11 +189,16 @@ DEFAULT_FROM_EMAIL = os.environ.get("LINIA_EMAIL_FROM", "linia@localhost")
 if os.environ.get("LINIA_EMAIL_REPLY_DOMAIN"):
     EMAIL_REPLY_DOMAIN = os.environ["LINIA_EMAIL_REPLY_DOMAIN"]
 WEBHOOKS_ALLOW_PRIVATE = _env_flag("LINIA_WEBHOOKS_ALLOW_PRIVATE")
+# Where customers and client staff reach this installation: links in emails (ticket page, portal).
+PUBLIC_URL = os.environ.get("LINIA_PUBLIC_URL", "http://localhost:8000").rstrip("/")
+CUSTOMER_LINK_DAYS = int(os.environ.get("LINIA_CUSTOMER_LINK_DAYS", "90"))
 
 # --- i18n and time ---------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("pl", _("Polish"))]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+# Screens for customers (chat widget, web forms, the ticket page) speak French too; staff screens en/ru/pl.
+CUSTOMER_LANGUAGES = ("en", "ru", "pl", "fr")
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

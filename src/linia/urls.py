@@ -8,13 +8,19 @@ from django.views.i18n import set_language
 from django.views.static import serve
 
 from linia.api.api import api
+from linia.portal import views as portal_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("accounts/login/", portal_views.LoginView.as_view(), name="login"),  # lands by role (portal or desk)
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("chat/", include("linia.intake.chat.urls")),
+    path("forms/", include("linia.intake.webform.urls")),
+    path("portal/", include("linia.portal.urls")),
+    path("t/", include("linia.tickets.urls")),
+    path("shop/", include("linia.demo.urls")),  # demo shop pages (chat widget, web forms)  # the customer's private ticket page
     path("", include("linia.desk.urls")),
 ]
 if settings.DEBUG:

@@ -80,3 +80,23 @@ def test_token_create_bad_input_exits_2(capsys: pytest.CaptureFixture[str], args
     assert run("token", "create", *args) == 2
     assert needle in capsys.readouterr().err
     assert not ApiToken.objects.exists()
+
+
+@pytest.mark.django_db(transaction=False)
+def test_a_command_on_a_database_never_migrated_says_to_run_migrate(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["LINIA_HOME"] = str(tmp_path)
+    csv = tmp_path / "stores.csv"
+    csv.write_text("code,name,city\nS1,One,Warsaw\n")
+    proc = subprocess.run([str(LINIA), "import", "stores", str(csv), "--tenant", "x"], env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "linia migrate" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_an_aliased_command_names_itself_by_its_alias(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("import", "--help") == 0
+    usage = capsys.readouterr().out
+    assert usage.startswith("usage: linia import ")
+    assert "import_data" not in usage

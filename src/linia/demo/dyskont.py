@@ -349,6 +349,19 @@ def region_department(store: StoreSpec) -> str:
     return f"tech-{slug_ascii(store.region)}"
 
 
+# The store portal (linia.portal): its fault kinds file into the technical categories, the asset goes to the
+# category's inventory number and the urgency to its Polish values; due times per priority in hours.
+SETTINGS: dict[str, Any] = {"portal": {
+    "fault_categories": {"equipment": "awarie", "fittings": "wyposazenie", "building": "budynek"},
+    "field_map": {"asset": "asset_number", "urgency": "urgency"},
+    "urgency_values": {"urgent": "krytyczna", "high": "wysoka", "normal": "normalna", "low": "niska"},
+    "due_hours": {"urgent": 4, "high": 24, "normal": 72, "low": 168},
+    "asset_hint": {"pl": "Numer inwentarzowy z naklejki na urządzeniu, np. CH-000101.",
+                   "en": "The inventory number on the device's sticker, e.g. CH-000101."},
+    "assets": ["CH-000101", "KS-000201", "WG-000301", "DR-000401", "BD-000501"],
+}}
+
+
 def _promotions(today: date) -> list[PromotionSpec]:
     return [
         PromotionSpec("Tydzień włoski", today - timedelta(days=2), today + timedelta(days=5),
@@ -383,5 +396,5 @@ def spec(today: date) -> TenantSpec:
         stores=_stores(), departments=DEPARTMENTS, categories=CATEGORIES, templates=TEMPLATES, users=USERS,
         reporter=reporter, staff_reporter=staff_reporter, region_department=region_department,
         products=_products(), stock_for_all_stores=True, promotions=_promotions(today), vacancies=VACANCIES,
-        holidays=_calendar(today), ticket_share=32,
+        holidays=_calendar(today), ticket_share=32, settings=SETTINGS,
     )

@@ -66,6 +66,10 @@ CATEGORIES = [
     CategorySpec("remb-debit", "Erreur de débit", {"en": "Wrong charge"}, "remboursement", "compta", REFUND_SCHEMA),
     CategorySpec("retour-express", "Retour express", {"en": "Express return"}, "", "logistique", ORDER_SCHEMA),
     CategorySpec("b2b", "Professionnels et B2B", {"en": "B2B"}, "", "b2b", B2B_SCHEMA),
+    # faults reported by the showrooms in the portal (linia.portal files them by these codes)
+    CategorySpec("fault-equipment", "Panne d'équipement", {"en": "Equipment fault"}, "", "logistique"),
+    CategorySpec("fault-fittings", "Mobilier et agencement", {"en": "Fittings"}, "", "logistique"),
+    CategorySpec("fault-building", "Bâtiment et installations", {"en": "Building"}, "", "logistique"),
 ]
 for _c in CATEGORIES:
     _c.names.setdefault("fr", _c.name)

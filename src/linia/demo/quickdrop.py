@@ -61,6 +61,10 @@ CATEGORIES = [
     CategorySpec("courier-address", "Address problem", {}, "courier", "courier-ops", COURIER_SCHEMA),
     CategorySpec("courier-app", "Courier app issue", {}, "courier", "courier-ops", COURIER_SCHEMA),
     CategorySpec("feedback", "Feedback", {}, "", "support", FEEDBACK_SCHEMA),
+    # faults reported by the hubs in the portal (linia.portal files them by these codes)
+    CategorySpec("fault-equipment", "Equipment fault", {}, "", "courier-ops"),
+    CategorySpec("fault-fittings", "Fittings (racks, doors, lockers)", {}, "", "courier-ops"),
+    CategorySpec("fault-building", "Building", {}, "", "courier-ops"),
 ]
 for _c in CATEGORIES:
     _c.names.setdefault("en", _c.name)

@@ -10,11 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from linia.demo import dyskont, maison, quickdrop, vostok
+from linia.demo.canned import seed_canned_responses
 from linia.demo.common import TenantSpec
 from linia.demo.contact_center import seed_contact_center
 from linia.demo.seed import Login, seed_tenant, seed_users, stores_for
 from linia.demo.tickets import seed_tickets, split_counts
+from linia.demo.webforms import seed_webforms
 from linia.directory.models import Store
+from linia.intake.chat.demo import seed_chat_channels
 from linia.tickets.models import Ticket
 
 FULL_TICKETS = 320
@@ -58,6 +61,9 @@ def seed_demo(*, small: bool = False, tickets: int | None = None,
             seeded[spec.slug] = (seed_tenant(spec, small=small), spec)
         report.logins = seed_users(seeded)
         seed_contact_center([tenant for tenant, _spec in seeded.values()])
+        seed_chat_channels([tenant for tenant, _spec in seeded.values()])
+        seed_webforms([tenant for tenant, _spec in seeded.values()])
+        seed_canned_responses([tenant for tenant, _spec in seeded.values()])
         log("Writing tickets...")
         added = seed_tickets([(seeded[s.slug][0], s, stores_for(s, small), n) for s, n in zip(all_specs, counts, strict=True)],
                              log=log)

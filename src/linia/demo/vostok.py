@@ -149,6 +149,10 @@ CATEGORIES = [
     CategorySpec("pizza", "Предзаказ пиццы", {"en": "Pizza pre-order"}, "", "", PIZZA_SCHEMA),
     CategorySpec("loyalty", "Карта лояльности", {"en": "Loyalty card"}, "", "clients", LOYALTY_SCHEMA),
     CategorySpec("suggestions", "Предложения", {"en": "Suggestions"}, "", "marketing"),
+    # неисправности, о которых магазины сообщают через портал (linia.portal находит их по этим кодам)
+    CategorySpec("fault-equipment", "Неисправность оборудования", {"en": "Equipment fault"}, "", "clients"),
+    CategorySpec("fault-fittings", "Торговая мебель и двери", {"en": "Fittings"}, "", "clients"),
+    CategorySpec("fault-building", "Здание и инженерные системы", {"en": "Building"}, "", "clients"),
 ]
 for _c in CATEGORIES:
     _c.names.setdefault("ru", _c.name)

@@ -54,6 +54,7 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """Shared plumbing: access check, groups, snapshot, op dispatch with errors as messages."""
 
     ops: dict[str, Op] = {}
+    op_result: Any = None  # what the last op returned (chat ops reply with it)
 
     async def connect(self) -> None:
         self.joined: list[str] = []
@@ -98,6 +99,9 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         if handler is None:
             await self.send_error("unknown_op", _("Unknown operation."))
             return
+        if handler in CHAT_OPS:
+            await self.send_json(await database_sync_to_async(self.run_quiet_op)(handler, content))
+            return
         error, snapshots = await database_sync_to_async(self.run_op_and_snapshot)(handler, content)
         if error is not None:
             await self.send_json({"kind": "error", "op": op, **error})
@@ -112,13 +116,22 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         error = self.run_op(handler, content)
         return error, ([] if error is not None else self.snapshots())
 
+    def run_quiet_op(self, handler: Op, content: dict[str, Any]) -> dict[str, Any]:
+        """An op without dispatch or snapshot: its error, or the reply it made (an ack by default)."""
+        error = self.run_op(handler, content)
+        if error is not None:  # which message failed, so the desk can mark it
+            echo = {k: content[k] for k in ("task_id", "client_id") if isinstance(content.get(k), int | str)}
+            return {"kind": "error", "op": content.get("op"), **echo, **error}
+        result = self.op_result if isinstance(self.op_result, dict) else {"kind": "ack"}
+        return {"op": content.get("op"), "ok": True, **result}
+
     def snapshots(self) -> list[dict[str, Any]]:
         raise NotImplementedError
 
     def run_op(self, handler: Op, content: dict[str, Any]) -> dict[str, Any] | None:
         with translation.override(self.language()):
             try:
-                handler(self.user, content)
+                self.op_result = handler(self.user, content)
                 if handler not in NO_DISPATCH:
                     actions.dispatch_after_change(self.dispatch_tenant_ids())
             except PermissionDenied:
@@ -156,8 +169,20 @@ def _presence(user: User, c: dict[str, Any]) -> Any:
     return actions.set_presence(user, user, _text(c, "state"), _text(c, "reason"))
 
 
+def _sync_chat(task: Task) -> Task:
+    """A chat changed hands: the visitor sees the new agent (or waiting again) at once."""
+    if task.channel == "chat":
+        from linia.intake.chat import actions as chat
+
+        try:
+            chat.sync_task(task.pk)
+        except Exception:  # the routing change is committed; the chat catches up at its next message
+            log.exception("chat of task %s not synced", task.pk)
+    return task
+
+
 def _accept(user: User, c: dict[str, Any]) -> Any:
-    return actions.accept_offer(user, _int(c, "reservation_id"))
+    return _sync_chat(actions.accept_offer(user, _int(c, "reservation_id")))
 
 
 def _decline(user: User, c: dict[str, Any]) -> Any:
@@ -190,18 +215,81 @@ def _transfer(user: User, c: dict[str, Any]) -> Any:
     to_agent = User.objects.filter(pk=_int(c, "agent_id")).first() if c.get("agent_id") not in (None, "") else None
     if c.get("agent_id") not in (None, "") and to_agent is None:
         raise ActionError("not_found", _("No such agent."), {"agent_id": ["not_found"]})
-    return actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")), to_agent=to_agent)
+    return _sync_chat(actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")),
+                                            to_agent=to_agent))
 
+
+# --- chat (linia.intake.chat does the work; the desk only checks the shape of the input) -------------------
+
+CHAT_TEXT_MAX = 10_000  # the chat's own limit (shorter) is checked by its action, with its own message
+
+
+def _client_id(content: dict[str, Any]) -> str | None:
+    value = content.get("client_id")
+    if value in (None, ""):
+        return None
+    if not isinstance(value, str) or len(value) > 64 or not value.isprintable():
+        raise ActionError("bad_request", _("%(field)s must be text.") % {"field": "client_id"}, {"client_id": ["text"]})
+    return value
+
+
+def _chat_text(content: dict[str, Any]) -> str:
+    value = content.get("text", "")
+    if not isinstance(value, str) or "\x00" in value or len(value) > CHAT_TEXT_MAX:
+        raise ActionError("bad_request", _("%(field)s must be text.") % {"field": "text"}, {"text": ["text"]})
+    return value
+
+
+def _chat_send(user: User, c: dict[str, Any]) -> dict[str, Any]:
+    from linia.intake.chat import actions as chat
+
+    task_id, client_id = _int(c, "task_id"), _client_id(c)
+    message = chat.agent_send(user, task_id, _chat_text(c), client_id)
+    return {"kind": "ack", "task_id": task_id, "client_id": client_id, "seq": message.seq,
+            "created_at": message.created_at.isoformat()}
+
+
+def _chat_typing(user: User, c: dict[str, Any]) -> dict[str, Any]:
+    from linia.intake.chat import actions as chat
+
+    task_id = _int(c, "task_id")
+    chat.agent_typing(user, task_id, c.get("on") is True)
+    return {"kind": "ack", "task_id": task_id}
+
+
+def _chat_history(user: User, c: dict[str, Any]) -> dict[str, Any]:
+    from linia.intake.chat import queries as chat
+
+    task_id = _int(c, "task_id")
+    after = _int(c, "after_seq") if c.get("after_seq") not in (None, "") else 0
+    messages = chat.transcript(user, task_id, after_seq=after)
+    about = chat.chat_for_task(user, task_id)
+    return {"kind": "chat.history", "task_id": task_id, "messages": messages,
+            "chat": {k: about.get(k) for k in ("status", "name", "email", "phone", "topic", "language", "page_url")}}
+
+
+def _chat_end(user: User, c: dict[str, Any]) -> dict[str, Any]:
+    from linia.intake.chat import actions as chat
+
+    task_id = _int(c, "task_id")
+    chat.agent_end(user, task_id)
+    return {"kind": "ack", "task_id": task_id}
+
+
+# Chat ops change no routing state: no dispatch and no snapshot after them (a busy agent sends many),
+# and their reply is what the op returned.
+CHAT_OPS: frozenset[Op] = frozenset({_chat_send, _chat_typing, _chat_history, _chat_end})
 
 # Accepting an offer frees no capacity and adds no task (the offer already counted): nothing to dispatch.
-NO_DISPATCH: frozenset[Op] = frozenset({_accept})
+NO_DISPATCH: frozenset[Op] = frozenset({_accept}) | CHAT_OPS
 
 
 class AgentConsumer(_DeskConsumer):
     """ws/desk/agent/: the signed-in agent's offers, tasks and presence."""
 
     ops = {"presence": _presence, "accept": _accept, "decline": _decline, "complete": _complete,
-           "finish_wrapup": _finish_wrapup, "transfer": _transfer}
+           "finish_wrapup": _finish_wrapup, "transfer": _transfer, "chat.send": _chat_send,
+           "chat.typing": _chat_typing, "chat.history": _chat_history, "chat.end": _chat_end}
 
     def allowed_groups(self) -> list[str]:
         return [agent_group(self.user.pk)] if agent_tenants(self.user) else []

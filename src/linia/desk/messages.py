@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linia.core.errors import ActionError
+from linia.tickets.customer_page import describe_event as describe_customer_event
 from linia.tickets.models import Status
 
 FIELD_LABELS = {
@@ -28,6 +29,14 @@ def _status(value: Any) -> str:
 def describe_event(event: Any) -> str:
     data = event.data or {}
     kind = event.kind
+    customer_text = describe_customer_event(kind, data)  # the customer's ticket page: replies, ratings, links
+    if customer_text is not None:
+        return customer_text
+    from linia.portal.events import describe_portal_event  # the store's confirm / reopen in the portal
+
+    portal_text = describe_portal_event(kind)
+    if portal_text is not None:
+        return portal_text
     if kind == "ticket.created":
         return _("Ticket created")
     if kind == "ticket.status_changed":

@@ -10,16 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext_lazy
 
-from linia.core.models import Tenant
+from linia.core.errors import NotFound
+from linia.core.models import Membership, Tenant
 from linia.core.permissions import scope_tickets
+from linia.desk.canned import responses_for_task
 from linia.desk.realtime_access import agent_tenants, is_agent, is_supervisor
 from linia.desk.views.common import desk_view, forbidden
+from linia.routing.actions import ROUTING_ROLES
 from linia.routing.models import (
     BreakReason,
     Disposition,
@@ -34,6 +37,7 @@ from linia.tickets.models import Contact, Ticket
 from linia.tickets.queries import contact_search
 
 HISTORY_LIMIT = 10
+CHAT_MAX_CHARS = 2000  # the composer's limit; the chat itself checks its own
 # States an agent picks by hand; busy and wrap-up follow the contacts.
 SELECTABLE_STATES = (PresenceState.AVAILABLE, PresenceState.BREAK, PresenceState.TRAINING, PresenceState.OTHER,
                      PresenceState.OFFLINE)
@@ -73,6 +77,28 @@ def _js_strings() -> dict[str, str]:
     }
 
 
+def _chat_strings() -> dict[str, str]:
+    return {
+        "transfer_agent": _("Transfer to agent"), "chat_message": _("Chat message"),
+        "chat_placeholder": _("Write to the customer… (/ for canned responses)"),
+        "composer_hint": _("Enter sends, Shift+Enter adds a line"), "canned": _("Canned responses"),
+        "end_chat": _("End chat"), "send": _("Send"), "transcript": _("Chat transcript"),
+        "attachment": _("Attachment"), "customer": _("Customer"), "agent": _("Agent"), "system": _("System"),
+        "not_sent": _("Not sent"), "sending": _("sending…"), "no_messages": _("No messages yet."),
+        "chat_ended": _("The chat has ended."), "customer_typing": _("The customer is typing…"),
+        "first_reply_in": _("First reply in %(t)s"), "first_reply_due": _("First reply: %(t)s of %(target)s"),
+        "no_canned": _("No canned response matches."), "unread": _("%(n)s unread"),
+        "open_ticket": _("Open the ticket"),
+    }
+
+
+def _colleagues(user: Any, tenant_ids: list[int]) -> list[tuple[int, str, int]]:
+    """Who a contact can be handed to: the other agents and supervisors of the agent's tenants."""
+    members = (Membership.objects.filter(tenant_id__in=tenant_ids, role__in=ROUTING_ROLES, user__is_active=True)
+               .exclude(user=user).select_related("user").order_by("user__first_name", "user__username"))
+    return [(m.user_id, m.user.get_full_name() or m.user.username, m.tenant_id) for m in members]
+
+
 @desk_view()
 def agent_desktop(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     if not is_agent(request.user, tenant.pk):
@@ -82,18 +108,23 @@ def agent_desktop(request: HttpRequest, tenant: Tenant) -> HttpResponse:
     dispositions: dict[int, list[tuple[str, str]]] = {t: [] for t in ids}
     for d in Disposition.objects.filter(tenant_id__in=ids, is_active=True).order_by("name"):
         dispositions[d.tenant_id].append((d.code, d.name))
+    queues = list(Queue.objects.filter(tenant_id__in=ids, is_active=True).order_by("name"))
     context: dict[str, Any] = {
         "nav": "agent",
         "states": [(s.value, STATE_LABELS[s]) for s in SELECTABLE_STATES],
         "break_reasons": BreakReason.objects.filter(tenant=tenant, is_active=True).order_by("name"),
         "config": {
             "ws": "/ws/desk/agent/", "tz": request.user.time_zone or "UTC",  # type: ignore[union-attr]
-            "user_id": request.user.pk, "states": _state_labels(), "strings": _js_strings(),
+            "user_id": request.user.pk, "states": _state_labels(), "strings": {**_js_strings(), **_chat_strings()},
+            "user_name": request.user.first_name or request.user.get_full_name() or request.user.get_username(),  # type: ignore[union-attr]
             "dispositions": dispositions, "tenants": {t.pk: t.name for t in tenants},
-            "queues": [[q.pk, q.name] for q in Queue.objects.filter(tenant_id__in=ids, is_active=True)
-                       .order_by("name")],
+            "queues": [[q.pk, q.name] for q in queues],
             "ticket_new": reverse("desk:ticket_new"),
             "context_url": reverse("desk:agent_task_context", args=[0]),
+            "canned_url": reverse("desk:agent_task_canned", args=[0]),
+            "chat_targets": {q.pk: q.target_answer_seconds for q in queues if "chat" in (q.channels or [])},
+            "chat_max_chars": CHAT_MAX_CHARS,
+            "agents": _colleagues(request.user, ids),
         },
     }
     return render(request, "desk/agent.html", context)
@@ -157,3 +188,13 @@ def task_context(request: HttpRequest, tenant: Tenant, task_id: int) -> HttpResp
     context = {"task": task, "caller": caller, "contacts": contacts, "open_tickets": open_tickets,
                "history": history, "linked_ticket": task.ticket}
     return render(request, "desk/_rt_task_context.html", context)
+
+
+@desk_view()
+def task_canned(request: HttpRequest, tenant: Tenant, task_id: int) -> HttpResponse:
+    """JSON: the canned responses for one of the agent's chats, placeholders filled for it."""
+    try:
+        data = responses_for_task(request.user, task_id)  # type: ignore[arg-type]
+    except NotFound:
+        return JsonResponse({"error": "not_found", "message": _("No such task.")}, status=404)
+    return JsonResponse(data)

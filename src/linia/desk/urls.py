@@ -6,10 +6,11 @@ from django.views.generic import RedirectView
 from linia.desk import realtime_views
 from linia.desk.views import directory, new_ticket, ticket, tickets
 from linia.dispatch import views as dispatch_views
+from linia.tickets import desk_views as customer_link_views
 
 app_name = "desk"
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="desk:tickets", permanent=False), name="home"),
+    path("", RedirectView.as_view(pattern_name="portal:landing", permanent=False), name="home"),  # by role
     path("tenant/", tickets.switch_tenant_view, name="switch_tenant"),
     path("tickets/", tickets.ticket_list_view, name="tickets"),
     re_path(r"^tickets/export\.(?P<fmt>csv|xlsx)$", tickets.ticket_export, name="tickets_export"),
@@ -27,6 +28,9 @@ urlpatterns = [
     path("tickets/<int:pk>/forward/", dispatch_views.ticket_forward, name="ticket_forward"),
     path("tickets/<int:pk>/emails/<int:outbound_id>/retry/", dispatch_views.ticket_email_retry,
          name="ticket_email_retry"),
+    path("tickets/<int:pk>/customer-link/", customer_link_views.ticket_customer_link, name="ticket_customer_link"),
+    path("tickets/<int:pk>/customer-link/revoke/", customer_link_views.ticket_customer_links_revoke,
+         name="ticket_customer_links_revoke"),
     path("tickets/<int:pk>/attachments/<int:attachment_id>/", ticket.attachment_download, name="attachment"),
     path("directory/", directory.directory, name="directory"),
     re_path(r"^directory/export\.(?P<fmt>csv|xlsx)$", directory.directory_export, name="directory_export"),
@@ -34,5 +38,6 @@ urlpatterns = [
     path("directory/stores/<int:pk>/", directory.store_detail, name="store"),
     path("desk/agent/", realtime_views.agent_desktop, name="agent"),
     path("desk/agent/tasks/<int:task_id>/context/", realtime_views.task_context, name="agent_task_context"),
+    path("desk/agent/tasks/<int:task_id>/canned/", realtime_views.task_canned, name="agent_task_canned"),
     path("desk/supervisor/", realtime_views.supervisor_view, name="supervisor"),
 ]

@@ -138,7 +138,8 @@ def acknowledge_new_ticket(ticket: Ticket, inbound_message: Message | None, pars
 
     Never for automatic mail (auto-replies, out-of-office, bounces, lists), never to Linia's own
     mailboxes or the tenant's departments, at most ``email_ack.max_per_hour`` (default 3) per sender and
-    hour, and not when the tenant turned it off (Tenant.settings["email_ack"]["enabled"] = false).
+    hour, and not when the tenant turned it off (Tenant.settings["email_ack"]["enabled"] = false). It carries
+    the customer's private ticket page link unless Tenant.settings["email_ack"]["link"] = false.
     Returns the outbox row, or None when nothing is sent. Call inside or after the ingest transaction.
     """
     if parsed_is_auto:
@@ -163,9 +164,11 @@ def acknowledge_new_ticket(ticket: Ticket, inbound_message: Message | None, pars
         language = language_for(ticket)
         inbound_id = email_id(inbound_message) if inbound_message is not None else None
         name = ticket.contact.name if ticket.contact_id and ticket.contact else ""
+        # A new private link per acknowledgement (only its hash is stored): the customer follows the ticket there.
+        link = ticket_actions.issue_customer_link(ticket) if config.get("link", True) is not False else ""
         subject, body = rendering.acknowledgement(
             config.get("templates"), language, reference=ticket.reference, subject=ticket.subject, name=name,
-            tenant=ticket.tenant.name, signature=signature(ticket, language))
+            tenant=ticket.tenant.name, signature=signature(ticket, language), link=link)
         address, from_header = _sender(ticket)
         row = outbox.queue(
             tenant_id=ticket.tenant_id, kind=OutboundEmail.Kind.ACK, ticket=ticket, message=inbound_message,

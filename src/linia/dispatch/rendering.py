@@ -14,7 +14,7 @@ from dataclasses import dataclass
 LANGUAGES = ("en", "ru", "pl")
 _CRLF = re.compile(r"[\r\n\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f]+")
 _REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|sv|odp|отв|ответ|пересл)\s*(\[\d+\])?\s*:\s*)+", re.IGNORECASE)
-_PLACEHOLDER = re.compile(r"\{(reference|subject|name|tenant|hello)\}")
+_PLACEHOLDER = re.compile(r"\{(reference|subject|name|tenant|hello|link)\}")
 
 
 def language_of(*candidates: str | None) -> str:
@@ -125,6 +125,14 @@ DEFAULT_ACK: dict[str, dict[str, str]] = {
 }
 
 
+# The customer's private ticket page (/t/<token>/), added to acknowledgements whose template has no {link}.
+LINK_LINE: dict[str, str] = {
+    "en": "You can follow your request, reply and add files here: {link}",
+    "ru": "Следить за обращением, отвечать и добавлять файлы можно здесь: {link}",
+    "pl": "Tutaj możesz śledzić zgłoszenie, odpowiadać i dodawać pliki: {link}",
+}
+
+
 GREETING: dict[str, tuple[str, str]] = {  # (with a name, without)
     "en": ("Hello {name},", "Hello,"), "ru": ("Здравствуйте, {name}!", "Здравствуйте!"),
     "pl": ("Dzień dobry {name},", "Dzień dobry,"),
@@ -142,11 +150,12 @@ def fill(template: str, values: Mapping[str, str]) -> str:
 
 
 def acknowledgement(templates: object, language: str, *, reference: str, subject: str, name: str,
-                    tenant: str, signature: str = "") -> tuple[str, Body]:
+                    tenant: str, signature: str = "", link: str = "") -> tuple[str, Body]:
     """Subject (always tagged with the reference) and body of the automatic acknowledgement.
 
     ``templates`` is Tenant.settings["email_ack"]["templates"]: {"ru": {"subject": ..., "body": ...}, ...};
-    missing languages or keys fall back to the built-in en/ru/pl texts.
+    missing languages or keys fall back to the built-in en/ru/pl texts. ``link``: the customer's private
+    ticket page; a body without the {link} placeholder gets it on a line of its own before the signature.
     """
     chosen = dict(DEFAULT_ACK.get(language, DEFAULT_ACK["en"]))
     if isinstance(templates, Mapping):
@@ -155,9 +164,27 @@ def acknowledgement(templates: object, language: str, *, reference: str, subject
             chosen.update({k: str(v) for k, v in custom.items() if k in ("subject", "body") and str(v).strip()})
     clean_name = one_line(name, 100)
     values = {"reference": reference, "subject": bare_subject(subject, reference) or reference,
-              "name": clean_name, "tenant": tenant, "hello": greeting(language, clean_name)}
+              "name": clean_name, "tenant": tenant, "hello": greeting(language, clean_name), "link": link}
     subject_line = tagged_subject(fill(chosen["subject"], values), reference)
-    return subject_line, with_signature(fill(chosen["body"], values), signature)
+    body = with_signature(fill(_with_link_line(chosen["body"], language, link), values), signature)
+    if link:  # clickable in the HTML part (the text part keeps the bare URL)
+        safe = html.escape(link, quote=True)
+        body = Body(body.text, body.html.replace(safe, f'<a href="{safe}">{safe}</a>'))
+    return subject_line, body
+
+
+def _with_link_line(template: str, language: str, link: str) -> str:
+    """The body template with a {link} line: before its last paragraph (the sign-off) when it has none;
+    without any {link} line when there is no link."""
+    if not link:
+        return "\n".join(line for line in template.split("\n") if "{link}" not in line)
+    if "{link}" in template:
+        return template
+    line = LINK_LINE.get(language, LINK_LINE["en"])
+    parts = template.rstrip().split("\n\n")
+    if len(parts) > 1:
+        return "\n\n".join([*parts[:-1], line, parts[-1]])
+    return f"{template.rstrip()}\n\n{line}"
 
 
 # --- forwarding to a department -------------------------------------------------------------------

@@ -19,9 +19,9 @@ from django.utils import timezone
 
 from linia.core import audit
 from linia.core.errors import ActionError, Conflict, NotFound
-from linia.core.plainsql import insert, update
 from linia.core.models import Tenant
 from linia.core.permissions import Perm, require, scope_tickets
+from linia.core.plainsql import insert, update
 from linia.directory.models import Category, Department, Store
 from linia.tickets import search, statuses
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
@@ -430,13 +430,15 @@ def change_status(actor: Any, ticket: Ticket, status: str) -> Ticket:
 def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Kind.PUBLIC,
                 direction: str | None = None, channel: str | None = None, author_contact: Contact | None = None,
                 attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
-                body_html: str = "", reopen: bool = True, external_id_is_new: bool = False) -> Message:
+                body_html: str = "", reopen: bool = True, external_id_is_new: bool = False,
+                source: str = "") -> Message:
     """Add a public reply or internal note; a repeated external_id returns the stored message.
 
     body_html, when given, must already be sanitised (the email intake keeps nh3-cleaned HTML).
     reopen=False keeps the status of a solved / pending-customer ticket (automatic mail such as an
     out-of-office reply is not the customer answering). external_id_is_new: as for
-    `create_ticket_with_message` (the caller looked it up in this transaction).
+    `create_ticket_with_message` (the caller looked it up in this transaction). source: where the message
+    was written when the channel does not say it (e.g. "ticket_page"), kept in the event for the timeline.
     """
     _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
     _check_choice(kind, Message.Kind, "kind")
@@ -455,7 +457,8 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
             raise ActionError("ticket_closed", "The ticket is closed; open a new one.")
         message = _create_message(actor, ticket, body=body, kind=kind, direction=direction,
                                   channel=channel or ticket.channel, author_contact=author_contact,
-                                  attachments=attachments, external_id=external_id, body_html=body_html)
+                                  attachments=attachments, external_id=external_id, body_html=body_html,
+                                  source=source)
         now = message.created_at
         fields = ["updated_at"]
         ticket.updated_at = now
@@ -491,7 +494,7 @@ def _locked_ticket(pk: int) -> Ticket:
 
 def _create_message(actor: Any, ticket: Ticket, *, body: str, kind: str, direction: str, channel: str,
                     author_contact: Contact | None, attachments: Sequence[NewAttachment],
-                    external_id: str | None, body_html: str = "") -> Message:
+                    external_id: str | None, body_html: str = "", source: str = "") -> Message:
     message = insert(Message(
         tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, direction=direction, channel=channel,
         author_user=actor if getattr(actor, "is_authenticated", False) else None, author_contact=author_contact,
@@ -499,9 +502,11 @@ def _create_message(actor: Any, ticket: Ticket, *, body: str, kind: str, directi
     ))
     for item in attachments:
         _store_attachment(message, item)
-    emit(ticket.tenant_id, "message.created", ticket=ticket, actor=actor,
-         data={"message_id": message.pk, "kind": kind, "direction": direction, "channel": channel,
-               "attachments": len(attachments)})
+    data = {"message_id": message.pk, "kind": kind, "direction": direction, "channel": channel,
+            "attachments": len(attachments)}
+    if source:
+        data["source"] = source
+    emit(ticket.tenant_id, "message.created", ticket=ticket, actor=actor, data=data)
     return message
 
 
@@ -578,3 +583,127 @@ def merge_tickets(actor: Any, source: Ticket, target: Ticket) -> Ticket:
         search.index_ticket(source)
         search.index_ticket(target)
     return target
+
+
+def issue_customer_link(ticket: Ticket, *, days: int | None = None, actor: Any = None) -> str:
+    """A new private link for the ticket's customer; returns its absolute URL (only the hash is kept).
+
+    actor None: the system (the intake that created the ticket, its acknowledgement email). An agent
+    (the desk's "Customer link") needs the right to change the ticket."""
+    _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
+    import secrets
+    from datetime import timedelta
+
+    from django.urls import reverse
+
+    from linia.tickets.models import CustomerLink
+    from linia.tickets.queries import customer_token_hash
+
+    token = secrets.token_urlsafe(24)
+    now = timezone.now()
+    lifetime = timedelta(days=days if days is not None else settings.CUSTOMER_LINK_DAYS)
+    with transaction.atomic():
+        CustomerLink.objects.create(tenant_id=ticket.tenant_id, ticket=ticket, token_hash=customer_token_hash(token),
+                                    created_at=now, expires_at=now + lifetime)
+        emit(ticket.tenant_id, "ticket.customer_link_issued", ticket=ticket, actor=actor,
+             data={"expires_at": (now + lifetime).isoformat()})
+    return settings.PUBLIC_URL + reverse("customer:ticket", args=[token])
+
+
+def rate_service(ticket: Ticket, *, score: int, comment: str = "", source: str,
+                 interaction: Any = None, agent: Any = None) -> Any:
+    """The customer rates the service (1-5, optional comment). Rating again replaces the earlier rating of
+    the same ticket, interaction and source. The customer is the actor (no user): callers check the
+    customer's right to rate (a chat session token, the ticket's private link)."""
+    from linia.tickets.models import Rating
+
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise ActionError("invalid_score", "The score must be a whole number from 1 to 5.")
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ActionError("comment_too_long", "The comment may be at most 2000 characters.")
+    now = timezone.now()
+    with transaction.atomic():
+        Ticket.objects.select_for_update().filter(pk=ticket.pk).first()  # one rating row per key, even racing
+        key = {"ticket": ticket, "source": source, "interaction": interaction}
+        rating = Rating.objects.filter(**key).first()
+        if rating is None:
+            rating = Rating(tenant_id=ticket.tenant_id, channel=ticket.channel, contact_id=ticket.contact_id,
+                            created_at=now, **key)
+        rating.score, rating.comment, rating.updated_at = score, comment, now
+        rating.agent = agent if agent is not None else rating.agent
+        rating.save()
+        emit(ticket.tenant_id, "ticket.rated", ticket=ticket,
+             data={"score": score, "source": source, "interaction": getattr(interaction, "pk", None),
+                   "comment": bool(comment)})
+    return rating
+
+
+# --- the customer's private ticket page -----------------------------------------------------------
+
+TICKET_PAGE_SOURCE = "ticket_page"
+MAX_PAGE_FILES = 5
+
+
+def reply_on_ticket_page(link: Any, ticket: Ticket, *, body: str, attachments: Sequence[NewAttachment] = (),
+                         nonce: str = "") -> Message:
+    """The customer's reply from the private page: an inbound public message by the ticket's contact that
+    reopens a pending or solved ticket (as an emailed answer does). The caller checked the link. nonce
+    (one per rendered form) makes a double submit store one message; it is scoped to the link so a
+    guessed nonce can never match another ticket's message."""
+    if len(attachments) > MAX_PAGE_FILES:
+        raise ActionError("too_many_files", f"At most {MAX_PAGE_FILES} files at once.",
+                          {"files": [f"at most {MAX_PAGE_FILES} files"]})
+    for item in attachments:  # before any write: a refused file stores nothing
+        check_attachment(item)
+    clean_nonce = "".join(c for c in (nonce or "") if c.isalnum() or c in "-_")[:64]
+    external_id = f"page:{link.pk}:{clean_nonce}" if clean_nonce else None
+    body = (body or "").replace("\x00", "").strip()[:20000]  # NUL: PostgreSQL refuses it in text columns
+    return add_message(None, ticket, body=body, kind=Message.Kind.PUBLIC,
+                       direction=Message.Direction.INBOUND, channel=Channel.WEBFORM,
+                       author_contact=ticket.contact if ticket.contact_id else None, attachments=attachments,
+                       external_id=external_id, source=TICKET_PAGE_SOURCE)
+
+
+def rate_on_ticket_page(ticket: Ticket, *, score: Any, comment: str = "") -> Any:
+    """The customer's rating from the private page: only once the ticket is solved or closed; rating
+    again changes it. The agent rated is the ticket's assignee."""
+    from linia.tickets.models import Rating
+
+    ticket = Ticket.objects.select_related("assignee").get(pk=ticket.pk)
+    if ticket.status not in (Status.SOLVED, Status.CLOSED):
+        raise ActionError("not_solved", "The service can be rated once the request is solved.",
+                          {"score": ["not solved yet"]})
+    try:
+        value = int(str(score).strip())
+    except ValueError:
+        raise ActionError("invalid_score", "The score must be a whole number from 1 to 5.",
+                          {"score": ["1 to 5"]}) from None
+    return rate_service(ticket, score=value, comment=(comment or "").replace("\x00", ""), source=Rating.Source.TICKET_PAGE,
+                        agent=ticket.assignee)
+
+
+def touch_customer_link(link: Any) -> None:
+    """Remember when a link was last used (at most once a minute: opening the page stays a read)."""
+    from datetime import timedelta
+
+    from linia.tickets.models import CustomerLink
+
+    now = timezone.now()
+    if link.last_used_at is None or now - link.last_used_at > timedelta(minutes=1):
+        CustomerLink.objects.filter(pk=link.pk).update(last_used_at=now)
+
+
+def revoke_customer_links(actor: Any, ticket: Ticket) -> int:
+    """End every valid private link of the ticket at once (e.g. a customer shared one by mistake); returns
+    how many. The customer gets a new one by "Customer link" or the next acknowledgement."""
+    from linia.tickets.models import CustomerLink
+
+    _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
+    now = timezone.now()
+    with transaction.atomic():
+        count = (CustomerLink.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, revoked_at__isnull=True,
+                                             expires_at__gt=now).update(revoked_at=now))
+        if count:
+            emit(ticket.tenant_id, "ticket.customer_links_revoked", ticket=ticket, actor=actor, data={"count": count})
+    return count

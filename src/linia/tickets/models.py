@@ -235,3 +235,60 @@ class Event(TenantOwned):
         if self.pk is not None:
             raise ValueError("events are append-only")
         super().save(*args, **kwargs)
+
+
+class CustomerLink(TenantOwned):
+    """A customer's private link to one ticket (/t/<token>/). Only the token's hash is stored."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="customer_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer link")
+        verbose_name_plural = _("customer links")
+
+    def __str__(self) -> str:
+        return f"link to {self.ticket_id} until {self.expires_at:%Y-%m-%d}"
+
+
+class Rating(TenantOwned):
+    """How a customer rated the service (1-5 and a comment) at the end of a chat, on the ticket page or in a
+    survey: one row per (ticket, interaction, source), changed when the customer rates again. Quality
+    reports read these rows."""
+
+    class Source(models.TextChoices):
+        CHAT = "chat", _("Chat")
+        TICKET_PAGE = "ticket_page", _("Ticket page")
+        SURVEY = "survey", _("Survey")
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="ratings")
+    interaction = models.ForeignKey(Interaction, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="ratings")
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True)
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    score = models.PositiveSmallIntegerField(_("score"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_score_1_5"),
+            models.UniqueConstraint(fields=["ticket", "interaction", "source"], name="rating_once_per_interaction",
+                                    condition=models.Q(interaction__isnull=False)),
+            models.UniqueConstraint(fields=["ticket", "source"], name="rating_once_per_ticket",
+                                    condition=models.Q(interaction__isnull=True)),
+        ]
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+
+    def __str__(self) -> str:
+        return f"{self.score}/5 ({self.source})"

@@ -17,7 +17,20 @@ from linia.core.permissions import Perm, has_perm, scope_tickets
 from linia.directory.models import Category
 from linia.tickets.actions import get_ticket_for
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_phone
-from linia.tickets.models import Channel, Contact, ContactIdentity, Event, Priority, Status, Tag, Ticket
+from linia.tickets.models import (
+    Attachment,
+    Channel,
+    Contact,
+    ContactIdentity,
+    CustomerLink,
+    Event,
+    Message,
+    Priority,
+    Rating,
+    Status,
+    Tag,
+    Ticket,
+)
 from linia.tickets.search import search_ticket_ids
 
 Params = Mapping[str, Any]  # a dict of str | list[str], or a Django QueryDict
@@ -299,3 +312,75 @@ def _identity_match(tenant: Tenant, q: str) -> Q | None:
     if " " not in q:
         return Q(kind=ContactIdentity.Kind.EMAIL, value__contains=q.lower())
     return None
+
+
+def ticket_for_customer_token(token: str) -> Ticket | None:
+    """The ticket a customer's private link opens, or None when the token is unknown, revoked or expired."""
+    link = customer_link_for_token(token)
+    return customer_ticket(link) if link else None
+
+
+def customer_link_for_token(token: str) -> CustomerLink | None:
+    """The valid link with this token. Unknown, revoked and expired tokens cost the same single indexed
+    query and all read as None, so a caller cannot tell them apart."""
+    from django.utils import timezone
+
+    from linia.tickets.models import CustomerLink
+
+    if not token or len(token) > 100:
+        return None
+    return (CustomerLink.objects.select_related("ticket", "ticket__tenant", "ticket__store", "ticket__contact")
+            .filter(token_hash=customer_token_hash(token), revoked_at__isnull=True,
+                    expires_at__gt=timezone.now()).first())
+
+
+def active_customer_links(ticket: Ticket) -> int:
+    """How many private links of the ticket still open it (for the desk's "revoke" button)."""
+    from django.utils import timezone
+
+    return CustomerLink.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, revoked_at__isnull=True,
+                                       expires_at__gt=timezone.now()).count()
+
+
+def customer_ticket(link: CustomerLink) -> Ticket:
+    """The link's ticket; a merged ticket's link follows it to the ticket its messages went to."""
+    ticket = link.ticket
+    for _hop in range(5):  # merge chains are short; a loop (bad data) must not hang the page
+        if ticket.merged_into_id is None:
+            break
+        target = (Ticket.objects.select_related("tenant", "store", "contact")
+                  .filter(pk=ticket.merged_into_id, tenant_id=link.tenant_id).first())
+        if target is None:
+            break
+        ticket = target
+    return ticket
+
+
+def customer_messages(ticket: Ticket) -> QuerySet[Message]:
+    """What the customer may read: public messages only (never internal notes or a department's replies)."""
+    return (Message.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk, kind=Message.Kind.PUBLIC)
+            .exclude(direction=Message.Direction.INTERNAL).prefetch_related("attachments").order_by("id"))
+
+
+def customer_attachment(ticket: Ticket, attachment_id: int) -> Attachment | None:
+    """A file of one of the ticket's public messages, else None (another ticket's file reads as unknown)."""
+    return (Attachment.objects.filter(pk=attachment_id, tenant_id=ticket.tenant_id, message__ticket_id=ticket.pk,
+                                      message__kind=Message.Kind.PUBLIC)
+            .exclude(message__direction=Message.Direction.INTERNAL).first())
+
+
+def ticket_ratings(ticket: Ticket) -> QuerySet[Rating]:
+    """The customer's ratings of this ticket (ticket page, chat, survey), newest first, for the desk."""
+    return Rating.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk).order_by("-updated_at", "-id")
+
+
+def page_rating(ticket: Ticket) -> Rating | None:
+    """The rating given on the ticket page (the customer may change it)."""
+    return Rating.objects.filter(tenant_id=ticket.tenant_id, ticket_id=ticket.pk,
+                                 source=Rating.Source.TICKET_PAGE, interaction__isnull=True).first()
+
+
+def customer_token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()

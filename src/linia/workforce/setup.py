@@ -11,6 +11,7 @@ from django.db import transaction
 
 from linia.core.actions import create_api_token
 from linia.core.models import ApiToken, Membership, Role, Tenant, User
+from linia.intake.chat.models import ChatChannel
 from linia.intake.voice.models import Line, LineKind, LineMode
 from linia.routing.models import AgentProfile, Disposition, Queue
 
@@ -41,6 +42,13 @@ def ensure_contact_center(tenant: Tenant, *, number: str = "", line_name: str = 
     for code, name in DISPOSITIONS:
         Disposition.objects.get_or_create(tenant=tenant, code=code, defaults={"name": name})
     return line, chats
+
+
+def ensure_chat_channel(tenant: Tenant, queue: Queue) -> ChatChannel:
+    """The tenant's chat widget channel (the demo's, if it has one), so simulated visitors use the widget's path."""
+    from linia.intake.chat.actions import ensure_chat_channel as ensure
+
+    return ensure(tenant, queue=queue)
 
 
 def agent_extension(tenant: Tenant, n: int) -> str:

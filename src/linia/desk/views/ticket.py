@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
@@ -21,7 +23,7 @@ from linia.desk.views.tickets import _agents
 from linia.directory.models import Category, Department
 from linia.dispatch import outbound
 from linia.tickets import actions, statuses
-from linia.tickets.models import Attachment, Message, Priority, Status, Ticket
+from linia.tickets.models import Attachment, Channel, Message, Priority, Status, Ticket
 from linia.tickets.queries import ticket_detail, ticket_history
 
 UPLOAD_FIELD = "files"
@@ -36,6 +38,29 @@ def _ticket_or_404(request: HttpRequest, tenant: Tenant, pk: int) -> Ticket:
 
 def _thread(ticket: Ticket) -> QuerySet[Message]:
     return ticket.messages.select_related("author_user", "author_contact").prefetch_related("attachments")
+
+
+@dataclass
+class ThreadBlock:
+    """One message, or a run of consecutive chat messages shown together as the chat's transcript."""
+
+    messages: list[Message]
+    chat: bool
+
+    @property
+    def message(self) -> Message:
+        return self.messages[0]
+
+
+def thread_blocks(thread: Iterable[Message]) -> list[ThreadBlock]:
+    blocks: list[ThreadBlock] = []
+    for m in thread:
+        is_chat = m.channel == Channel.CHAT and m.kind == Message.Kind.PUBLIC
+        if is_chat and blocks and blocks[-1].chat:
+            blocks[-1].messages.append(m)
+        else:
+            blocks.append(ThreadBlock([m], is_chat))
+    return blocks
 
 
 def _other_tickets(request: HttpRequest, tenant: Tenant, ticket: Ticket) -> QuerySet[Ticket]:
@@ -56,7 +81,7 @@ def render_ticket(request: HttpRequest, tenant: Tenant, ticket: Ticket, *, statu
         ticket.category, initial=initial_custom_values(ticket.custom_fields))
     history = [(event, describe_event(event)) for event in ticket_history(ticket)]
     context: dict[str, Any] = {
-        "nav": "tickets", "ticket": ticket, "thread": _thread(ticket), "history": history,
+        "nav": "tickets", "ticket": ticket, "thread_blocks": thread_blocks(_thread(ticket)), "history": history,
         "status_choices": _status_choices(tenant, ticket), "priorities": Priority.choices,
         "categories": Category.objects.filter(tenant=tenant, is_active=True),
         "departments": Department.objects.filter(tenant=tenant, is_active=True),

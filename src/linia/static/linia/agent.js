@@ -9,6 +9,13 @@
   var panels = {};          // task id -> panel element (kept so a snapshot never wipes a half-typed ticket)
   var pops = {};            // task id -> voice screen pop (may ring before the task is ours)
   var $ = function (id) { return document.getElementById(id); };
+  var conn = null, resyncWanted = false;
+  var chats = window.LiniaAgentChat({
+    conn: function () { return conn; }, tasks: function () { return S.tasks; },
+    panel: function (id) { return panels[id]; }, active: function () { return active; },
+    sound: ring, changed: function () { renderTabs(); },
+    customer: function (id) { return S.tasks[id] ? customerName(S.tasks[id]) || caller(S.tasks[id]) : ""; },
+  });
 
   // --- payload helpers (tolerant: the task brief grows over time) ---------------------------------------
   function taskId(task) { return task.id != null ? task.id : task.task_id; }
@@ -17,7 +24,7 @@
     var a = attrs(task);
     return task.caller || a.caller || a.caller_number || a.from || a.email || "";
   }
-  function customerName(task) { var a = attrs(task); return a.customer || a.name || ""; }
+  function customerName(task) { var a = attrs(task); return a.customer || a.name || a.visitor || ""; }
   function caller(task) { return callerAddress(task) || customerName(task); }  // what the desktop shows
   function queueName(task) {
     if (task.queue && typeof task.queue === "object") return task.queue.name || task.queue.code || "";
@@ -47,8 +54,12 @@
   }
 
   function onMessage(m) {
+    if (chats.onMessage(m)) return;
     switch (m.kind) {
-      case "snapshot": applySnapshot(m); break;
+      case "snapshot":
+        applySnapshot(m);
+        if (resyncWanted) { resyncWanted = false; chats.resync(); }
+        break;
       case "offer": S.offers[m.reservation_id] = m; break;
       case "offer_cancelled":
         if (S.offers[m.reservation_id]) { delete S.offers[m.reservation_id]; }
@@ -119,10 +130,14 @@
       box.hidden = false;
       if (!announced[offer.reservation_id]) {
         announced[offer.reservation_id] = true;
-        var sound = $("offer-sound");
-        if (sound && sound.play) { sound.currentTime = 0; var p = sound.play(); if (p && p.catch) p.catch(function () {}); }
+        ring();
       }
     }
+  }
+
+  function ring() {
+    var sound = $("offer-sound");
+    if (sound && sound.play) { sound.currentTime = 0; var p = sound.play(); if (p && p.catch) p.catch(function () {}); }
   }
 
   function tickOffer() {
@@ -148,12 +163,14 @@
     if (active == null || !S.tasks[active]) active = ids.length ? ids[0] : null;
     tabs.textContent = "";
     ids.forEach(function (id, i) {
-      var task = S.tasks[id];
+      var task = S.tasks[id], unread = task.channel === "chat" ? chats.unread(id) : 0;
       var tab = el("button", { type: "button", role: "tab", class: "rt-tab" + (id === active ? " active" : ""),
         "aria-selected": id === active ? "true" : "false", "data-task-tab": id, "data-channel": task.channel },
         [el("span", { class: "rt-ch", text: channelLabel(task) }), " " + (caller(task) || "#" + id),
+         unread ? el("span", { class: "rt-unread", "data-unread": unread, text: String(unread),
+                               title: t("unread", { n: unread }), "aria-label": t("unread", { n: unread }) }) : null,
          task.status === "wrap_up" ? el("span", { class: "badge", text: t("ended") }) : null,
-         el("span", { class: "kbd", text: "Alt+" + (i + 1) })]);
+         el("span", { class: "kbd", text: i < 9 ? "Alt+" + (i + 1) : "" })]);
       tabs.appendChild(tab);
     });
     Object.keys(panels).forEach(function (id) {
@@ -184,8 +201,17 @@
       })),
       el("button", { type: "button", class: "btn", "data-transfer": id, text: t("transfer") }),
     ]);
-    var ticketBtn = el("button", { type: "button", class: "btn", "data-open-ticket": id },
-      [t("register_ticket") + " ", el("span", { class: "kbd", text: "Alt+T" })]);
+    var colleagues = (cfg.agents || []).filter(function (a) { return a[2] === task.tenant_id || task.tenant_id == null; });
+    var toAgent = colleagues.length ? el("div", { class: "rt-inline rt-transfer" }, [
+      el("select", { "data-transfer-agent": "", "aria-label": t("transfer_agent") }, colleagues.map(function (a) {
+        return el("option", { value: a[0], text: a[1] });
+      })),
+      el("button", { type: "button", class: "btn", "data-transfer-to-agent": id, text: t("transfer_agent") }),
+    ]) : null;
+    var ticketBtn = task.channel === "chat" && task.ticket_id ?  // a chat comes with its ticket (the transcript is kept there)
+      el("a", { class: "btn", href: "/tickets/" + task.ticket_id + "/", target: "_blank", rel: "noopener", text: t("open_ticket") }) :
+      el("button", { type: "button", class: "btn", "data-open-ticket": id },
+        [t("register_ticket") + " ", el("span", { class: "kbd", text: "Alt+T" })]);
     var panel = el("div", { class: "rt-task", role: "tabpanel", "data-task-panel": id }, [
       el("div", { class: "rt-task-head" }, [
         el("span", { class: "rt-ch big", "data-head-channel": "" }),
@@ -196,6 +222,7 @@
       ]),
       el("div", { class: "rt-task-cols" }, [
         el("div", { class: "rt-task-main" }, [
+          task.channel === "chat" ? chats.build(task) : null,
           el("div", { class: "panel", "data-pop": "" }, [el("h3", { text: t("contact") })]),
           el("div", { class: "panel rt-ticket-panel" }, [
             el("div", { class: "toolbar" }, [ticketBtn, el("span", { class: "small", "data-ticket-note": "" })]),
@@ -204,12 +231,14 @@
         ]),
         el("div", { class: "rt-task-side" }, [
           el("div", { class: "panel rt-end", "data-end-box": "" }, [el("label", { text: t("done") }), select, endBtn,
-            queues.length ? el("label", { text: t("transfer"), class: "rt-gap" }) : null, queues.length ? transfer : null]),
+            queues.length ? el("label", { text: t("transfer"), class: "rt-gap" }) : null, queues.length ? transfer : null,
+            toAgent ? el("label", { text: t("transfer_agent"), class: "rt-gap" }) : null, toAgent]),
           el("div", { class: "panel", "data-context": "" }, [el("div", { class: "muted small", text: t("connecting") })]),
         ]),
       ]),
     ]);
     loadContext(panel, id);
+    if (task.channel === "chat") setTimeout(function () { chats.render(id); }, 0);
     return panel;
   }
 
@@ -275,6 +304,7 @@
     }
     tickOffer();
     tickTasks();
+    chats.tick();
   }
 
   function render() { renderPresence(); renderOffer(); renderTabs(); tick(); }
@@ -283,6 +313,7 @@
   function openTicket(id) {
     var panel = panels[id], task = S.tasks[id];
     if (!panel || !task) return;
+    if (task.channel === "chat" && task.ticket_id) { window.open("/tickets/" + task.ticket_id + "/", "_blank", "noopener"); return; }
     var slot = panel.querySelector("[data-ticket-slot]");
     var frame = slot.querySelector("iframe");
     if (frame) { frame.focus(); return; }
@@ -328,7 +359,7 @@
   }
 
   // --- operations -----------------------------------------------------------------------------------------
-  var conn = R.connect(onMessage);
+  conn = R.connect(onMessage, function () { resyncWanted = true; });
 
   function accept() { var o = currentOffer(); if (o) conn.send({ op: "accept", reservation_id: o.reservation_id }); }
   function decline() { var o = currentOffer(); if (o) conn.send({ op: "decline", reservation_id: o.reservation_id }); }
@@ -342,6 +373,7 @@
   function complete(id) {
     var panel = panels[id];
     if (!panel || !S.tasks[id] || S.tasks[id].status === "wrap_up") return;
+    if (S.tasks[id].channel === "chat" && !chats.ended(id)) chats.end(Number(id));  // the customer is told first
     conn.send({ op: "complete", task_id: Number(id), disposition: panel.querySelector("[data-disposition]").value });
   }
   function transfer(id) {
@@ -349,7 +381,19 @@
     var queue = panel && panel.querySelector("[data-transfer-queue]");
     if (queue && queue.value) conn.send({ op: "transfer", task_id: Number(id), queue_id: Number(queue.value) });
   }
-  function showTab(id) { if (S.tasks[id]) { active = Number(id); renderTabs(); } }
+  function transferToAgent(id) {
+    var panel = panels[id];
+    var agent = panel && panel.querySelector("[data-transfer-agent]");
+    if (agent && agent.value) conn.send({ op: "transfer", task_id: Number(id), agent_id: Number(agent.value) });
+  }
+  function showTab(id) {
+    if (!S.tasks[id]) return;
+    active = Number(id);
+    chats.seen(active);
+    renderTabs();
+    if (S.tasks[id].channel === "chat") chats.focus(active);
+  }
+  window.addEventListener("focus", function () { if (active != null && chats.unread(active)) { chats.seen(active); renderTabs(); } });
 
   document.addEventListener("click", function (ev) {
     var target = ev.target.closest ? ev.target : null;
@@ -366,6 +410,7 @@
     else if (target.closest("#btn-finish-wrapup")) ready();
     else if ((b = target.closest("[data-complete]"))) complete(b.getAttribute("data-complete"));
     else if ((b = target.closest("[data-transfer]"))) transfer(b.getAttribute("data-transfer"));
+    else if ((b = target.closest("[data-transfer-to-agent]"))) transferToAgent(b.getAttribute("data-transfer-to-agent"));
     else if ((b = target.closest("[data-open-ticket]"))) openTicket(Number(b.getAttribute("data-open-ticket")));
     else if ((b = target.closest("[data-task-tab]"))) showTab(b.getAttribute("data-task-tab"));
   });
@@ -381,6 +426,7 @@
     else if (code === "KeyE") { if (active != null) complete(active); }
     else if (code === "KeyT") { if (active != null) openTicket(active); }
     else if (code === "KeyS") { var q = $("rt-dir-q"); q.focus(); q.select(); }
+    else if (code === "KeyC") { if (active != null) chats.focus(active); }
     else if (/^Digit[1-9]$/.test(code)) { var ids = orderedTasks(), n = Number(code.slice(5)) - 1; if (ids[n] != null) showTab(ids[n]); }
     else handled = false;
     if (handled) ev.preventDefault();

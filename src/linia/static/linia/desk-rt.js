@@ -53,7 +53,7 @@
   }
 
   // Reconnects with exponential backoff (1 s … 30 s, jittered); every (re)connect starts with a snapshot.
-  function connect(onMessage) {
+  function connect(onMessage, onOpen) {
     var indicator = document.getElementById("conn");
     var socket = null, attempt = 0, retryAt = 0, retryTimer = null, denied = false;
 
@@ -67,7 +67,7 @@
       setConn("connecting", t("connecting"));
       var scheme = location.protocol === "https:" ? "wss://" : "ws://";
       socket = new WebSocket(scheme + location.host + cfg.ws);
-      socket.onopen = function () { attempt = 0; setConn("online", t("connected")); };
+      socket.onopen = function () { attempt = 0; setConn("online", t("connected")); if (onOpen) onOpen(); };
       socket.onmessage = function (ev) {
         var msg;
         try { msg = JSON.parse(ev.data); } catch (e) { return; }

@@ -2,10 +2,13 @@
 
 * The PBX: POST /api/v1/voice/events (offered, queued, answered, abandoned, ended) for calls on a
   route-mode line, and POST /api/v1/voice/route while a call waits (which runs the dispatcher).
-* Chat customers: POST /api/v1/routing/tasks, and /abandon when their patience runs out.
+* Chat customers: the chat widget's own path: POST /chat/api/<key>/sessions with the pre-chat form and a
+  first message, then the visitor websocket (/ws/chat/<key>/?token=...) for the conversation; they leave
+  ({"type": "end"}) when their patience runs out before an agent takes the chat.
 * Agents: log in through the login form, open ws/desk/agent/ with the session cookie, set presence
-  available, accept offers after a ring delay, hold the contact for its handle time, complete it with a
-  disposition, and finish wrap-up, all as websocket ops of the desktop.
+  available, accept offers after a ring delay, hold the contact for its handle time (chats: a first reply
+  within the configured delay, then an answer to each customer message, as "chat.send" ops), complete it
+  with a disposition, and finish wrap-up, all as websocket ops of the desktop.
 
 Simulated time runs `speed` times faster than the wall clock; the server's own timers (offer timeout,
 wrap-up) stay in real time.
@@ -20,6 +23,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -62,6 +66,9 @@ class Setup:
     ring_delay_s: tuple[float, float] = (2.0, 6.0)  # simulated
     wrapup_s: tuple[float, float] = (5.0, 20.0)  # simulated
     first_reply_s: tuple[float, float] = (5.0, 25.0)  # simulated: from accepting a chat to the first reply
+    answer_s: tuple[float, float] = (3.0, 15.0)  # simulated: an agent's answer to a customer's chat message
+    chat_key: str = ""  # public key of the tenant's chat channel (the widget's data-channel)
+    follow_ups: tuple[int, int] = (1, 3)  # more messages a chat customer writes after the first answer
 
 
 @dataclass
@@ -74,6 +81,8 @@ class Stats:
     waits: list[float] = field(default_factory=list)
     errors: int = 0
     last_error: str = ""
+    chat_messages: dict[str, int] = field(default_factory=lambda: {"visitor": 0, "agent": 0})
+    refused: int = 0  # chats the server refused to start (rate limits, offline queue)
 
     def service_level(self) -> float | None:
         denominator = sum(self.answered.values()) + sum(self.abandoned.values())
@@ -93,6 +102,7 @@ class Stats:
                 "completed": self.completed, "answered_within_t": self.within_t,
                 "service_level": None if sl is None else round(sl, 1),
                 "asa_seconds": round(sum(self.waits) / len(self.waits), 1) if self.waits else None,
+                "chat_messages": dict(self.chat_messages), "chats_refused": self.refused,
                 "errors": self.errors}
 
 
@@ -161,6 +171,7 @@ class Live:
     done: asyncio.Event = field(default_factory=asyncio.Event)
     sequence: int = 0
     by_person: bool = False  # accepted by someone on the desk, not by a simulated agent
+    session_id: int | None = None  # chats: the widget session
 
 
 class Simulation:
@@ -171,6 +182,7 @@ class Simulation:
         self.stats = Stats()
         self.rng = Random(f"{setup.seed}-agents")  # noqa: S311 (reproducible simulation, not secrets)
         self.live: dict[str, Live] = {}
+        self.chat_sessions: dict[int, Live] = {}  # widget session id -> its customer (agents find theirs here)
         self.stop = asyncio.Event()
         self.t0 = 0.0
         self.run_id = f"{int(time.time())}-{setup.seed}"
@@ -338,21 +350,96 @@ class Simulation:
         live.done.set()
 
     async def chat(self, live: Live) -> None:
-        status, data = await self.api.call("POST", "/api/v1/routing/tasks", {
-            "channel": "chat", "queue": self.s.chat_queue, "external_id": live.key,
-            "attributes": {"customer": f"Chat customer {live.contact.n}", "simulated": True}})
-        if status not in (200, 201):
-            self.error("chat create", status, data)
+        """A visitor on the tenant's site: the widget's pre-chat form, then its websocket."""
+        n = live.contact.n
+        web = Http(self.s.base_url)
+        origin = self.s.base_url.rstrip("/")
+        status, data = await asyncio.to_thread(
+            web.request, "POST", f"/chat/api/{self.s.chat_key}/sessions",
+            {"name": f"Chat customer {n}", "email": f"customer{n}@linia-sim.invalid", "consent": True,
+             "page_url": origin + "/shop/", "text": CUSTOMER_LINES[n % len(CUSTOMER_LINES)]},
+            headers={"Origin": origin})
+        if status == 429 or (status == 201 and data.get("offline")):
+            self.stats.refused += 1  # rate limited, or the queue is closed: not a contact of the queue
             return
-        live.task_id = int(data["id"])
+        if status != 201 or not isinstance(data, dict):
+            self.error("chat start", status, data)
+            return
+        live.session_id = int(data["session_id"])
+        self.chat_sessions[live.session_id] = live
         self.stats.offered["chat"] += 1
-        if await self.await_agent(live):
+        self.stats.chat_messages["visitor"] += 1
+        url = urllib.parse.urlsplit(self.s.base_url)
+        scheme = "wss" if url.scheme == "https" else "ws"
+        try:
+            async with connect(f"{scheme}://{url.netloc}/ws/chat/{self.s.chat_key}/?token={data['token']}",
+                               origin=origin, proxy=None) as ws:  # type: ignore[arg-type]
+                await ws.send(json.dumps({"type": "resume", "after_seq": 0}))
+                await self.visitor(live, ws)
+        except ConnectionClosed as exc:
+            if not self.stop.is_set():
+                self.error(f"chat {live.session_id} socket", 0, repr(exc))
+        finally:
+            self.chat_sessions.pop(live.session_id, None)
+
+    async def visitor(self, live: Live, ws: ClientConnection) -> None:
+        """Waits for an agent (or leaves), then answers each agent message with a few more questions until the
+        agent ends the chat or the run stops."""
+        answers: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        ended = asyncio.Event()
+
+        async def read() -> None:
+            async for raw in ws:
+                msg = json.loads(raw)
+                if msg.get("type") == "message" and msg.get("sender") == "agent":
+                    await answers.put(msg)
+                elif msg.get("type") == "state" and msg.get("status") == "ended":
+                    ended.set()
+                elif msg.get("type") == "error":
+                    self.error(f"chat {live.session_id}", 0, msg.get("code"))
+
+        reader = asyncio.create_task(read())
+        try:
+            if not await self.await_agent(live):  # gave up, or the run ended: the widget's "end chat" leaves the queue
+                await ws.send(json.dumps({"type": "end"}))
+                try:
+                    await asyncio.wait_for(ended.wait(), 5)  # the server took it
+                except TimeoutError:
+                    self.error(f"chat {live.session_id} end", 0, "no ended state")
+                return
+            more = self.rng.randint(*self.s.follow_ups)
+            while not self.stop.is_set() and not ended.is_set():
+                got = await self.next_answer(answers, ended)
+                if got is None:
+                    break
+                if more > 0 and await self.sleep(self.rng.uniform(*self.s.answer_s)) and not ended.is_set():
+                    more -= 1
+                    await ws.send(json.dumps({"type": "message", "client_id": str(uuid.uuid4()),
+                                              "text": FOLLOW_UPS[(live.contact.n + more) % len(FOLLOW_UPS)]}))
+                    self.stats.chat_messages["visitor"] += 1
             await (self.person_finished(live) if live.by_person else live.done.wait())
-            return
-        status, data = await self.api.call("POST", f"/api/v1/routing/tasks/{live.task_id}/abandon",
-                                           {"reason": "customer left the chat"})
-        if status != 200:
-            self.error("chat abandon", status, data)
+        finally:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+
+    async def next_answer(self, answers: asyncio.Queue[dict[str, Any]], ended: asyncio.Event) -> dict[str, Any] | None:
+        """The next agent message, or None once the chat ended or the run stopped."""
+        while not self.stop.is_set() and not ended.is_set():
+            try:
+                return await asyncio.wait_for(answers.get(), 0.5)
+            except TimeoutError:
+                continue
+        return None
+
+
+CUSTOMER_LINES = ("Hello, where is my order?", "Hi, is the store in the city centre open on Sunday?",
+                  "Good morning, I would like to return a jacket.", "Hello, my discount code does not work.",
+                  "Hi, can I change the delivery address of my order?")
+FOLLOW_UPS = ("Thank you. And how long will it take?", "OK, do I need the receipt?", "Great, thanks a lot!",
+              "Could you send me the details by email?", "One more question: do you deliver on Saturdays?")
+AGENT_FIRST = "Hello, my name is {name}. Thank you for waiting, I am looking into it now."
+AGENT_ANSWERS = ("Let me check that for you.", "Yes, that is possible.", "You will get an email with the details.",
+                 "It usually takes two to three working days.", "You are welcome!")
 
 
 class Agent:
@@ -368,6 +455,7 @@ class Agent:
         self.seen: set[int] = set()
         self.jobs: set[asyncio.Task[None]] = set()
         self.holding = 0
+        self.chats: dict[int, asyncio.Queue[dict[str, Any]]] = {}  # task id -> the customer's messages
 
     async def start(self) -> None:
         http = Http(self.sim.s.base_url)
@@ -391,6 +479,10 @@ class Agent:
                     self.offered(offer)
             elif kind == "offer":
                 self.offered(msg)
+            elif kind == "chat.message" and (msg.get("message") or {}).get("sender") == "visitor":
+                inbox = self.chats.get(int(msg.get("task_id") or 0))
+                if inbox is not None:
+                    inbox.put_nowait(msg["message"])
 
     async def op(self, name: str, *, expected: tuple[str, ...] = (), **args: Any) -> dict[str, Any]:
         """One desktop operation at a time, answered by its ack or error (`expected` error codes are fine)."""
@@ -421,9 +513,16 @@ class Agent:
 
     async def take(self, reservation: int, task: dict[str, Any]) -> None:
         sim = self.sim
-        live = sim.live.get(str(task.get("external_id") or ""))
         if not await sim.sleep(sim.rng.uniform(*sim.s.ring_delay_s)):
             return  # the run is over: the offer is left to ring out
+        # (looked up after the ring: a chat's offer can arrive before its visitor has the server's answer)
+        session = (task.get("attributes") or {}).get("chat_session_id")
+        live = sim.live.get(str(task.get("external_id") or ""))
+        for _ in range(40 if isinstance(session, int) else 0):  # up to 2 real seconds
+            live = sim.chat_sessions.get(session)  # type: ignore[arg-type]
+            if live is not None or sim.stop.is_set():
+                break
+            await asyncio.sleep(0.05)
         if live is not None and live.state != "waiting":
             return  # the customer left (or another agent has it): the offer is withdrawn by the server
         if live is not None:
@@ -438,24 +537,30 @@ class Agent:
                 live.state = "waiting"  # back to the customer's patience
             return
         handle_s = live.contact.handle_s if live is not None else sim.rng.uniform(30, 120)
+        task_id = int(task["id"])
+        is_chat = task.get("channel") == "chat"
+        if is_chat:
+            self.chats[task_id] = asyncio.Queue()
         if live is not None:
             live.answered.set()
         self.holding += 1
         try:
-            if task.get("channel") == "chat":  # chats are answered by the first reply, not by the accept
+            if is_chat:  # chats are answered by the first reply, not by the accept
                 typing_s = sim.rng.uniform(*sim.s.first_reply_s)
                 await sim.sleep(typing_s)
                 handle_s = max(0.0, handle_s - typing_s)
-                status, body = await sim.api.call("POST", f"/api/v1/routing/tasks/{int(task['id'])}/first-response")
-                if status != 200:
-                    sim.error(f"{self.username} first response", status, body)
+                await self.say(task_id, AGENT_FIRST.format(name=self.username))
             if live is not None:
                 wait = sim.now() - live.arrived_at
                 channel = live.contact.channel
                 sim.stats.answered[channel] += 1
                 sim.stats.waits.append(wait)
                 sim.stats.within_t += wait <= sim.s.target_s.get(channel, 20)
-            await sim.sleep(handle_s)
+            if is_chat:
+                await self.converse(task_id, handle_s)
+                await self.op("chat.end", task_id=task_id, expected=("ended", "not_found", "forbidden"))
+            else:
+                await sim.sleep(handle_s)
             disposition = sim.rng.choice(sim.s.dispositions) if sim.s.dispositions else ""
             reply = await self.op("complete", task_id=int(task["id"]), disposition=disposition)
             sim.stats.completed += reply.get("kind") == "ack"
@@ -464,6 +569,7 @@ class Agent:
             return
         finally:
             self.holding -= 1
+            self.chats.pop(task_id, None)
             if live is not None:
                 live.state = "done"
                 live.done.set()
@@ -473,6 +579,27 @@ class Agent:
                 await self.op("finish_wrapup", expected=("not_in_wrapup",))
             except (TimeoutError, ConnectionClosed) as exc:
                 sim.error(f"{self.username} finish_wrapup", 0, repr(exc))
+
+    async def say(self, task_id: int, text: str) -> None:
+        """One chat message through the desk's "chat.send" (a client id, as the desk sends it)."""
+        reply = await self.op("chat.send", task_id=task_id, text=text, client_id=str(uuid.uuid4()),
+                              expected=("ended",))
+        self.sim.stats.chat_messages["agent"] += reply.get("kind") == "ack"
+
+    async def converse(self, task_id: int, handle_s: float) -> None:
+        """Answer each customer message (after a moment of typing) for the chat's handle time."""
+        sim, inbox = self.sim, self.chats[task_id]
+        until = sim.now() + handle_s
+        n = 0
+        while not sim.stop.is_set() and sim.now() < until:
+            try:
+                await asyncio.wait_for(inbox.get(), max(0.05, min(until - sim.now(), 1.0 * sim.s.speed) / sim.s.speed))
+            except TimeoutError:
+                continue
+            if not await sim.sleep(sim.rng.uniform(*sim.s.answer_s)):
+                return
+            n += 1
+            await self.say(task_id, AGENT_ANSWERS[(task_id + n) % len(AGENT_ANSWERS)])
 
     async def shutdown(self) -> None:
         await asyncio.gather(*self.jobs, return_exceptions=True)

@@ -65,3 +65,5 @@ class Command(BaseCommand):
             note = f"  — {login.note}" if login.note else ""
             out(f"  {login.username:<16} {login.password:<11} {login.role:<15} {tenants}{note}")
         out(f"\nOpen {url} and log in with one of the users above.")
+        out(f"Demo shops with the chat widget and web forms (the customer's side): {url}shop/")
+        out(f"Store and client staff (dp-store, dp-serwis-maz, mm-store ...) land in the portal: {url}portal/")

@@ -48,6 +48,8 @@ class Command(BaseCommand):
             raise CommandError(f"No tenant {opts['tenant']!r}.", returncode=2)
         line, chats = sim_setup.ensure_contact_center(tenant)
         assert line.queue is not None
+        channel = sim_setup.ensure_chat_channel(tenant, chats)
+        chats = channel.queue  # the widget's chats go where its channel sends them
         agents = sim_setup.ensure_agents(tenant, opts["agents"])
         raw, token = sim_setup.integration_token(tenant)
         local = datetime.now(ZoneInfo(tenant.time_zone or "UTC"))
@@ -56,6 +58,7 @@ class Command(BaseCommand):
         plan = contacts(specs, seconds, opts["seed"], profile=opts["profile"],
                         start_hour=local.hour + local.minute / 60)
         config = Setup(base_url=opts["base_url"], token=raw, line_number=line.number, chat_queue=chats.code,
+                       chat_key=channel.public_key,
                        agents=agents, dispositions=[c for c, _ in sim_setup.DISPOSITIONS],
                        target_s={"call": line.queue.target_answer_seconds, "chat": chats.target_answer_seconds},
                        speed=opts["speed"], seed=opts["seed"], minutes=opts["minutes"])

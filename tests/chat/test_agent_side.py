@@ -1,0 +1,118 @@
+"""The desk side of a chat across routing: transfer to another agent, completion, the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from linia.core.errors import Conflict
+from linia.core.models import Role
+from linia.core.permissions import PermissionDenied
+from linia.intake.chat import actions, queries
+from linia.intake.chat.models import ChatChannel, ChatSession
+from linia.routing import actions as routing
+from linia.routing.models import PresenceState, Reservation, ReservationStatus
+from tests import factories as f
+from tests.chat.conftest import Chat, desk, receive_type, run, session_cookie, start, take, visitor
+
+
+def _start(**data: Any) -> tuple[str, ChatSession]:
+    body = start(Client(), **data).json()
+    return body["token"], ChatSession.objects.get(pk=body["session_id"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transfer_hands_the_chat_and_its_transcript_to_the_new_agent(chat: Chat) -> None:
+    token, session = _start(text="Hi")
+    task = take(chat, session.task_id)
+    actions.agent_send(chat.agent, task.pk, "One moment, I pass you to a colleague.")
+    routing.set_presence(chat.colleague, chat.colleague, PresenceState.AVAILABLE)
+    routing.transfer_task(chat.agent, task.pk, to_agent=chat.colleague)
+    res = Reservation.objects.get(task_id=task.pk, status=ReservationStatus.PENDING)
+    # offered, not yet accepted: the colleague may read the chat before taking it
+    assert len(queries.transcript(chat.colleague, task.pk)) == 2
+    cookies = {"old": session_cookie(chat.agent), "new": session_cookie(chat.colleague)}
+
+    async def scenario() -> None:
+        old, new = desk(cookies["old"]), desk(cookies["new"])
+        for comm in (old, new):
+            assert (await comm.connect())[0]
+        comm = visitor("pk_spar", token)
+        await comm.connect()
+        assert (await receive_type(comm, "state"))["status"] == "waiting"
+        await database_sync_to_async(routing.accept_offer)(chat.colleague, res.pk)
+        await database_sync_to_async(actions.sync_task)(task.pk)
+        state = await receive_type(comm, "state")
+        while state["status"] == "waiting":  # the connect itself saw the transfer: a push of "waiting" first
+            state = await receive_type(comm, "state")
+        assert state["status"] == "active" and state["agent"]["name"] == "boris"
+        await comm.send_json_to({"type": "message", "client_id": "after", "text": "thanks"})
+        pushed = await receive_type(new, "chat.message", key="kind")
+        assert pushed["message"]["text"] == "thanks" and pushed["task_id"] == task.pk
+        assert not [m for m in await _drain(old) if m.get("kind") == "chat.message"]
+        for c in (old, new, comm):
+            await c.disconnect()
+
+    run(scenario)
+    with pytest.raises(PermissionDenied):
+        actions.agent_send(chat.agent, task.pk, "I no longer hold it")
+    texts = [m["text"] for m in queries.transcript(chat.colleague, task.pk) if m["sender"] != "system"]
+    assert texts == ["Hi", "One moment, I pass you to a colleague.", "thanks"]
+    assert queries.chat_for_task(chat.colleague, task.pk)["name"] == "Ivan"
+
+
+async def _drain(comm: Any) -> list[dict[str, Any]]:
+    out = []
+    while not await comm.receive_nothing(timeout=0.2):
+        out.append(await comm.receive_json_from())
+    return out
+
+
+@pytest.mark.django_db
+def test_completing_the_task_in_routing_ends_the_chat(chat: Chat) -> None:
+    _token, session = _start(text="Hi")
+    task = take(chat, session.task_id)
+    routing.complete_task(chat.agent, task.pk)
+    actions.sync_task(task.pk)
+    session.refresh_from_db()
+    assert session.status == "ended" and session.ended_at is not None
+    with pytest.raises(Conflict):
+        actions.visitor_send(session, "anyone?", "late")
+    with pytest.raises(PermissionDenied):
+        actions.agent_send(chat.agent, task.pk, "after completion")
+
+
+@pytest.mark.django_db
+def test_waiting_visitor_who_left_is_not_sent_to_agents(chat: Chat) -> None:
+    _token, session = _start(text="Hi")
+    actions.visitor_end(session)
+    routing.set_presence(chat.agent, chat.agent, PresenceState.AVAILABLE)
+    assert routing.dispatch(chat.tenant) == []
+
+
+@pytest.mark.django_db
+def test_admin_is_tenant_scoped_and_checks_the_json(chat: Chat) -> None:
+    boss = f.user("boss", tenant=chat.tenant, role=Role.SUPERVISOR)
+    boss.is_staff = True
+    boss.save()
+    client = Client()
+    client.force_login(boss)
+    listing = client.get("/admin/chat/chatchannel/")
+    assert listing.status_code == 200 and b"Spar chat" in listing.content and b"Bieda chat" not in listing.content
+    assert client.get(f"/admin/chat/chatchannel/{chat.foreign_channel.pk}/change/").status_code == 404
+    page = client.get(f"/admin/chat/chatchannel/{chat.channel.pk}/change/")
+    assert b"data-channel" in page.content
+    form = {"name": "Spar chat", "public_key": "pk_spar", "queue": chat.queue.pk, "default_language": "ru",
+            "allowed_origins": '["https://shop.example/path"]', "greeting": '{"de": "Hallo"}',
+            "colours": '{"primary": "red"}', "topics": '[{"labels": {}}]', "consent_text": "{}", "is_active": "on"}
+    response = client.post(f"/admin/chat/chatchannel/{chat.channel.pk}/change/", form)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert set(errors) >= {"allowed_origins", "greeting", "colours", "topics"}
+    good = {**form, "allowed_origins": '["https://shop.example"]', "greeting": '{"en": "Hi"}',
+            "colours": '{"primary": "#112233"}', "topics": '[{"code": "a", "labels": {"en": "A"}}]'}
+    assert client.post(f"/admin/chat/chatchannel/{chat.channel.pk}/change/", good).status_code == 302
+    assert ChatChannel.objects.get(pk=chat.channel.pk).greeting == {"en": "Hi"}

@@ -1,0 +1,75 @@
+"""The demo's forms: fixed keys, idempotent seeding, and the pre-order form files a ticket in its category."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.test import Client
+from django.test.client import MULTIPART_CONTENT
+from django.utils import timezone
+
+from linia.core.models import Tenant
+from linia.demo.run import seed_demo
+from linia.intake.webform.models import WebForm
+from linia.tickets.models import Attachment, Ticket
+from tests.webform.conftest import TOKEN_RE
+
+KEYS = {"demo-vostok-market-preorder", "demo-vostok-market-vacancy", "demo-vostok-market-complaint",
+        "demo-dyskont-pl-complaint", "demo-dyskont-pl-vacancy", "demo-maison-mode-refund",
+        "demo-maison-mode-complaint", "demo-quickdrop-refund", "demo-quickdrop-vacancy"}
+
+
+@pytest.fixture
+def demo(db: None) -> None:
+    seed_demo(small=True, tickets=0)
+
+
+def _post(key: str, data: dict[str, Any], lang: str = "en") -> Any:
+    client = Client()
+    token = TOKEN_RE.search(client.get(f"/forms/{key}/?lang={lang}").content.decode())
+    assert token
+    return client.post(f"/forms/{key}/", {"_lf_token": token.group(1), "_lf_lang": lang, **data},
+                       content_type=MULTIPART_CONTENT)
+
+
+def test_demo_forms_have_fixed_keys_and_seed_once(demo: None, settings: Any) -> None:
+    assert set(WebForm.objects.values_list("public_key", flat=True)) == KEYS
+    seed_demo(small=True, tickets=0)
+    assert WebForm.objects.count() == len(KEYS)
+    for key in KEYS:
+        assert Client().get(f"/forms/{key}/").status_code == 200
+
+
+def test_demo_preorder_files_a_pizza_ticket(demo: None, settings: Any) -> None:
+    settings.LINIA_WEBFORM_MIN_SECONDS = 0
+    tenant = Tenant.objects.get(slug="vostok-market")
+    store = tenant.store_set.filter(is_active=True).order_by("code").first()
+    day = (timezone.now().astimezone(ZoneInfo(store.time_zone)) + timedelta(days=1)).date().isoformat()
+    response = _post("demo-vostok-market-preorder", {
+        "name": "Ирина", "phone": "+7 914 123-45-67", "email": "irina@example.com", "store_code": store.code,
+        "pickup_date": day, "pickup_time": "12:00", "items.0": "1", "items.2": "2", "consent": "on"}, lang="ru")
+    assert response.status_code == 303, response.content.decode()[:2000]
+    ticket = Ticket.objects.get(tenant=tenant, channel="webform")
+    assert ticket.category.code == "pizza" and ticket.store == store
+    assert ticket.custom_fields["items"] == [{"name": "Пицца Пепперони", "qty": 1},
+                                             {"name": "Пицца Четыре сыра", "qty": 2}]
+    assert ticket.subject.startswith("Предзаказ пиццы")
+
+
+def test_demo_vacancy_with_cv(demo: None, settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.LINIA_WEBFORM_MIN_SECONDS = 0
+    form = WebForm.objects.get(public_key="demo-dyskont-pl-vacancy")
+    position = form.schema["properties"]["position"]["enum"][0]
+    response = _post(form.public_key, {
+        "position": position, "city": "Warszawa", "name": "Ewa Nowak", "phone": "601 234 567",
+        "email": "ewa@example.com", "consent": "on",
+        "cv": SimpleUploadedFile("cv.pdf", b"%PDF-1.4 cv", content_type="application/pdf")}, lang="pl")
+    assert response.status_code == 303, response.content.decode()[:2000]
+    ticket = Ticket.objects.get(tenant=form.tenant, channel="webform")
+    assert Attachment.objects.get(message__ticket=ticket).filename == "cv.pdf"
+    assert ticket.department.code == "hr"

@@ -11,10 +11,14 @@ from typing import Any
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linia.settings")
 
 import django
-from asgiref.sync import ThreadSensitiveContext
+from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from channels.auth import AuthMiddlewareStack
 from channels.routing import ProtocolTypeRouter, URLRouter
-from django.core.handlers.asgi import ASGIHandler
+from django.core import signals
+from django.core.exceptions import RequestAborted
+from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import HttpResponseBase
+from django.urls import set_script_prefix
 
 
 def http_threads() -> int:
@@ -37,6 +41,10 @@ class PooledASGIHandler(ASGIHandler):
 
     def __init__(self, threads: int | None = None) -> None:
         super().__init__()
+        # The middleware chain and the view run in sync mode, as under WSGI: Django's async chain crosses
+        # between the event loop and the request thread at every sync middleware and again for the view
+        # (each crossing waits for a busy event loop: 500 desk websockets); here a request is one hop.
+        self.load_middleware(is_async=False)
         self.threads = max(1, http_threads() if threads is None else threads)
         self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Queue[ThreadPoolExecutor]] = (
             weakref.WeakKeyDictionary())
@@ -62,6 +70,37 @@ class PooledASGIHandler(ASGIHandler):
                 await self.handle(scope, receive, send)
         finally:
             idle.put_nowait(executor)
+
+    async def handle(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Read the body here, then request_started, the request, the response and (unless it streams)
+        its close (request_finished) in one hop to the request's thread; send. A streaming response is
+        closed after it was sent, on that thread again."""
+        try:
+            body_file = await self.read_body(receive)
+        except RequestAborted:
+            return
+        try:
+            set_script_prefix(get_script_prefix(scope))
+            response = await sync_to_async(self._respond, thread_sensitive=True)(scope, body_file)
+            try:
+                await self.send_response(response, send)
+            finally:
+                if response.streaming:
+                    await sync_to_async(response.close, thread_sensitive=True)()
+        finally:
+            body_file.close()
+
+    def _respond(self, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        signals.request_started.send(sender=self.__class__, scope=scope)
+        request, error_response = self.create_request(scope, body_file)
+        if request is None:
+            assert error_response is not None  # Django returns one of the two
+            response = error_response
+        else:
+            response = self.get_response(request)
+        if not response.streaming:  # its content is bytes already: nothing left to read after this
+            response.close()
+        return response
 
 
 django.setup(set_prefix=False)

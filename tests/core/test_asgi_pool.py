@@ -75,3 +75,28 @@ def test_requests_share_a_fixed_set_of_threads_one_thread_per_request() -> None:
 def test_the_real_application_answers_through_the_pool() -> None:
     status, body = async_to_sync(_request)(application, "/api/v1/")
     assert status == 200 and b"Linia API" in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_each_request_starts_and_finishes_once_on_its_own_pool_thread() -> None:
+    from django.core import signals
+
+    seen: list[tuple[str, str]] = []
+
+    def started(**kwargs: Any) -> None:
+        seen.append(("started", threading.current_thread().name))
+
+    def finished(**kwargs: Any) -> None:
+        seen.append(("finished", threading.current_thread().name))
+
+    signals.request_started.connect(started)
+    signals.request_finished.connect(finished)
+    try:
+        status, _body = async_to_sync(_request)(application, "/api/v1/")
+        missing, _ = async_to_sync(_request)(application, "/api/v1/no-such-endpoint")
+    finally:
+        signals.request_started.disconnect(started)
+        signals.request_finished.disconnect(finished)
+    assert status == 200 and missing == 404
+    assert [kind for kind, _thread in seen] == ["started", "finished", "started", "finished"]
+    assert all(thread.startswith("linia-http-") for _kind, thread in seen)

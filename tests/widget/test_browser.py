@@ -424,3 +424,10 @@ def test_widget_language_follows_the_browser_or_the_tag(server: Server) -> None:
             page.goto(f"{server.base}/shop/quickdrop/{query}")
             expect(page.locator("button.launch")).to_have_attribute("aria-label", label)
             page.context.close()
+        # a language the widget does not speak: the channel's own (French for Maison Mode) once it opens
+        page = browser.new_context(locale="de-DE").new_page()
+        page.goto(f"{server.base}/shop/maison-mode/")
+        page.locator("button.launch").click()
+        expect(page.locator("[role=dialog]")).to_have_attribute("lang", "fr")
+        expect(page.locator("form button[type=submit]")).to_have_text("Envoyer le message")
+        expect(page.locator("button.launch")).to_have_attribute("aria-label", "Fermer le chat")

@@ -68,7 +68,7 @@ def test_detection_with_a_closed_port_or_switched_off_stays_in_memory(tmp_path: 
     assert redis_detect.detect(tmp_path, "off") == ("", "")
     url, prefix, detected, layer, huey = _settings_for(tmp_path, "demo", LINIA_DEMO_REDIS=closed)
     assert (url, prefix, detected, huey) == ("", "", False, "huey.SqliteHuey")
-    assert layer == {"BACKEND": "channels.layers.InMemoryChannelLayer"}
+    assert layer == {"BACKEND": "linia.core.channel_layer.InMemoryChannelLayer"}
 
 
 @needs_redis

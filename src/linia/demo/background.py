@@ -23,6 +23,14 @@ def linia_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "linia.cli", *args]
 
 
+def use_public_url(url: str) -> None:
+    """Links in the demo's emails (the customer's ticket page) point at the demo server, unless
+    LINIA_PUBLIC_URL says otherwise; the worker that sends them inherits it through child_env."""
+    if not os.environ.get("LINIA_PUBLIC_URL"):
+        os.environ["LINIA_PUBLIC_URL"] = url
+        settings.PUBLIC_URL = url
+
+
 def child_env() -> dict[str, str]:
     """The environment of the demo's children: the same Redis (or none) and key prefix as the server, even
     when the demo found Redis by itself, so the worker's offers reach the server's websockets."""

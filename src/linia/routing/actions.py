@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from linia.core import fastsql
 from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Membership, Role, Tenant, User
 from linia.core.permissions import Perm, PermissionDenied, is_platform_admin, membership, require
@@ -87,8 +88,9 @@ def task_event(task: Task, kind: str, actor: Any, **data: Any) -> None:
 
 
 def agent_tenant_ids(user_id: int) -> list[int]:
-    return list(Membership.objects.filter(user_id=user_id, role__in=ROUTING_ROLES)
-                .values_list("tenant_id", flat=True).order_by("tenant_id"))
+    sql = (f"SELECT tenant_id FROM {fastsql.table(Membership)} WHERE user_id = %s "  # noqa: S608
+           f"AND role IN ({fastsql.placeholders(len(ROUTING_ROLES))}) ORDER BY tenant_id")
+    return [r[0] for r in fastsql.fetch(sql, [user_id, *ROUTING_ROLES])]
 
 
 def _presence_changed(profile: AgentProfile, old: str, actor: Any, tenant_ids: Iterable[int]) -> None:
@@ -120,7 +122,9 @@ def _profile_for_update(user_id: int) -> AgentProfile:
 
 
 def _assigned_count(user_id: int) -> int:
-    return Task.objects.filter(assigned_to_id=user_id, status=TaskStatus.ASSIGNED).count()
+    sql = f"SELECT COUNT(*) FROM {fastsql.table(Task)} WHERE assigned_to_id = %s AND status = %s"  # noqa: S608
+    row = fastsql.fetch_one(sql, [user_id, TaskStatus.ASSIGNED])
+    return int(row[0]) if row else 0
 
 
 def set_state(profile: AgentProfile, state: str, reason: str, now: datetime, *, assigned: int | None = None) -> str:
@@ -137,8 +141,8 @@ def set_state(profile: AgentProfile, state: str, reason: str, now: datetime, *, 
     profile.not_responding = False  # any presence change re-arms the agent
     if state != PresenceState.WRAP_UP:
         profile.wrapup_until = None
-    profile.save(update_fields=["presence", "presence_reason", "presence_since", "not_responding", "idle_since",
-                                "wrapup_until"])
+    fastsql.save_fields(profile, ("presence", "presence_reason", "presence_since", "not_responding", "idle_since",
+                                  "wrapup_until"))
     return old
 
 
@@ -263,6 +267,13 @@ def _check_task_input(channel: str, queue: Queue, language: str, priority: int, 
         raise ActionError("invalid_task", "Check the task fields.", errors)
 
 
+def _task_by_external_id(tenant_id: int, external_id: str) -> Task | None:
+    sql = (f"SELECT {fastsql.cols(Task, 't')} FROM {fastsql.table(Task)} t "  # noqa: S608
+           "WHERE t.tenant_id = %s AND t.external_id = %s ORDER BY t.queued_at, t.id LIMIT 1")
+    row = fastsql.fetch_one(sql, [tenant_id, external_id])
+    return fastsql.load(Task, row) if row is not None else None
+
+
 def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue | int | str, language: str = "",
                 required_skills: dict[str, int] | None = None, priority: int | None = 0,
                 external_id: str | None = None, ticket: Ticket | None = None,
@@ -273,7 +284,7 @@ def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue 
     tenant_id = tenant_id_of(tenant)
     _require_member(actor, tenant_id)
     if external_id:
-        existing = Task.objects.filter(tenant_id=tenant_id, external_id=external_id).first()
+        existing = _task_by_external_id(tenant_id, external_id)
         if existing is not None:
             return existing
     q = _resolve_queue(tenant_id, queue, loaded=queue_loaded)
@@ -286,10 +297,10 @@ def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue 
     now = now or timezone.now()
     try:
         with transaction.atomic():
-            task = Task.objects.create(
+            task = fastsql.insert(Task(
                 tenant_id=tenant_id, channel=channel, queue=q, language=language or "", required_skills=skills,
                 priority=priority if priority else None, queued_at=now, stage_started_at=now,
-                ticket=ticket, interaction=interaction, external_id=external_id or None, attributes=attributes)
+                ticket=ticket, interaction=interaction, external_id=external_id or None, attributes=attributes))
             task_event(task, "task.created", actor, external_id=task.external_id)
             _queue_stats_soon(tenant_id)
     except IntegrityError:
@@ -301,9 +312,11 @@ def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue 
 
 
 def _reservation_for(actor: Any, reservation_id: int, tenant: Tenant | int | None) -> Reservation:
-    res = Reservation.objects.filter(pk=reservation_id).only("tenant_id", "agent_id").first()
-    if res is None:
+    row = fastsql.fetch_one(f"SELECT tenant_id, agent_id FROM {fastsql.table(Reservation)} WHERE id = %s",  # noqa: S608
+                            [reservation_id])
+    if row is None:
         raise NotFound("offer")
+    res = Reservation(pk=reservation_id, tenant_id=row[0], agent_id=row[1])
     _check_tenant(res.tenant_id, tenant)
     if _role(actor, res.tenant_id) is None:
         raise NotFound("offer")
@@ -314,7 +327,16 @@ def _reservation_for(actor: Any, reservation_id: int, tenant: Tenant | int | Non
 def _locked_reservation(res: Reservation) -> tuple[Reservation, AgentProfile]:
     lock_tenant(res.tenant_id)
     profile = lock_agents([res.agent_id]).get(res.agent_id) or _profile_for_update(res.agent_id)
-    locked = Reservation.objects.select_for_update().select_related("task", "task__queue").get(pk=res.pk)
+    sql = (f"SELECT {fastsql.cols(Reservation, 'r')}, {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')} "  # noqa: S608
+           f"FROM {fastsql.table(Reservation)} r JOIN {fastsql.table(Task)} t ON t.id = r.task_id "
+           f"JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id WHERE r.id = %s{fastsql.for_update('r', 't')}")
+    row = fastsql.fetch_one(sql, [res.pk])
+    if row is None:
+        raise NotFound("offer")
+    locked = fastsql.load(Reservation, row)
+    task = fastsql.load(Task, row, fastsql.width(Reservation))
+    fastsql.attach(task, "queue", fastsql.load(Queue, row, fastsql.width(Reservation) + fastsql.width(Task)))
+    fastsql.attach(locked, "task", task)
     return locked, profile
 
 
@@ -328,15 +350,15 @@ def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None
         if res.status != ReservationStatus.PENDING or res.expires_at <= now:
             raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
         res.status, res.responded_at = ReservationStatus.ACCEPTED, now
-        res.save(update_fields=["status", "responded_at"])
+        fastsql.save_fields(res, ("status", "responded_at"))
         task = res.task
         task.status, task.assigned_to_id, task.answered_at = TaskStatus.ASSIGNED, res.agent_id, now
-        task.save(update_fields=["status", "assigned_to", "answered_at"])
+        fastsql.save_fields(task, ("status", "assigned_to", "answered_at"))
         profile.idle_since = now
         old = profile.presence
         if old == PresenceState.AVAILABLE:
             profile.presence, profile.presence_since = PresenceState.BUSY, now
-        profile.save(update_fields=["idle_since", "presence", "presence_since"])
+        fastsql.save_fields(profile, ("idle_since", "presence", "presence_since"))
         task_event(task, "task.accepted", actor, reservation_id=res.pk, agent_id=res.agent_id,
                    wait_seconds=round((now - task.queued_at).total_seconds(), 3))
         if old != profile.presence:
@@ -368,9 +390,11 @@ def decline_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | Non
 
 def _task_for(actor: Any, task_id: int, tenant: Tenant | int | None, *, holder_only: bool = True) -> Task:
     """The task, checked: another tenant's is missing; with holder_only, only its agent or a supervisor."""
-    task = Task.objects.filter(pk=task_id).only("tenant_id", "assigned_to_id").first()
-    if task is None:
+    row = fastsql.fetch_one(f"SELECT tenant_id, assigned_to_id FROM {fastsql.table(Task)} WHERE id = %s",  # noqa: S608
+                            [task_id])
+    if row is None:
         raise NotFound("task")
+    task = Task(pk=task_id, tenant_id=row[0], assigned_to_id=row[1])
     _check_tenant(task.tenant_id, tenant)
     role = _role(actor, task.tenant_id)
     if role is None:
@@ -386,7 +410,13 @@ def _task_for(actor: Any, task_id: int, tenant: Tenant | int | None, *, holder_o
 def _locked_task(task_id: int, tenant_id: int, agent_ids: Iterable[int]) -> tuple[Task, dict[int, AgentProfile]]:
     lock_tenant(tenant_id)
     profiles = lock_agents(agent_ids)
-    task = Task.objects.select_for_update().select_related("queue").get(pk=task_id)
+    sql = (f"SELECT {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')} FROM {fastsql.table(Task)} t "  # noqa: S608
+           f"JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id WHERE t.id = %s{fastsql.for_update('t', 'q')}")
+    row = fastsql.fetch_one(sql, [task_id])
+    if row is None:
+        raise NotFound("task")
+    task = fastsql.load(Task, row)
+    fastsql.attach(task, "queue", fastsql.load(Queue, row, fastsql.width(Task)))
     return task, profiles
 
 
@@ -473,9 +503,9 @@ def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Te
         wrapup = task.queue.wrapup_seconds
         task.status = TaskStatus.WRAP_UP if wrapup else TaskStatus.COMPLETED
         task.ended_at = now
-        task.save(update_fields=["status", "ended_at", "disposition"])
-        Reservation.objects.filter(task_id=task.pk, status=ReservationStatus.ACCEPTED).update(
-            status=ReservationStatus.COMPLETED)
+        fastsql.save_fields(task, ("status", "ended_at", "disposition"))
+        fastsql.execute(f"UPDATE {fastsql.table(Reservation)} SET status = %s WHERE task_id = %s AND status = %s",  # noqa: S608
+                        [ReservationStatus.COMPLETED, task.pk, ReservationStatus.ACCEPTED])
         task_event(task, "task.completed", actor, agent_id=task.assigned_to_id, disposition=task.disposition,
                    handle_seconds=round((now - (task.answered_at or now)).total_seconds(), 3))
         realtime.publish(realtime.agent_group(task.assigned_to_id), {"kind": "task_ended", "task_id": task.pk})
@@ -494,7 +524,7 @@ def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_s
         profile.wrapup_until = max(until, profile.wrapup_until or until)
         if old != PresenceState.WRAP_UP:
             profile.presence, profile.presence_since, profile.presence_reason = PresenceState.WRAP_UP, now, ""
-        profile.save(update_fields=["presence", "presence_since", "presence_reason", "wrapup_until"])
+        fastsql.save_fields(profile, ("presence", "presence_since", "presence_reason", "wrapup_until"))
         if old != profile.presence:
             _presence_changed(profile, old, actor, tenant_ids)
         realtime.publish(realtime.agent_group(profile.user_id),

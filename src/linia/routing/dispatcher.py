@@ -25,11 +25,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Count
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from linia.core.models import Membership
+from linia.core import fastsql
+from linia.core.models import Membership, Tenant
 from linia.routing import engine, queries, realtime
 from linia.routing.actions import (
     ROUTABLE,
@@ -82,18 +81,34 @@ def _routable(tenant_id: int) -> Any:
     return AgentProfile.objects.filter(presence__in=ROUTABLE, not_responding=False, user_id__in=_members(tenant_id))
 
 
+def _routable_sql(ringing: str) -> str:
+    """Routable agents of a tenant (params: tenant, roles) with (``IN``) or without (``NOT IN``) a ringing
+    offer (param: the pending status)."""
+    member, res = fastsql.table(Membership), fastsql.table(Reservation)
+    return (f"p.presence IN ({fastsql.placeholders(len(ROUTABLE))}) AND p.not_responding = %s "  # noqa: S608
+            f"AND p.user_id IN (SELECT m.user_id FROM {member} m WHERE m.tenant_id = %s "
+            f"AND m.role IN ({fastsql.placeholders(len(ROUTING_ROLES))})) "
+            f"AND p.user_id {ringing} (SELECT r.agent_id FROM {res} r WHERE r.status = %s)")
+
+
 def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]:
     """The `limit` longest-idle routable agents without a ringing offer (ties at the edge included);
-    True when these are all the routable agents, so a full load could find no one else."""
-    ringing = Reservation.objects.filter(status=ReservationStatus.PENDING).values("agent_id")
-    free = _routable(tenant_id).exclude(user_id__in=ringing).annotate(idle=Coalesce("idle_since", "presence_since"))
-    rows = list(free.order_by("idle", "user_id")[:limit + 1])
+    True when these are all the routable agents, so a full load could find no one else.
+    Plain SQL: this runs for every offer."""
+    prof = fastsql.table(AgentProfile)
+    idle = "COALESCE(p.idle_since, p.presence_since)"
+    params = [*ROUTABLE, False, tenant_id, *ROUTING_ROLES, ReservationStatus.PENDING]
+    free = f"SELECT {fastsql.cols(AgentProfile, 'p')}, {idle} FROM {prof} p WHERE {_routable_sql('NOT IN')}"  # noqa: S608
+    found = fastsql.fetch(f"{free} ORDER BY {idle}, p.user_id LIMIT %s", [*params, limit + 1])
+    rows = [fastsql.load(AgentProfile, r) for r in found]
     if len(rows) <= limit:
-        return rows, not _routable(tenant_id).filter(user_id__in=ringing).exists()
-    beyond = rows.pop()
-    if beyond.idle == rows[-1].idle:  # agents idle since the same instant: the engine breaks the tie, give it all
+        ringing = fastsql.fetch_one(f"SELECT EXISTS(SELECT 1 FROM {prof} p WHERE {_routable_sql('IN')})", params)  # noqa: S608
+        return rows, not (ringing and ringing[0])
+    rows.pop()
+    if found[-1][-1] == found[-2][-1]:  # agents idle since the same instant: the engine breaks the tie, give it all
         seen = {p.user_id for p in rows}
-        rows += [p for p in free.filter(idle=beyond.idle) if p.user_id not in seen]
+        tied = fastsql.fetch(f"{free} AND {idle} = %s", [*params, found[-1][-1]])
+        rows += [p for p in (fastsql.load(AgentProfile, r) for r in tied) if p.user_id not in seen]
     return rows, False
 
 
@@ -127,12 +142,16 @@ def _loads(user_ids: list[int]) -> tuple[dict[int, Counter[str]], dict[int, Coun
     """Per agent and channel, across all tenants: accepted tasks, and pending offers."""
     assigned: dict[int, Counter[str]] = defaultdict(Counter)
     pending: dict[int, Counter[str]] = defaultdict(Counter)
-    for row in (Task.objects.filter(assigned_to_id__in=user_ids, status=TaskStatus.ASSIGNED)
-                .values("assigned_to_id", "channel").annotate(n=Count("id")).order_by()):
-        assigned[row["assigned_to_id"]][row["channel"]] = row["n"]
-    for row in (Reservation.objects.filter(agent_id__in=user_ids, status=ReservationStatus.PENDING)
-                .values("agent_id", "task__channel").annotate(n=Count("id")).order_by()):
-        pending[row["agent_id"]][row["task__channel"]] = row["n"]
+    if not user_ids:
+        return assigned, pending
+    task, res, ids = fastsql.table(Task), fastsql.table(Reservation), fastsql.placeholders(len(user_ids))
+    sql = (f"SELECT 1, t.assigned_to_id, t.channel, COUNT(*) FROM {task} t "  # noqa: S608
+           f"WHERE t.assigned_to_id IN ({ids}) AND t.status = %s GROUP BY t.assigned_to_id, t.channel "
+           f"UNION ALL SELECT 2, r.agent_id, t.channel, COUNT(*) FROM {res} r JOIN {task} t ON t.id = r.task_id "
+           f"WHERE r.agent_id IN ({ids}) AND r.status = %s GROUP BY r.agent_id, t.channel")
+    for which, agent_id, channel, n in fastsql.fetch(sql, [*user_ids, TaskStatus.ASSIGNED, *user_ids,
+                                                          ReservationStatus.PENDING]):
+        (assigned if which == 1 else pending)[agent_id][channel] = n
     return assigned, pending
 
 
@@ -224,10 +243,29 @@ def engine_task(t: Task) -> engine.Task:
 Loads = dict[int, Counter[str]]  # agent id -> channel -> accepted tasks + ringing offers
 
 
-def _queues(tenant_id: int) -> list[engine.Queue]:
-    queues = list(Queue.objects.select_related("tenant").filter(tenant_id=tenant_id, is_active=True))
+def _queues(tenant_id: int) -> tuple[list[engine.Queue], dict[int, Queue]]:
+    """The engine's queues and the active Queue rows by id (with their tenant, for opening hours)."""
+    sql = (f"SELECT {fastsql.cols(Queue, 'q')}, {fastsql.cols(Tenant, 't')} FROM {fastsql.table(Queue)} q "  # noqa: S608
+           f"JOIN {fastsql.table(Tenant)} t ON t.id = q.tenant_id WHERE q.tenant_id = %s AND q.is_active = %s "
+           "ORDER BY q.code")
+    queues = []
+    for row in fastsql.fetch(sql, [tenant_id, True]):
+        q = fastsql.load(Queue, row)
+        fastsql.attach(q, "tenant", fastsql.load(Tenant, row, fastsql.width(Queue)))
+        queues.append(q)
     codes = {q.code: q.pk for q in queues}
-    return [e for e in (engine_queue(q, codes) for q in queues) if e is not None]
+    return [e for e in (engine_queue(q, codes) for q in queues) if e is not None], {q.pk: q for q in queues}
+
+
+def _waiting(tenant_id: int, rows: dict[int, Queue]) -> list[Task]:
+    """The tenant's queued tasks, oldest first, with their Queue when it is active (else read on use)."""
+    sql = (f"SELECT {fastsql.cols(Task, 't')} FROM {fastsql.table(Task)} t "  # noqa: S608
+           "WHERE t.tenant_id = %s AND t.status = %s ORDER BY t.queued_at, t.id")
+    tasks = [fastsql.load(Task, r) for r in fastsql.fetch(sql, [tenant_id, TaskStatus.QUEUED])]
+    for t in tasks:
+        if t.queue_id in rows:
+            fastsql.attach(t, "queue", rows[t.queue_id])
+    return tasks
 
 
 def _build(tenant_id: int, now: datetime, queues: list[engine.Queue], waiting: list[Task],
@@ -255,8 +293,8 @@ def _build(tenant_id: int, now: datetime, queues: list[engine.Queue], waiting: l
 
 def _step(tenant_id: int, now: datetime) -> tuple[list[Any], dict[str, Task], Loads]:
     """One engine step over the waiting tasks and as few agents as give the same decisions."""
-    queues = _queues(tenant_id)
-    waiting = list(Task.objects.select_related("queue").filter(tenant_id=tenant_id, status=TaskStatus.QUEUED))
+    queues, rows = _queues(tenant_id)
+    waiting = _waiting(tenant_id, rows)
     if not waiting:
         return [], {}, {}
     if all(q.strategy == engine.Strategy.LONGEST_IDLE for q in queues):
@@ -333,11 +371,14 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads
         offers = _still_free(offers, loads)
     if not offers:
         return []
-    rows = Reservation.objects.bulk_create([
-        Reservation(tenant_id=tenant_id, task_id=int(o.task_id), agent_id=int(o.agent_id), offered_at=now,
-                    expires_at=_dt(o.expires_at)) for o in offers])
-    Task.objects.filter(pk__in=[int(o.task_id) for o in offers]).update(status=TaskStatus.RESERVED)
-    AgentProfile.objects.filter(user_id__in=[int(o.agent_id) for o in offers]).update(last_offer_at=now)
+    # Plain writes: one set per offer. The one-active-reservation-per-task constraint still guards the insert.
+    rows = [fastsql.insert(Reservation(tenant_id=tenant_id, task_id=int(o.task_id), agent_id=int(o.agent_id),
+                                       offered_at=now, expires_at=_dt(o.expires_at))) for o in offers]
+    task_ids, agent_ids = [int(o.task_id) for o in offers], [int(o.agent_id) for o in offers]
+    fastsql.execute(f"UPDATE {fastsql.table(Task)} SET status = %s WHERE id IN ({fastsql.placeholders(len(task_ids))})",  # noqa: S608
+                    [TaskStatus.RESERVED, *task_ids])
+    fastsql.execute(f"UPDATE {fastsql.table(AgentProfile)} SET last_offer_at = %s "  # noqa: S608
+                    f"WHERE user_id IN ({fastsql.placeholders(len(agent_ids))})", [fastsql.dt(now), *agent_ids])
     for res in rows:
         task = tasks[str(res.task_id)]
         task.status = TaskStatus.RESERVED

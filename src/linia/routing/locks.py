@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db import connection
 
+from linia.core import fastsql
 from linia.core.models import Tenant
 from linia.routing.models import AgentProfile, RoutingLock
 
@@ -25,9 +26,10 @@ def lock_tenant(tenant: Tenant | int) -> None:
     tenant_id = tenant_id_of(tenant)
     if connection.vendor == "sqlite":
         return  # already the only writer
-    if not list(RoutingLock.objects.select_for_update().filter(pk=tenant_id)):
+    sql = f"SELECT 1 FROM {fastsql.table(RoutingLock)} WHERE tenant_id = %s FOR UPDATE"  # noqa: S608
+    if fastsql.fetch_one(sql, [tenant_id]) is None:
         RoutingLock.objects.bulk_create([RoutingLock(tenant_id=tenant_id)], ignore_conflicts=True)
-        list(RoutingLock.objects.select_for_update().filter(pk=tenant_id))
+        fastsql.fetch_one(sql, [tenant_id])
 
 
 def lock_agents(user_ids: Iterable[int]) -> dict[int, AgentProfile]:
@@ -35,5 +37,8 @@ def lock_agents(user_ids: Iterable[int]) -> dict[int, AgentProfile]:
     ids = sorted({i for i in user_ids if i})
     if not ids:
         return {}
-    rows = AgentProfile.objects.select_for_update().filter(user_id__in=ids).order_by("pk")
+    # Plain SQL: every routing write locks agents.
+    sql = (f"SELECT {fastsql.cols(AgentProfile, 'p')} FROM {fastsql.table(AgentProfile)} p "  # noqa: S608
+           f"WHERE p.user_id IN ({fastsql.placeholders(len(ids))}) ORDER BY p.id{fastsql.for_update('p')}")
+    rows = [fastsql.load(AgentProfile, r) for r in fastsql.fetch(sql, ids)]
     return {p.user_id: p for p in rows}

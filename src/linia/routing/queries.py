@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
+from linia.core import fastsql
 from linia.core.models import Membership, Tenant, User
 from linia.directory.hours import HoursError, OpeningHours, opening_hours
 from linia.routing.actions import FIRST_RESPONSE_CHANNELS, ROUTING_ROLES
@@ -107,17 +108,55 @@ def _seconds(since: datetime | None, now: datetime) -> float:
     return round((now - since).total_seconds(), 1) if since else 0.0
 
 
+# The agent's own rows in plain SQL: the desk reads them after every op of every agent.
+
+def _agent_profile(user: User) -> AgentProfile:
+    sql = f"SELECT {fastsql.cols(AgentProfile, 'p')} FROM {fastsql.table(AgentProfile)} p WHERE p.user_id = %s"  # noqa: S608
+    row = fastsql.fetch_one(sql, [user.pk])
+    return fastsql.load(AgentProfile, row) if row is not None else AgentProfile(user=user)
+
+
+def _tenant_filter(alias: str, tenant: Tenant | None) -> tuple[str, list[Any]]:
+    return ("", []) if tenant is None else (f" AND {alias}.tenant_id = %s", [tenant.pk])
+
+
+def _agent_offers(user_id: int, now: datetime, tenant: Tenant | None) -> list[Reservation]:
+    """Ringing offers (with task and queue), oldest first."""
+    where, extra = _tenant_filter("r", tenant)
+    sql = (f"SELECT {fastsql.cols(Reservation, 'r')}, {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')} "  # noqa: S608
+           f"FROM {fastsql.table(Reservation)} r JOIN {fastsql.table(Task)} t ON t.id = r.task_id "
+           f"JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
+           f"WHERE r.agent_id = %s AND r.status = %s AND r.expires_at > %s{where} ORDER BY r.offered_at, r.id")
+    offers = []
+    for row in fastsql.fetch(sql, [user_id, ReservationStatus.PENDING, fastsql.dt(now), *extra]):
+        res = fastsql.load(Reservation, row)
+        task = fastsql.load(Task, row, fastsql.width(Reservation))
+        fastsql.attach(task, "queue", fastsql.load(Queue, row, fastsql.width(Reservation) + fastsql.width(Task)))
+        fastsql.attach(res, "task", task)
+        offers.append(res)
+    return offers
+
+
+def _agent_tasks(user_id: int, tenant: Tenant | None) -> list[Task]:
+    """Tasks on hand (assigned or in wrap-up, with queue), oldest first."""
+    where, extra = _tenant_filter("t", tenant)
+    sql = (f"SELECT {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')} FROM {fastsql.table(Task)} t "  # noqa: S608
+           f"JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
+           f"WHERE t.assigned_to_id = %s AND t.status IN (%s, %s){where} ORDER BY t.queued_at, t.id")
+    tasks = []
+    for row in fastsql.fetch(sql, [user_id, TaskStatus.ASSIGNED, TaskStatus.WRAP_UP, *extra]):
+        task = fastsql.load(Task, row)
+        fastsql.attach(task, "queue", fastsql.load(Queue, row, fastsql.width(Task)))
+        tasks.append(task)
+    return tasks
+
+
 def agent_snapshot(user: User, tenant: Tenant | None = None) -> dict[str, Any]:
     """Presence, capacity and load, ringing offers, tasks on hand and the wrap-up end (for one tenant if given)."""
     now = timezone.now()
-    profile = AgentProfile.objects.filter(user=user).first() or AgentProfile(user=user)
-    offers = Reservation.objects.select_related("task", "task__queue").filter(
-        agent=user, status=ReservationStatus.PENDING, expires_at__gt=now)
-    tasks = Task.objects.select_related("queue").filter(
-        assigned_to=user, status__in=(TaskStatus.ASSIGNED, TaskStatus.WRAP_UP))
-    if tenant is not None:
-        offers, tasks = offers.filter(tenant=tenant), tasks.filter(tenant=tenant)
-    on_hand = list(tasks)
+    profile = _agent_profile(user)
+    offers = _agent_offers(user.pk, now, tenant)
+    on_hand = _agent_tasks(user.pk, tenant)
     if tenant is not None:
         load = Counter(Task.objects.filter(assigned_to=user, status=TaskStatus.ASSIGNED)
                        .values_list("channel", flat=True).order_by())

@@ -17,11 +17,10 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from linia.core import audit
+from linia.core import audit, fastsql
 from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Tenant
 from linia.core.permissions import Perm, require, scope_tickets
-from linia.core.plainsql import insert, update
 from linia.directory.models import Category, Department, Store
 from linia.tickets import search, statuses
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
@@ -39,6 +38,7 @@ from linia.tickets.models import (
     TicketCounter,
 )
 from linia.tickets.numbering import format_reference
+from linia.tickets.schema_errors import humanize
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,7 @@ def validate_custom_fields(category: Category | None, values: dict[str, Any]) ->
     for err in validator.iter_errors(values):
         key = ".".join(str(p) for p in err.absolute_path) or (
             err.message.split("'")[1] if err.validator == "required" and "'" in err.message else "custom_fields")
-        errors.setdefault(f"custom_fields.{key}" if key != "custom_fields" else key, []).append(err.message)
+        errors.setdefault(f"custom_fields.{key}" if key != "custom_fields" else key, []).append(humanize(err))
     if errors:
         raise ActionError("invalid_custom_fields", "Some fields of this category are missing or wrong.", errors)
     return values
@@ -293,7 +293,7 @@ def create_ticket_with_message(
             department_obj = category_obj.default_department
         now = timezone.now()
         number = _next_number(tenant)
-        ticket = insert(Ticket(
+        ticket = fastsql.insert(Ticket(
             tenant=tenant, number=number, reference=format_reference(tenant.ticket_prefix, number),
             subject=subject[:300], channel=channel, priority=priority, category=category_obj, store=store_obj,
             department=department_obj, contact=contact_obj, custom_fields=fields,
@@ -473,7 +473,7 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
             fields += ["status", "solved_at"]
             emit(ticket.tenant_id, "ticket.status_changed", ticket=ticket, actor=actor,
                  data={"from": old, "to": Status.OPEN, "reason": "customer_reply"})
-        update(ticket, tuple(fields))
+        fastsql.save_fields(ticket, fields)
         search.index_ticket(ticket)
         if kind == Message.Kind.PUBLIC and direction == Message.Direction.OUTBOUND and actor is not None:
             from linia.routing.actions import record_first_response  # routing imports tickets
@@ -495,7 +495,7 @@ def _locked_ticket(pk: int) -> Ticket:
 def _create_message(actor: Any, ticket: Ticket, *, body: str, kind: str, direction: str, channel: str,
                     author_contact: Contact | None, attachments: Sequence[NewAttachment],
                     external_id: str | None, body_html: str = "", source: str = "") -> Message:
-    message = insert(Message(
+    message = fastsql.insert(Message(
         tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, direction=direction, channel=channel,
         author_user=actor if getattr(actor, "is_authenticated", False) else None, author_contact=author_contact,
         body_text=body or "", body_html=body_html or "", external_id=external_id or None, created_at=timezone.now(),

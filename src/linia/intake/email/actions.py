@@ -22,7 +22,6 @@ never routed to an agent; a bounce marks the bounced addresses as failing on the
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import logging
 import os
@@ -42,9 +41,9 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from linia.core import fastsql
 from linia.core.errors import ActionError
 from linia.core.models import Tenant
-from linia.core.plainsql import Columns, insert, update
 from linia.intake.email import threading
 from linia.intake.email.models import InboundEmail, Mailbox
 from linia.tickets import actions as tickets
@@ -126,26 +125,20 @@ def _active_mailboxes(addresses: list[str]) -> list[Mailbox]:
     """Mailbox.objects.select_related("tenant").filter(address__in=..., is_active=True, tenant__is_active=True)
     as one plain statement: it runs on every delivery, and compiling the ORM query cost more than the rest
     of storing the message."""
-    box, tenant = _mailbox_columns()
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {box.sql}, {tenant.sql} FROM {quote(Mailbox._meta.db_table)} m "  # noqa: S608
-            f"JOIN {quote(Tenant._meta.db_table)} t ON t.id = m.tenant_id "
-            f"WHERE m.address IN ({', '.join(['%s'] * len(addresses))}) AND m.is_active = %s AND t.is_active = %s",
+            f"SELECT {fastsql.cols(Mailbox, 'm')}, {fastsql.cols(Tenant, 't')} "  # noqa: S608
+            f"FROM {quote(Mailbox._meta.db_table)} m JOIN {quote(Tenant._meta.db_table)} t ON t.id = m.tenant_id "
+            f"WHERE m.address IN ({fastsql.placeholders(len(addresses))}) AND m.is_active = %s AND t.is_active = %s",
             [*addresses, True, True])
         rows = cursor.fetchall()
     result = []
     for row in rows:
-        mailbox = box.load(row[:box.width])
-        mailbox.tenant = tenant.load(row[box.width:])
+        mailbox = fastsql.load(Mailbox, row)
+        mailbox.tenant = fastsql.load(Tenant, row, fastsql.width(Mailbox))
         result.append(mailbox)
     return result
-
-
-@functools.cache
-def _mailbox_columns() -> tuple[Columns, Columns]:
-    return Columns(Mailbox, "m"), Columns(Tenant, "t")
 
 
 def recipient_known(address: str) -> bool:
@@ -252,7 +245,7 @@ def _store(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mailbox: Mailbo
         with transaction.atomic():
             row = _new_row(name, raw, sha256, key, tenant=tenant, mailbox=mailbox, recipients=recipients,
                            source=source, parsed=parsed)
-            insert(row)
+            fastsql.insert(row)
     except IntegrityError:  # a parallel delivery of the same message won
         return InboundEmail.objects.get(tenant=tenant, dedupe_key=key), False
     return row, True
@@ -279,7 +272,7 @@ def _store_and_process(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mai
             row = _new_row(name, raw, sha256, key, tenant=tenant, mailbox=mailbox, recipients=recipients,
                            source=source, parsed=parsed)
             try:
-                insert(row)
+                fastsql.insert(row)
             except IntegrityError as exc:  # leave the transaction (on PostgreSQL it is aborted now)
                 raise _AlreadyStored from exc
             try:
@@ -424,7 +417,8 @@ def _finish(row: InboundEmail, parsed: ParsedEmail | None) -> IngestResult:
     row.message = message
     row.is_auto = parsed.is_auto
     row.processed_at = timezone.now()
-    update(row, ("status", "reason", "error", "ticket", "message", "is_auto", "processed_at", "attempts"))
+    fastsql.save_fields(row, ("status", "reason", "error", "ticket", "message", "is_auto", "processed_at",
+                              "attempts"))
     return IngestResult(status, ticket.pk, inbound_id=row.pk)
 
 
@@ -464,13 +458,13 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         assert first is not None  # the body is never empty
         message = first
         status = "created"
-    interaction = insert(Interaction(
+    interaction = fastsql.insert(Interaction(
         tenant=tenant, ticket=ticket, contact=contact, channel=Channel.EMAIL, direction="inbound",
         started_at=row.received_at, ended_at=row.received_at,
         data={"inbound_id": row.pk, "from": parsed.from_email, "subject": _clean(parsed.subject)[:300],
               "is_auto": parsed.is_auto, "auto_kind": parsed.auto_kind}))
     message.interaction = interaction
-    update(message, ("interaction",))
+    fastsql.save_fields(message, ("interaction",))
     stored = [_store_attachment(message, item, n) for n, item in enumerate(parsed.attachments, 1)]
     if stored:
         emit(tenant.pk, "attachment.created", ticket=ticket,

@@ -19,6 +19,7 @@ import phonenumbers
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from linia.core import fastsql
 from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Tenant
 from linia.core.permissions import Perm, require
@@ -109,16 +110,31 @@ def find_line(tenant: Tenant, event: CtiInput, raw: Any, source: str) -> Line:
     """The line by dialled number (unique across the installation), else by the PBX queue name."""
     line = None
     if event.dialled:
-        line = Line.objects.select_related("queue").filter(number=e164(event.dialled, tenant)).first()
+        line = _line_where("l.number = %s", [e164(event.dialled, tenant)])
         if line is not None and line.tenant_id != tenant.pk:
             # Same answer as an unknown number: a PBX must not learn other tenants' lines.
             _refuse(tenant, 404, "unknown_line", f"no line {event.dialled!r} in this tenant", raw, source,
                     event.call_id, log_code="foreign_line")
     elif event.queue:
-        line = Line.objects.select_related("queue").filter(tenant=tenant, pbx_queue=event.queue).first()
+        line = _line_where("l.tenant_id = %s AND l.pbx_queue = %s", [tenant.pk, event.queue])
     if line is None:
         what = f"dialled number {event.dialled!r}" if event.dialled else f"PBX queue {event.queue!r}"
         _refuse(tenant, 404, "unknown_line", f"no line for {what} in this tenant", raw, source, event.call_id)
+    return line
+
+
+def _line_where(condition: str, params: list[Any]) -> Line | None:
+    """The first line (by number) matching ``condition``, with its routing queue: one plain read."""
+    from linia.routing.models import Queue
+
+    sql = (f"SELECT {fastsql.cols(Line, 'l')}, {fastsql.cols(Queue, 'q')} FROM {fastsql.table(Line)} l "  # noqa: S608
+           f"LEFT JOIN {fastsql.table(Queue)} q ON q.id = l.queue_id WHERE {condition} ORDER BY l.number LIMIT 1")
+    row = fastsql.fetch_one(sql, params)
+    if row is None:
+        return None
+    line = fastsql.load(Line, row)
+    at = fastsql.width(Line)
+    fastsql.attach(line, "queue", fastsql.load(Queue, row, at) if row[at] is not None else None)
     return line
 
 
@@ -155,10 +171,8 @@ def receive_event(actor: Any, tenant: Tenant, event: CtiInput, *, source: str = 
 def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -> Outcome | tuple[int, str, str]:
     """The outcome, or (status, code, message) of a refusal (nothing changed)."""
     with transaction.atomic():
-        call = (Call.objects.select_for_update(of=("self",)).select_related("line", "line__queue", "interaction")
-                .filter(tenant=tenant, pbx_call_id=event.call_id).first())
-        seen = CtiEvent.objects.filter(tenant=tenant, pbx_call_id=event.call_id, sequence=event.sequence)
-        if call is not None and seen.exists():  # an accepted event always has its call
+        call, seen = _locked_call(tenant, line, event)
+        if call is not None and seen:  # an accepted event always has its call
             return Outcome(call, duplicate=True)
         if call is not None and call.line_id != line.pk:
             return 409, "line_mismatch", f"call {event.call_id!r} belongs to line {call.line.number}"
@@ -173,11 +187,12 @@ def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -
             call = _new_call(tenant, line, event, decision.state, at)
         else:
             _advance(call, event, decision.state, at)
-            call.save()
+            fastsql.save_fields(call, CALL_FIELDS)
             _sync_interaction(call)
-        CtiEvent.objects.create(tenant=tenant, call=call, pbx_call_id=event.call_id, sequence=event.sequence,
-                                event=event.event, source=source, raw=_jsonable(raw), received_at=timezone.now())
-        emit(tenant.pk, f"call.{event.event}", ticket=call.interaction.ticket,
+        fastsql.insert(CtiEvent(tenant=tenant, call=call, pbx_call_id=event.call_id, sequence=event.sequence,
+                                event=event.event, source=source, raw=_jsonable(raw), received_at=timezone.now()))
+        ticket_id = call.interaction.ticket_id  # the id is all the event row needs: no read of the ticket
+        emit(tenant.pk, f"call.{event.event}", ticket=Ticket(pk=ticket_id, tenant_id=tenant.pk) if ticket_id else None,
              data={"call_id": event.call_id, "call": call.pk, "line": line.number, "state": call.state,
                    "agent_extension": call.agent_extension, "queue": call.queue_code})
         if line.mode == LineMode.ROUTE:
@@ -187,30 +202,60 @@ def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -
         return Outcome(call, duplicate=False)
 
 
+CALL_FIELDS = tuple(f.name for f in Call._meta.concrete_fields if not f.primary_key and f.name != "created_at")
+
+
+def _locked_call(tenant: Tenant, line: Line, event: CtiInput) -> tuple[Call | None, bool]:
+    """The call (locked on PostgreSQL) with its interaction, and whether this event (call id + sequence)
+    was already accepted: one plain read, as this runs for every CTI event."""
+    sql = (f"SELECT {fastsql.cols(Call, 'c')}, {fastsql.cols(Interaction, 'i')}, EXISTS(SELECT 1 FROM "  # noqa: S608
+           f"{fastsql.table(CtiEvent)} e WHERE e.tenant_id = c.tenant_id AND e.pbx_call_id = c.pbx_call_id "
+           f"AND e.sequence = %s) FROM {fastsql.table(Call)} c JOIN {fastsql.table(Interaction)} i "
+           f"ON i.id = c.interaction_id WHERE c.tenant_id = %s AND c.pbx_call_id = %s{fastsql.for_update('c')}")
+    row = fastsql.fetch_one(sql, [event.sequence, tenant.pk, event.call_id])
+    if row is None:
+        return None, False
+    call = fastsql.load(Call, row)
+    fastsql.attach(call, "interaction", fastsql.load(Interaction, row, fastsql.width(Call)))
+    fastsql.attach(call, "tenant", tenant)
+    if call.line_id == line.pk:
+        fastsql.attach(call, "line", line)
+    return call, bool(row[-1])
+
+
 def _new_call(tenant: Tenant, line: Line, event: CtiInput, state: str, at: datetime) -> Call:
     caller = e164(event.caller, tenant)
     call = Call(tenant=tenant, pbx_call_id=event.call_id, line=line, caller=caller, state=callflow.START,
                 last_sequence=event.sequence, queue_code=event.queue)
     _advance(call, event, state, at)
-    existing = Interaction.objects.filter(tenant=tenant, channel=Channel.CALL, external_id=event.call_id).first()
+    existing = _interaction_of(tenant, event.call_id)
     # No savepoint: a racing twin's insert makes the whole event fail and receive_event retry it.
-    call.interaction = existing or Interaction.objects.create(
+    call.interaction = existing or fastsql.insert(Interaction(
         tenant=tenant, channel=Channel.CALL, external_id=event.call_id,
         contact=_contact_by_phone(tenant, caller), direction="inbound", started_at=at, agent=call.agent,
         ended_at=call.ended_at, data={"line": line.number, "line_kind": line.kind, "caller": caller,
-                                      **_interaction_state(call)})
-    call.save(force_insert=True)
+                                      **_interaction_state(call)}))
+    fastsql.insert(call)
     if existing is not None:
         _sync_interaction(call)
     return call
 
 
+def _interaction_of(tenant: Tenant, call_id: str) -> Interaction | None:
+    sql = (f"SELECT {fastsql.cols(Interaction, 'i')} FROM {fastsql.table(Interaction)} i "  # noqa: S608
+           "WHERE i.tenant_id = %s AND i.channel = %s AND i.external_id = %s")
+    row = fastsql.fetch_one(sql, [tenant.pk, Channel.CALL, call_id])
+    return fastsql.load(Interaction, row) if row is not None else None
+
+
 def _contact_by_phone(tenant: Tenant, phone: str) -> Contact | None:
     if not phone.startswith("+"):
         return None
-    identity = (ContactIdentity.objects.select_related("contact")
-                .filter(tenant=tenant, kind=ContactIdentity.Kind.PHONE, value=phone).first())
-    return identity.contact if identity else None
+    sql = (f"SELECT {fastsql.cols(Contact, 'c')} FROM {fastsql.table(ContactIdentity)} ci "  # noqa: S608
+           f"JOIN {fastsql.table(Contact)} c ON c.id = ci.contact_id "
+           "WHERE ci.tenant_id = %s AND ci.kind = %s AND ci.value = %s")
+    row = fastsql.fetch_one(sql, [tenant.pk, ContactIdentity.Kind.PHONE, phone])
+    return fastsql.load(Contact, row) if row is not None else None
 
 
 def _advance(call: Call, event: CtiInput, state: str, at: datetime) -> None:
@@ -261,7 +306,7 @@ def _sync_interaction(call: Call) -> None:
     interaction.agent = call.agent
     interaction.ended_at = call.ended_at
     interaction.data = {**interaction.data, **_interaction_state(call)}
-    interaction.save(update_fields=["agent", "ended_at", "data"])
+    fastsql.save_fields(interaction, ("agent", "ended_at", "data"))
 
 
 def _interaction_state(call: Call) -> dict[str, Any]:
@@ -330,7 +375,7 @@ def _ensure_task(call: Call) -> None:
                                attributes={"caller": call.caller, "line": call.line.number,
                                            "line_kind": call.line.kind})
     call.task = task
-    call.save(update_fields=["task", "updated_at"])
+    fastsql.save_fields(call, ("task", "updated_at"))
 
 
 def _accept(call: Call, extension: str) -> None:
@@ -363,7 +408,8 @@ def _end(call: Call) -> None:
 
     if call.task_id is None:
         return
-    status = Task.objects.filter(pk=call.task_id).values_list("status", flat=True).first()
+    row = fastsql.fetch_one(f"SELECT status FROM {fastsql.table(Task)} WHERE id = %s", [call.task_id])  # noqa: S608
+    status = row[0] if row else None
     if status == "assigned":
         routing.complete_task(None, call.task_id)
     elif status in {"queued", "reserved"}:

@@ -183,6 +183,7 @@ class Simulation:
         self.rng = Random(f"{setup.seed}-agents")  # noqa: S311 (reproducible simulation, not secrets)
         self.live: dict[str, Live] = {}
         self.chat_sessions: dict[int, Live] = {}  # widget session id -> its customer (agents find theirs here)
+        self.chat_topics: list[str] = []  # the channel's pre-chat topics (the widget asks for one when there are)
         self.stop = asyncio.Event()
         self.t0 = 0.0
         self.run_id = f"{int(time.time())}-{setup.seed}"
@@ -232,6 +233,11 @@ class Simulation:
         status, _ = await self.api.call("GET", "/api/v1/routing/queues")
         if status != 200:
             raise SimulationError(f"the API answered {status} to the simulator's token")
+        if self.s.chat_key and any(c.channel == "chat" for c in self.contacts):
+            status, config = await Http(self.s.base_url).call("GET", f"/chat/api/{self.s.chat_key}/config")
+            if status != 200 or not isinstance(config, dict):
+                raise SimulationError(f"the chat channel {self.s.chat_key} answered {status}")
+            self.chat_topics = [str(t["code"]) for t in config.get("topics") or [] if isinstance(t, dict)]
         agents = [Agent(self, username, password) for username, password in self.s.agents]
         await asyncio.gather(*(a.start() for a in agents))
         self.t0 = time.monotonic()
@@ -357,6 +363,7 @@ class Simulation:
         status, data = await asyncio.to_thread(
             web.request, "POST", f"/chat/api/{self.s.chat_key}/sessions",
             {"name": f"Chat customer {n}", "email": f"customer{n}@linia-sim.invalid", "consent": True,
+             "topic": self.chat_topics[n % len(self.chat_topics)] if self.chat_topics else "",
              "page_url": origin + "/shop/", "text": CUSTOMER_LINES[n % len(CUSTOMER_LINES)]},
             headers={"Origin": origin})
         if status == 429 or (status == 201 and data.get("offline")):

@@ -33,5 +33,7 @@ class Command(BaseCommand):
             settings.DATABASES[alias]["CONN_MAX_AGE"] = int(keep)
         connections.close_all()
         self.stdout.write(f"Linia on http://{opts['host']}:{opts['port']}/")
+        # lifespan starts the realtime pump. Desk messages are small JSON: compressing each one cost more CPU
+        # than it saved bytes (permessage-deflate off); no access log line per request.
         uvicorn.run("linia.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
-                    log_level="warning", lifespan="on")  # lifespan starts the realtime pump
+                    log_level="warning", lifespan="on", ws_per_message_deflate=False, access_log=False)

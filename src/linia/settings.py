@@ -4,6 +4,7 @@ LINIA_HOME      data directory (default ./var): SQLite database, media, huey que
 DATABASE_URL    default: SQLite in WAL mode under LINIA_HOME; postgres://... for production
 REDIS_URL       optional: channel layer, cache and task queue move to Redis when set
 LINIA_REDIS_PREFIX  optional: prefix of this installation's Redis keys (`linia demo` sets its own)
+LINIA_REDIS_MAX_CONNECTIONS  optional: connections per Redis pool of the channel layer (default 2000)
 LINIA_DEMO_REDIS    `linia demo` without REDIS_URL: the Redis to use if it answers (default
                 redis://127.0.0.1:6379/0; "off" keeps the demo in memory)
 LINIA_SECRET_KEY generated once and kept in LINIA_HOME when absent
@@ -148,8 +149,12 @@ if not REDIS_URL and sys.argv[1:2] == ["demo"]:  # `linia demo` uses a local Red
 if REDIS_URL:
     # socket_timeout None: redis-py 8 times reads out after 5 s by default, which cuts the channel layer's
     # blocking receive and drops every idle websocket (redis/redis-py#4091, django/channels_redis#422).
+    # max_connections: redis-py 8 allows 100 connections per pool and then fails at once ("Too many
+    # connections"); a burst of websocket connects (each a group_add) would get HTTP 500 (benchmarks/chat.py).
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-        "hosts": [{"address": REDIS_URL, "socket_timeout": None}], "prefix": f"{REDIS_PREFIX}asgi"}}}
+        "hosts": [{"address": REDIS_URL, "socket_timeout": None,
+                   "max_connections": int(os.environ.get("LINIA_REDIS_MAX_CONNECTIONS", "2000"))}],
+        "prefix": f"{REDIS_PREFIX}asgi"}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                           "KEY_PREFIX": REDIS_PREFIX}}
     HUEY = {"huey_class": "huey.RedisHuey", "name": f"{REDIS_PREFIX}linia", "url": REDIS_URL, "immediate": False}

@@ -116,3 +116,30 @@ def test_admin_is_tenant_scoped_and_checks_the_json(chat: Chat) -> None:
             "colours": '{"primary": "#112233"}', "topics": '[{"code": "a", "labels": {"en": "A"}}]'}
     assert client.post(f"/admin/chat/chatchannel/{chat.channel.pk}/change/", good).status_code == 302
     assert ChatChannel.objects.get(pk=chat.channel.pk).greeting == {"en": "Hi"}
+
+
+@pytest.mark.django_db
+def test_an_expired_token_no_longer_opens_the_chat(chat: Chat) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    token, session = _start(text="Hi")
+    client = Client()
+    assert client.post(f"/chat/api/pk_spar/sessions/{token}/rating", {"score": 5},
+                       content_type="application/json").status_code == 200
+    ChatSession.objects.filter(pk=session.pk).update(last_activity_at=timezone.now() - timedelta(days=8))
+    gone = client.post(f"/chat/api/pk_spar/sessions/{token}/rating?lang=ru", {"score": 5},
+                       content_type="application/json")
+    assert gone.status_code == 404 and gone.json()["error"] == "unknown_session" and "чат" in gone.json()["message"]
+    assert queries.session_for_token(chat.channel, token) is None
+
+
+@pytest.mark.django_db
+def test_waiting_visitors_see_their_place_in_the_queue(chat: Chat) -> None:
+    from linia.intake.chat.serialize import state_payload
+    from linia.routing.models import Task
+
+    sessions = [_start(name=f"V{i}", text="Hi")[1] for i in range(3)]
+    places = [state_payload(s, Task.objects.get(pk=s.task_id))["queue_position"] for s in sessions]
+    assert places == [1, 2, 3]

@@ -463,12 +463,14 @@ def full_world(world: dict[str, Any]) -> dict[str, Any]:
         Vacancy.objects.create(tenant=t, position="Cashier", store=store)
         Tag.objects.create(tenant=t, name="vip")
         contact = ticket_actions.find_or_create_contact(None, t, name="Jan", phones=["+48600100200"])
-        ticket_actions.create_ticket(None, t, subject="Hello", channel="call", body="Hi", contact=contact.pk)
+        ticket = ticket_actions.create_ticket(None, t, subject="Hello", channel="call", body="Hi", contact=contact.pk)
         core_actions.create_api_token(None, t, world[f"member_{key}"])
         _routing_and_voice_rows(t, world[f"member_{key}"], number=f"+4822100000{1 if key == 'a' else 2}")
+        _customer_side_rows(t, ticket, key)
         _webhook_rows(t)
         _outbound_email_rows(t)
         _inbound_email_rows(t)
+        _webform_rows(t)
     sup = f.user("sup_a", tenant=world["a"], role=Role.SUPERVISOR)
     sup.is_staff = True
     sup.save()
@@ -495,6 +497,33 @@ def _routing_and_voice_rows(t: Tenant, agent: Any, *, number: str) -> None:
                                interaction=interaction)
     CtiEvent.objects.create(tenant=t, call=call, pbx_call_id="c1", sequence=1, event="offered", received_at=now)
     RejectedCtiEvent.objects.create(tenant=t, code="unknown_call", message="test", received_at=now)
+
+
+def _customer_side_rows(t: Tenant, ticket: Any, key: str) -> None:
+    """Issue 6: chat channels and sessions, canned responses, customer links, ratings."""
+    from django.utils import timezone
+
+    from linia.desk.models import CannedResponse
+    from linia.intake.chat.models import ChatChannel, ChatSession
+    from linia.routing.models import Queue
+
+    now = timezone.now()
+    channel = ChatChannel.objects.create(tenant=t, name="Chat", queue=Queue.objects.get(tenant=t, code="support"))
+    ChatSession.objects.create(tenant=t, channel=channel, token_hash=f"hash-{key}", created_at=now,
+                               last_activity_at=now)
+    CannedResponse.objects.create(tenant=t, title="Hello", body="Hello {customer_name}")
+    ticket_actions.issue_customer_link(ticket)
+    ticket_actions.rate_service(ticket, score=5, source="ticket_page")
+
+
+def _webform_rows(t: Tenant) -> None:
+    from django.utils import timezone
+
+    from linia.intake.webform.models import Submission, WebForm
+
+    form = WebForm.objects.create(tenant=t, public_key=f"wf-{t.slug}", name="Feedback",
+                                  schema={"type": "object", "properties": {"text": {"type": "string"}}})
+    Submission.objects.create(tenant=t, form=form, submission_id=f"s-{t.slug}", created_at=timezone.now())
 
 
 def _webhook_rows(t: Tenant) -> None:

@@ -127,6 +127,9 @@ def test_customer_replies_with_a_file_and_rates_after_the_agent_solves(server: d
             agent.get_by_role("button", name="Customer link").click()
             new_link = agent.locator("#customer-link")
             expect(new_link).to_have_value(re.compile(r"^http://localhost:8000/t/[A-Za-z0-9_-]{32}/$"))
+            agent.get_by_role("button", name="Put into the reply").click()
+            expect(agent.locator("form.reply textarea[name=body]")).to_have_value(
+                "You can follow your request, reply and add files here: " + new_link.input_value())
             _shot(agent, "03-agent-solved-and-new-link")
 
             customer.reload()

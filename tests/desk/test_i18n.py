@@ -63,3 +63,35 @@ def test_login_page_in_polish_and_user_language_preference(desk: Desk) -> None:
     desk.agent.language = "ru"
     desk.agent.save()
     assert "Выйти" in desk.client.get("/tickets/").content.decode()
+
+
+APP_CATALOGS = sorted(p for p in Path(linia.__file__).parent.glob("**/locale/*/LC_MESSAGES/django.po")
+                      if p.parents[2] != LOCALE)
+
+
+def test_apps_keep_their_own_catalogs() -> None:
+    assert len(APP_CATALOGS) >= 9  # tickets, chat, webform, portal ... each in ru, pl and fr
+
+
+@pytest.mark.parametrize("path", APP_CATALOGS, ids=lambda p: "/".join(p.parts[-6:-2]))
+def test_every_app_catalog_is_translated_and_compiled(path: Path) -> None:
+    """An app with a locale/ dir of its own gets every string of its files there (makemessages puts them
+    there, not in the project catalog), so each such catalog must be complete and compiled."""
+    po = polib.pofile(str(path))
+    missing = [e.msgid for e in po if not e.obsolete and ("fuzzy" in e.flags or not (
+        all(e.msgstr_plural.values()) if e.msgid_plural else e.msgstr))]
+    assert missing == [], f"{path}: untranslated {missing[:10]}"
+    compiled = {_key(e): e.msgstr for e in polib.mofile(str(path.with_suffix(".mo")))}
+    stale = [e.msgid for e in po.translated_entries() if not e.msgid_plural and compiled.get(_key(e)) != e.msgstr]
+    assert stale == [], f"{path}: run compilemessages ({stale[:5]})"
+
+
+@pytest.mark.parametrize(("lang", "normal", "solved"), [("ru", "Обычный", "Решена"), ("pl", "Normalny", "Rozwiązane"),
+                                                       ("fr", "Normale", "Résolue")])
+def test_ticket_choices_speak_every_language(lang: str, normal: str, solved: str) -> None:
+    from django.utils import translation
+
+    from linia.tickets.models import Priority, Status
+
+    with translation.override(lang):
+        assert (str(Priority.NORMAL.label), str(Status.SOLVED.label)) == (normal, solved)

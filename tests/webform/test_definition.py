@@ -11,7 +11,7 @@ from django.test import Client
 
 from linia.core.models import Role
 from linia.intake.webform.definition import DefinitionError, parse
-from linia.intake.webform.models import WebForm
+from linia.intake.webform.models import Submission, WebForm
 from tests import factories as f
 from tests.webform.conftest import FULL_SCHEMA, FULL_UI, World
 
@@ -92,6 +92,13 @@ def test_admin_is_tenant_scoped(world: World) -> None:
     listing = client.get("/admin/webform/webform/").content.decode()
     assert "Beta form" in listing and "alfa-full" not in listing
     assert client.get(f"/admin/webform/webform/{world.form.pk}/change/").status_code == 404
+    assert world.post({"name": "Jan", "consent": "on"}).status_code == 303  # a submission of tenant A
+    assert world.post({"name": "Ann", "consent": "on"}, key=world.foreign_form.public_key).status_code == 303
+    submissions = client.get("/admin/webform/submission/")
+    assert submissions.status_code == 200
+    assert {s.tenant_id for s in submissions.context["cl"].queryset} == {world.other.pk}
+    mine = Submission.objects.get(tenant=world.tenant)
+    assert client.get(f"/admin/webform/submission/{mine.pk}/change/").status_code == 404
     agent = f.user("agent-b", tenant=world.other, role=Role.AGENT)
     agent.is_staff = True
     agent.save()

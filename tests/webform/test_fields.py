@@ -154,3 +154,12 @@ def test_large_chain_picker_lists_what_was_searched_for(world: World, settings: 
     html = world.post({"store": "W-1", "_lf_q_store": "Vladivostok"}).content.decode()
     assert 'value="W-1" selected' in html and 'value="V-1"' in html
     assert world.post({**BASE, "store": "W-1"}).status_code == 303
+
+
+def test_round_the_clock_store_says_so(world: World) -> None:
+    world.warsaw.opening_hours = {"always": True}
+    world.warsaw.save()
+    html = world.page(lang="ru")[1]
+    assert re.search(r'value="W-1">[^<]*сегодня круглосуточно', html)
+    data = world.client.get(f"/forms/{world.form.public_key}/stores/?code=W-1&lang=en").json()["store"]
+    assert {d["hours"] for d in data["days"]} == {"open 24 hours"}

@@ -226,6 +226,9 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
         dialog = page.locator("[role=dialog]")
         expect(dialog.locator("h2")).to_have_text("QuickDrop " + XSS)  # the channel name, as text
         expect(dialog).to_contain_text("Hello! " + XSS)  # greeting
+        # the channel's colour; the shop page's own rule `button{font-size:30px !important}` does not reach it
+        expect(launcher).to_have_css("background-color", "rgb(122, 31, 162)")
+        expect(dialog.locator("button[type=submit]")).to_have_css("font-size", "14px")
         page.keyboard.type("Jan " + XSS)
         page.keyboard.press("Tab")  # email
         page.keyboard.press("Tab")  # phone
@@ -421,3 +424,10 @@ def test_widget_language_follows_the_browser_or_the_tag(server: Server) -> None:
             page.goto(f"{server.base}/shop/quickdrop/{query}")
             expect(page.locator("button.launch")).to_have_attribute("aria-label", label)
             page.context.close()
+        # a language the widget does not speak: the channel's own (French for Maison Mode) once it opens
+        page = browser.new_context(locale="de-DE").new_page()
+        page.goto(f"{server.base}/shop/maison-mode/")
+        page.locator("button.launch").click()
+        expect(page.locator("[role=dialog]")).to_have_attribute("lang", "fr")
+        expect(page.locator("form button[type=submit]")).to_have_text("Envoyer le message")
+        expect(page.locator("button.launch")).to_have_attribute("aria-label", "Fermer le chat")

@@ -15,7 +15,11 @@ from tests.liveserver import LINIA, linia_env, live_linia
 
 SEED = """
 from linia.core.models import Tenant
-Tenant.objects.create(slug="spar", name="Spar East", ticket_prefix="SPR", time_zone="Europe/Warsaw")
+from linia.intake.chat.demo import seed_chat_channels
+from linia.workforce.setup import ensure_contact_center
+t = Tenant.objects.create(slug="spar", name="Spar East", ticket_prefix="SPR", time_zone="Europe/Warsaw")
+ensure_contact_center(t)
+seed_chat_channels([t])  # as in the demo: a topic is required in the pre-chat form
 """
 REPORT = """
 import json
@@ -32,6 +36,7 @@ print(json.dumps({
     "agent_messages_per_chat": sorted(Counter(ChatMessage.objects.filter(sender="agent")
                                               .values_list("session_id", flat=True)).values()),
     "ticket_chat_messages": Message.objects.filter(channel="chat").count(),
+    "topics": sorted(set(ChatSession.objects.values_list("topic", flat=True))),
     "visitor_first": all(s.messages.order_by("seq").first().sender == "visitor" for s in ChatSession.objects.all()),
 }))
 """
@@ -62,6 +67,7 @@ def test_simulated_chats_talk_through_the_widget_and_the_desk(server: tuple[str,
     assert not set(report["tasks"]) & {"queued", "reserved"}  # nobody left waiting
     assert report["first_responses"] >= answered  # the first "chat.send" is the chat's first response
     assert report["visitor_first"]
+    assert report["topics"] and "" not in report["topics"]
     assert report["by_sender"]["visitor"] == summary["chat_messages"]["visitor"] > offered  # follow-ups were sent
     assert report["by_sender"]["agent"] == summary["chat_messages"]["agent"]
     assert max(report["agent_messages_per_chat"]) >= 2  # an agent answered a follow-up, not only greeted

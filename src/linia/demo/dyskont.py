@@ -159,7 +159,8 @@ DEPARTMENTS = [
 TECH_SCHEMA = {
     "type": "object",
     "properties": {
-        "asset_number": {"type": "string", "pattern": r"^[A-Z]{2}-\d{6}$", "title": "Numer inwentarzowy"},
+        "asset_number": {"type": "string", "pattern": r"^[A-Z]{2}-\d{6}$", "title": "Numer inwentarzowy",
+                         "examples": ["CH-000101"]},
         "urgency": {"type": "string", "enum": ["krytyczna", "wysoka", "normalna", "niska"], "title": "Pilność"},
     },
     "required": ["asset_number", "urgency"],

@@ -38,6 +38,7 @@ from linia.tickets.models import (
     TicketCounter,
 )
 from linia.tickets.numbering import format_reference
+from linia.tickets.schema_errors import humanize
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ def validate_custom_fields(category: Category | None, values: dict[str, Any]) ->
     for err in validator.iter_errors(values):
         key = ".".join(str(p) for p in err.absolute_path) or (
             err.message.split("'")[1] if err.validator == "required" and "'" in err.message else "custom_fields")
-        errors.setdefault(f"custom_fields.{key}" if key != "custom_fields" else key, []).append(err.message)
+        errors.setdefault(f"custom_fields.{key}" if key != "custom_fields" else key, []).append(humanize(err))
     if errors:
         raise ActionError("invalid_custom_fields", "Some fields of this category are missing or wrong.", errors)
     return values

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from linia.core.admin_scoping import TenantModelForm, TenantScopedAdmin, TenantScopedInline, admin_tenant_ids
 from linia.core.permissions import Perm, scope_tickets
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
-from linia.tickets.models import Contact, ContactIdentity, Event, Message, Tag, Ticket
+from linia.tickets.models import Contact, ContactIdentity, CustomerLink, Event, Message, Rating, Tag, Ticket
 
 
 class ContactIdentityForm(TenantModelForm):
@@ -144,3 +144,40 @@ class EventAdmin(TicketLogAdmin):
     list_select_related = ("ticket", "actor", "tenant")
     show_full_result_count = False
 
+
+
+@admin.register(CustomerLink)
+class CustomerLinkAdmin(TicketLogAdmin):
+    """Customers' private ticket links (only hashes are stored): see when they expire, end them early."""
+
+    view_perm = Perm.TICKETS_VIEW
+    manage_perm = Perm.TICKETS_CHANGE
+    list_display = ("ticket", "created_at", "expires_at", "revoked_at", "last_used_at", "tenant")
+    list_filter = ("tenant",)
+    search_fields = ("ticket__reference",)
+    list_select_related = ("ticket", "tenant")
+    actions = ("revoke_links",)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # links are issued by the desk ("Customer link") or with the acknowledgement
+
+    @admin.action(description=_("Revoke every valid link of the selected links' tickets"))
+    def revoke_links(self, request: HttpRequest, queryset: QuerySet[CustomerLink]) -> None:
+        from linia.tickets.actions import revoke_customer_links
+
+        tickets = {link.ticket_id: link.ticket for link in queryset.select_related("ticket")}
+        revoked = sum(revoke_customer_links(request.user, ticket) for ticket in tickets.values())
+        self.message_user(request, _("%(count)d links revoked.") % {"count": revoked})
+
+
+@admin.register(Rating)
+class RatingAdmin(TicketLogAdmin):
+    """How customers rated the service (chat end, ticket page): for quality review, read-only."""
+
+    view_perm = Perm.TICKETS_VIEW
+    manage_perm = None
+    list_display = ("created_at", "score", "source", "channel", "ticket", "agent", "comment", "tenant")
+    list_filter = ("score", "source", "channel", "tenant")
+    search_fields = ("ticket__reference", "comment")
+    list_select_related = ("ticket", "agent", "tenant")
+    date_hierarchy = "created_at"

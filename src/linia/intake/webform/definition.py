@@ -36,8 +36,9 @@ UI hints (all optional)::
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -97,6 +98,17 @@ class Field:
     @property
     def accept(self) -> list[str]:
         return [str(a).lower() for a in self.hints.get("accept", [])]
+
+
+def spans_text(intervals: Iterable[tuple[datetime, datetime]], whole_day: str) -> str:
+    """Opening intervals as "08:00–22:00, 23:00–02:00"; a span of a whole day (24/7) as ``whole_day``."""
+    parts = []
+    for start, end in intervals:
+        if end.astimezone(UTC) - start.astimezone(UTC) >= timedelta(hours=23):  # 23: a spring-forward day
+            parts.append(whole_day)
+        else:
+            parts.append(f"{start:%H:%M}–{end:%H:%M}")
+    return ", ".join(parts)
 
 
 def localized(value: Any, language: str, fallback: str = "") -> str:

@@ -15,6 +15,7 @@ from linia.core.models import Tenant
 from linia.directory.hours import HoursError, OpeningHours, OpenStatus, WeeklySchedule
 from linia.directory.models import Store
 from linia.directory.queries import search_stores, store_hours, store_statuses
+from linia.intake.webform.definition import spans_text
 from linia.intake.webform.models import WebForm
 
 _ORIGIN_RE = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
@@ -35,6 +36,15 @@ def frame_ancestors(form: WebForm) -> str:
     return " ".join(["frame-ancestors", "'self'", *origins])
 
 
+# Defence in depth for pages that echo what strangers type: only our own script, no plugins, posts only here.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+               "object-src 'none'; base-uri 'none'; form-action 'self'")
+
+
+def content_security_policy(form: WebForm) -> str:
+    return f"{PAGE_POLICY}; {frame_ancestors(form)}"
+
+
 @dataclass(frozen=True)
 class StoreOption:
     code: str
@@ -52,7 +62,7 @@ class StoreOption:
 
 
 def _today(status: OpenStatus) -> str:
-    spans = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in status.today)
+    spans = spans_text(status.today, _("open 24 hours"))
     return _("today %(hours)s") % {"hours": spans} if spans else _("closed today")
 
 
@@ -112,7 +122,7 @@ def store_week(tenant: Tenant, code: str, *, days: int = 7, at: datetime | None 
     rows = []
     for offset in range(days):
         day = first + timedelta(days=offset)
-        spans = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in hours.intervals_for_date(day))
+        spans = spans_text(hours.intervals_for_date(day), _("open 24 hours"))
         rows.append((day.isoformat(), date_format(day, "D d.m"), spans or _("closed")))
     return StoreWeek(store.code, store.name, store.time_zone, rows)
 

@@ -24,7 +24,7 @@ from linia.core.models import Tenant
 from linia.directory.hours import HoursError
 from linia.directory.models import Store
 from linia.directory.queries import store_hours
-from linia.intake.webform.definition import Field, localized, store_hours_rules
+from linia.intake.webform.definition import Field, localized, spans_text, store_hours_rules
 from linia.tickets.actions import NewAttachment, check_attachment
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
 
@@ -314,6 +314,6 @@ def _check_store_hours(rule: Mapping[str, str], result: Cleaned, now: datetime) 
         return
     if not hours.is_open(at):
         spans = hours.intervals_for_date(day)
-        opening = ", ".join(f"{s:%H:%M}–{e:%H:%M}" for s, e in spans) or _("closed")
+        opening = spans_text(spans, _("open 24 hours")) or _("closed")
         result.add(target, _("The store is closed at that time. Its hours on %(date)s (%(zone)s time): %(hours)s.")
                    % {"date": day.isoformat(), "zone": store.time_zone, "hours": opening})

@@ -58,7 +58,7 @@ def _framed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         language = pick_language(request, form)
         with translation.override(language):
             response = view(request, form, language, *args, **kwargs)
-        response["Content-Security-Policy"] = queries.frame_ancestors(form)
+        response["Content-Security-Policy"] = queries.content_security_policy(form)
         response["Referrer-Policy"] = "no-referrer"  # the confirmation page carries the private link
         response.headers.setdefault("Cache-Control", "no-store")
         response["Content-Language"] = language

@@ -85,7 +85,7 @@
       var code = String(wanted[i] || "").slice(0, 2).toLowerCase();
       if (STRINGS[code]) return code;
     }
-    return "en";
+    return ""; // none we speak: the channel's own language, once its config is here (English until then)
   }
   var lang = pickLang();
   function t(key, vars) {
@@ -121,6 +121,7 @@
   function load() { try { return JSON.parse(sessionStorage.getItem(STORE)) || {}; } catch (e) { return {}; } }
   var S = load(); // {token, status, offline, ref, expected, open, messages: [MSG], pending: [{client_id,text}], done}
   S.messages = S.messages || [];
+  if (!lang && S.lang) lang = S.lang; // a chat keeps the language it started in
   S.pending = S.pending || [];
   function save() {
     try {
@@ -202,7 +203,7 @@
   var body = el("div", { cls: "body" });
   var statusEl = el("div", { cls: "status", role: "status", "aria-live": "polite" });
   var panel = el("div", { cls: "panel", id: "lc-panel", role: "dialog", "aria-modal": "false",
-    "aria-labelledby": "lc-title", hidden: true, lang: lang }, [
+    "aria-labelledby": "lc-title", hidden: true, lang: lang || "en" }, [
     el("header", null, [titleEl, agentBox, closeBtn]), body, statusEl]);
   root.appendChild(launcher);
   root.appendChild(panel);
@@ -241,7 +242,7 @@
     if (data && !isForm) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(data); }
     if (isForm) opts.body = data;
     var sep = path.indexOf("?") < 0 ? "?" : "&";
-    return fetch(API + path + sep + "lang=" + lang, opts).then(function (r) {
+    return fetch(API + path + (lang ? sep + "lang=" + lang : ""), opts).then(function (r) {
       return r.text().then(function (txt) {
         var json = null;
         try { json = txt ? JSON.parse(txt) : {}; } catch (e) { json = {}; }
@@ -254,6 +255,13 @@
   function loadConfig() {
     return request("GET", "/config").then(function (c) {
       config = c;
+      if (!lang && STRINGS[c.language]) { // the server chose (Accept-Language, else the channel's language)
+        lang = c.language;
+        panel.setAttribute("lang", lang);
+        closeBtn.setAttribute("aria-label", t("close"));
+        launcher.setAttribute("aria-label", panel.hidden ? t("open") : t("close"));
+        titleEl.textContent = t("title");
+      }
       var colours = c.colours || {};
       if (safeColour(colours.primary)) hostEl.style.setProperty("--p", colours.primary);
       if (safeColour(colours.on_primary)) hostEl.style.setProperty("--op", colours.on_primary);
@@ -350,7 +358,7 @@
         page_url: location.href, text: text.value.trim()
       }).then(function (r) {
         S = { token: r.token, status: r.status, offline: !!r.offline, ref: r.ticket_reference, expected: r.expected_reply,
-          open: true, messages: [], pending: [], email: email.value.trim() };
+          open: true, messages: [], pending: [], email: email.value.trim(), lang: lang };
         save();
         render();
         focusScreen();
@@ -428,7 +436,7 @@
     var b = el("button", { cls: "btn sec", type: "button", text: t("newChat") });
     b.addEventListener("click", function () {
       disconnect();
-      S = { open: true, messages: [], pending: [] }; save();
+      S = { open: true, messages: [], pending: [], lang: S.lang }; save();
       agentBox.hidden = true; statusEl.textContent = ""; hideCompose();
       if (config) { showForm(); focusScreen(); } else loadConfig();
     });
@@ -498,7 +506,7 @@
   // ---- messages ------------------------------------------------------------------------------
   function timeOf(iso) {
     var d = iso ? new Date(iso) : new Date();
-    return isNaN(d) ? "" : d.toLocaleTimeString(lang, { hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleTimeString(lang || undefined, { hour: "2-digit", minute: "2-digit" });
   }
   function bubble(m) {
     var who = m.sender === "visitor" ? t("you") : m.sender === "agent" ? ((m.agent && m.agent.name) || t("agent")) : t("system");

@@ -2,9 +2,10 @@
 
     .venv/bin/python benchmarks/email_ingest.py [--n 600] [--with-routing] [--with-ack] [--profile]
 
-Service: ``linia.intake.email.actions.ingest_raw`` — raw .eml stored and committed, parsed (charsets,
-HTML sanitised, quotes stripped, attachments), threaded, contact found or created, ticket or message,
-attachments, interaction, events; two transactions per message. That is the issue's "store raw + parse
+Service: ``linia.intake.email.actions.ingest_raw`` — raw .eml written, parsed (charsets, HTML
+sanitised, quotes stripped, attachments), its row stored, threaded, contact found or created, ticket or
+message, attachments, interaction, events; one transaction per message (processing in a savepoint),
+committed before ``ingest_raw`` returns, i.e. before the message would be acknowledged. That is the issue's "store raw + parse
 + thread + ticket + event". --with-routing gives the mailbox a routing queue (a routing task per new
 ticket, and the routing module's queue-statistics broadcast after commit); --with-ack queues the
 acknowledgement emails (dispatch). Both are off by default and measured separately. Baseline, same run and

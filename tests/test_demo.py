@@ -234,3 +234,13 @@ def test_reply_texts_summarise_hours_in_the_tenant_language() -> None:
     assert describe_hours(weekly(["06:00-22:00"], closed=("sun",)), "pl") == "pon.–sob. 06:00-22:00; niedz. nieczynne"
     assert describe_hours(weekly(["08:00-01:00"]), "ru") == "ежедневно 08:00-01:00"
     assert describe_hours({"always": True}, "fr") == "24h/24, 7j/7"
+
+
+def test_the_demo_lets_its_local_visitors_start_many_chats(settings: Any) -> None:
+    from linia.demo.background import relax_chat_limits_for_local_visitors
+    from linia.intake.chat.limits import limit
+
+    settings.LINIA_CHAT_RATE_LIMITS = {"message_token": (5, 60)}
+    relax_chat_limits_for_local_visitors()
+    assert limit("start_ip").count >= 600  # every simulated customer comes from 127.0.0.1
+    assert limit("message_token").count == 5  # what an operator set stays

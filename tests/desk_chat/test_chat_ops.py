@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import Client
-from linia.intake.chat.actions import ensure_chat_channel
-from linia.intake.chat.models import ChatMessage
 
 from linia.core.models import Role, Tenant, User
+from linia.intake.chat.actions import ensure_chat_channel
+from linia.intake.chat.models import ChatMessage
 from linia.routing import actions as routing
 from linia.routing.models import PresenceState, Queue, Reservation, ReservationStatus, Task
 from tests import factories as f
@@ -234,3 +234,26 @@ def test_a_transferred_chat_goes_to_the_colleague_with_its_transcript(room: Room
     assert Task.objects.get(pk=task_id).assigned_to_id == room.colleague.pk
 
 
+
+
+def test_completing_the_chat_task_on_the_desk_ends_the_chat_for_the_visitor_at_once(room: Room) -> None:
+    chat = _start(room)
+
+    async def scenario() -> None:
+        desk = await _desk(room.cookies["agent"])
+        visitor = await _visitor(room, chat["token"])
+        await visitor.send_json_to({"type": "resume", "after_seq": 0})
+        await desk.send_json_to({"op": "accept", "reservation_id": chat["reservation_id"]})
+        assert (await receive_kind(desk, "ack"))["op"] == "accept"
+        await desk.send_json_to({"op": "complete", "task_id": chat["task_id"]})
+        assert (await receive_kind(desk, "ack"))["op"] == "complete"
+        state = await _visitor_next(visitor, "state")
+        while state["status"] != "ended":
+            state = await _visitor_next(visitor, "state")
+        await visitor.send_json_to({"type": "message", "client_id": "late-1", "text": "Hello?"})
+        assert (await _visitor_next(visitor, "error"))["client_id"] == "late-1"  # an ended chat takes no more
+        for comm in (desk, visitor):
+            await comm.disconnect()
+
+    run(scenario)
+    assert ChatMessage.objects.filter(client_id="late-1").count() == 0

@@ -31,6 +31,16 @@ def use_public_url(url: str) -> None:
         settings.PUBLIC_URL = url
 
 
+# Every demo visitor, the simulators' customers included, comes from 127.0.0.1: the per-IP limits on starting
+# chats (10 a minute in production) would refuse most simulated chats at --speed 10 or more.
+DEMO_CHAT_LIMITS = {"start_ip": (600, 60), "start_ip_hour": (20_000, 3600), "message_ip": (6000, 60),
+                    "connect_ip": (6000, 60), "config_ip": (6000, 60)}
+
+
+def relax_chat_limits_for_local_visitors() -> None:
+    settings.LINIA_CHAT_RATE_LIMITS = {**DEMO_CHAT_LIMITS, **getattr(settings, "LINIA_CHAT_RATE_LIMITS", {})}
+
+
 def child_env() -> dict[str, str]:
     """The environment of the demo's children: the same Redis (or none) and key prefix as the server, even
     when the demo found Redis by itself, so the worker's offers reach the server's websockets."""

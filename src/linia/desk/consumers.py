@@ -186,7 +186,7 @@ def _presence(user: User, c: dict[str, Any]) -> Any:
 
 
 def _sync_chat(task: Task) -> Task:
-    """A chat changed hands: the visitor sees the new agent (or waiting again) at once."""
+    """A chat changed hands or was completed: the visitor sees the new agent, waiting again, or the end at once."""
     if task.channel == "chat":
         from linia.intake.chat import actions as chat
 
@@ -206,7 +206,7 @@ def _decline(user: User, c: dict[str, Any]) -> Any:
 
 
 def _complete(user: User, c: dict[str, Any]) -> Any:
-    return actions.complete_task(user, _int(c, "task_id"), disposition=_text(c, "disposition"))
+    return _sync_chat(actions.complete_task(user, _int(c, "task_id"), disposition=_text(c, "disposition")))
 
 
 def _finish_wrapup(user: User, c: dict[str, Any]) -> Any:

@@ -58,7 +58,24 @@ def describe_event(event: Any) -> str:
         return _("Merged into %(reference)s") % {"reference": data.get("into_reference", "?")}
     if kind.startswith("email.") or kind in ("ticket.forwarded", "ticket.client_replied"):
         return _describe_email_event(kind, data)
-    return str(kind)
+    return _describe_intake_event(kind, data) or str(kind)
+
+
+def _describe_intake_event(kind: str, data: dict[str, Any]) -> str | None:
+    """Chat and web form events (linia.intake.chat, linia.intake.webform)."""
+    if kind == "chat.started":
+        return _("Chat started outside opening hours (no agent)") if data.get("offline") else _("Chat started")
+    if kind == "chat.ended":
+        return {"visitor": _("The customer left the chat"), "agent": _("The agent ended the chat")}.get(
+            str(data.get("by")), _("Chat ended"))
+    if kind == "chat.transcript_sent":
+        to = data.get("to")
+        return _("Chat transcript emailed to %(to)s") % {"to": ", ".join(to) if isinstance(to, list) else "?"}
+    if kind == "webform.submitted":
+        files = data.get("attachments") or 0
+        text = _("Sent through the web form %(form)s") % {"form": data.get("form_key", "?")}
+        return f"{text} (+{files} 📎)" if files else text
+    return None
 
 
 def _describe_email_event(kind: str, data: dict[str, Any]) -> str:

@@ -11,11 +11,10 @@ import zoneinfo
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-from django.utils.translation.trans_real import parse_accept_lang_header
 
+from linia.core import languages
 from linia.tickets.models import Status, Ticket
 
 LANGUAGE_NAMES = {"en": "English", "ru": "Русский", "pl": "Polski", "fr": "Français"}  # autonyms: never translated
@@ -42,40 +41,24 @@ STATUS_WORDS = {
 
 
 def customer_languages() -> tuple[str, ...]:
-    return tuple(getattr(settings, "CUSTOMER_LANGUAGES", ("en", "ru", "pl", "fr")))
+    return languages.customer_languages()
 
 
 def supported_language(code: str | None) -> str | None:
-    code = (code or "").strip().lower()[:2]
-    return code if code in customer_languages() else None
+    return languages.supported(code)
 
 
 def choose_language(*, asked: str | None, cookie: str | None, ticket: Ticket, accept_language: str) -> str:
     """The switcher's choice (query, then cookie), the ticket's or contact's language, the browser's, the
     tenant's, English."""
-    for code in (asked, cookie, ticket.language, ticket.contact.language if ticket.contact_id and ticket.contact
-                 else None):
-        found = supported_language(code)
-        if found:
-            return found
-    for code, _quality in parse_accept_lang_header(accept_language or "")[:10]:
-        found = supported_language(code)
-        if found:
-            return found
-    return supported_language(ticket.tenant.default_language) or "en"
+    contact_language = ticket.contact.language if ticket.contact_id and ticket.contact else None
+    return languages.pick(asked, cookie, ticket.language, contact_language, accept_language=accept_language,
+                          fallbacks=(ticket.tenant.default_language,))
 
 
 def browser_language(accept_language: str, asked: str | None = None, cookie: str | None = None) -> str:
     """For pages without a ticket (the not-found page): the switcher's or the browser's language."""
-    for code in (asked, cookie):
-        found = supported_language(code)
-        if found:
-            return found
-    for code, _quality in parse_accept_lang_header(accept_language or "")[:10]:
-        found = supported_language(code)
-        if found:
-            return found
-    return "en"
+    return languages.pick(asked, cookie, accept_language=accept_language)
 
 
 def time_zone(ticket: Ticket) -> zoneinfo.ZoneInfo:

@@ -27,7 +27,8 @@ def _with_example(message: str, schema: dict[str, Any]) -> str:
 
 def humanize(err: ValidationError) -> str:
     """One sentence for one validation error; the field it belongs to is known from err.absolute_path."""
-    limit, schema = err.validator_value, err.schema if isinstance(err.schema, dict) else {}
+    limit: Any = err.validator_value
+    schema: dict[str, Any] = err.schema if isinstance(err.schema, dict) else {}
     match err.validator:
         case "required":
             return _("This field is required.")

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from linia.core import languages
 from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Role, Tenant
 from linia.core.permissions import PermissionDenied, is_platform_admin, membership
@@ -163,9 +164,7 @@ def parse_start(channel: ChatChannel, data: Any) -> StartInput:
 
 
 def pick_language(channel: ChatChannel, wanted: Any) -> str:
-    if isinstance(wanted, str) and wanted[:2].lower() in settings.CUSTOMER_LANGUAGES:
-        return wanted[:2].lower()
-    return channel.default_language if channel.default_language in settings.CUSTOMER_LANGUAGES else "en"
+    return languages.pick(wanted, fallbacks=(channel.default_language,))
 
 
 def localized(mapping: Any, language: str, fallback: str) -> str:

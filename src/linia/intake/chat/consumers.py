@@ -16,10 +16,10 @@ from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs
 
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from linia.core import languages
 from linia.core.errors import ActionError
 from linia.core.permissions import PermissionDenied
 from linia.core.wsdb import ws_db
@@ -77,8 +77,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.channel, self.session = found
         self.key, self.token = key, token
-        wanted = (query.get("lang") or [""])[0][:2].lower()
-        self.language = wanted if wanted in settings.CUSTOMER_LANGUAGES else (self.session.language or "en")
+        self.language = languages.pick((query.get("lang") or [""])[0], fallbacks=(self.session.language,))
         self.group = chat_group(self.session.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         state, last_seq = await self.db(self._state)()
@@ -142,7 +141,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 return
             try:
                 content = json.loads(text_data)
-            except ValueError:
+            except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested deeper than the parser goes
                 await self.error("bad_request", _("The message is not JSON."))
                 return
             kind = content.get("type") if isinstance(content, dict) else None

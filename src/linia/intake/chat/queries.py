@@ -18,7 +18,7 @@ HISTORY_LIMIT = 1000
 
 
 def channel_by_key(key: str) -> ChatChannel | None:
-    if not isinstance(key, str) or not 0 < len(key) <= 64:
+    if not isinstance(key, str) or not 0 < len(key) <= 64 or "\x00" in key:  # PostgreSQL refuses NUL in text
         return None
     return (ChatChannel.objects.select_related("tenant", "queue")
             .filter(public_key=key, is_active=True, tenant__is_active=True).first())
@@ -28,7 +28,7 @@ def session_for_token(channel: ChatChannel, token: str | None, now: datetime | N
     """The session of this channel holding ``token``; None when unknown, of another channel (or tenant), or
     expired (no activity for LINIA_CHAT_SESSION_DAYS)."""
     if not token or not isinstance(token, str) or len(token) > 200:
-        return None
+        return None  # (a NUL is fine here: only the token's hash reaches the database)
     session = (ChatSession.objects.select_related("agent")
                .filter(token_hash=actions.token_hash(token), channel_id=channel.pk, tenant_id=channel.tenant_id)
                .first())

@@ -18,6 +18,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from linia.core import languages
 from linia.core.errors import ActionError
 from linia.core.permissions import PermissionDenied
 from linia.core.ratelimit import client_ip
@@ -32,16 +33,8 @@ View = Callable[..., HttpResponseBase]
 
 
 def request_language(request: HttpRequest, channel: ChatChannel | None) -> str:
-    wanted = request.GET.get("lang", "")
-    if wanted[:2].lower() in settings.CUSTOMER_LANGUAGES:
-        return wanted[:2].lower()
-    for part in request.headers.get("Accept-Language", "").split(","):
-        code = part.split(";")[0].strip()[:2].lower()
-        if code in settings.CUSTOMER_LANGUAGES:
-            return code
-    if channel is not None and channel.default_language in settings.CUSTOMER_LANGUAGES:
-        return channel.default_language
-    return "en"
+    return languages.pick(request.GET.get("lang"), accept_language=request.headers.get("Accept-Language", ""),
+                          fallbacks=(channel.default_language if channel is not None else None,))
 
 
 def error(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
@@ -88,7 +81,7 @@ def public(view: View) -> View:
 def _json(request: HttpRequest) -> Any:
     try:
         return json.loads(request.body or b"{}")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser goes ("[[[[...")
         raise ActionError("invalid_json", _("The request is not valid JSON.")) from None
 
 

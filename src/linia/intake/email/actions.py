@@ -1,10 +1,14 @@
 """Email ingestion: every inbound message (SMTP/LMTP, IMAP, pipe) goes through `ingest_raw`.
 
-Step 1 stores the raw message (a .eml file in Django storage) and an InboundEmail row and commits:
-from then on the message is safe and may be acknowledged (SMTP 250, IMAP move, exit 0). Step 2, in
-one transaction, threads it, finds or creates the contact and makes a ticket or a message with its
-attachments and HTML, plus the event rows. A crash between the steps leaves the row "stored";
-`reprocess_stored` (run by `linia smtpd` at start and by `linia email reprocess`) finishes it.
+The raw message is written (a .eml file in Django storage), then one transaction inserts its
+InboundEmail row and, in a savepoint, threads it, finds or creates the contact and makes a ticket or a
+message with its attachments and HTML, plus the event rows. It commits before `ingest_raw` returns, and
+only then is the message acknowledged (SMTP 250, IMAP move, exit 0): the row is durable by then, with
+its ticket, or marked "failed" when processing raised (the savepoint is rolled back, the row stays; a
+redelivery or `linia email reprocess --failed` retries it). A crash before the commit leaves nothing
+but the raw file, and the unacknowledged sender delivers again. Rows left "stored" (by `_store`, step
+one alone) are finished by `reprocess_stored` (run by `linia smtpd` at start and by `linia email
+reprocess`).
 
 The same Message-ID (without one: the sha256 of the raw message) is ingested once per tenant: the
 database's unique constraint decides, so parallel deliveries of one message yield one ticket message.
@@ -37,6 +41,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from linia.core import fastsql
 from linia.core.errors import ActionError
 from linia.core.models import Tenant
 from linia.intake.email import threading
@@ -117,24 +122,22 @@ def mailboxes_for(addresses: Sequence[str]) -> list[Mailbox]:
 
 
 def _active_mailboxes(addresses: list[str]) -> list[Mailbox]:
-    """Mailbox.objects.select_related("tenant").filter(address__in=..., is_active=True, tenant__is_active=True),
-    as two raw queries: on every delivery, and compiling the ORM query cost more than the rest of step 1."""
+    """Mailbox.objects.select_related("tenant").filter(address__in=..., is_active=True, tenant__is_active=True)
+    as one plain statement: it runs on every delivery, and compiling the ORM query cost more than the rest
+    of storing the message."""
     quote = connection.ops.quote_name
-    marks = ", ".join(["%s"] * len(addresses))
-    boxes = list(Mailbox.objects.raw(
-        f"SELECT * FROM {quote(Mailbox._meta.db_table)} WHERE address IN ({marks}) AND is_active = %s",  # noqa: S608
-        [*addresses, True]))
-    if not boxes:
-        return []
-    tenant_ids = sorted({b.tenant_id for b in boxes})
-    tenants = {t.pk: t for t in Tenant.objects.raw(
-        f"SELECT * FROM {quote(Tenant._meta.db_table)} WHERE id IN ({', '.join(['%s'] * len(tenant_ids))}) "  # noqa: S608
-        "AND is_active = %s", [*tenant_ids, True])}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {fastsql.cols(Mailbox, 'm')}, {fastsql.cols(Tenant, 't')} "  # noqa: S608
+            f"FROM {quote(Mailbox._meta.db_table)} m JOIN {quote(Tenant._meta.db_table)} t ON t.id = m.tenant_id "
+            f"WHERE m.address IN ({fastsql.placeholders(len(addresses))}) AND m.is_active = %s AND t.is_active = %s",
+            [*addresses, True, True])
+        rows = cursor.fetchall()
     result = []
-    for box in boxes:
-        if box.tenant_id in tenants:
-            box.tenant = tenants[box.tenant_id]
-            result.append(box)
+    for row in rows:
+        mailbox = fastsql.load(Mailbox, row)
+        mailbox.tenant = fastsql.load(Tenant, row, fastsql.width(Mailbox))
+        result.append(mailbox)
     return result
 
 
@@ -219,9 +222,20 @@ def _clean(text: str | None) -> str:
     return (text or "").replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
 
 
+def _new_row(name: str, raw: bytes, sha256: str, key: str, *, tenant: Tenant, mailbox: Mailbox,
+             recipients: Sequence[str], source: str, parsed: ParsedEmail | None) -> InboundEmail:
+    return InboundEmail(
+        tenant=tenant, mailbox=mailbox, raw=name, sha256=sha256, size=len(raw), dedupe_key=key,
+        header_message_id=_clean(parsed.message_id if parsed else "")[:300],
+        from_email=_clean(parsed.from_email if parsed else "")[:254],
+        subject=_clean(parsed.subject if parsed else "")[:300], recipients=list(recipients)[:50],
+        source=source, is_auto=bool(parsed and parsed.is_auto), received_at=timezone.now())
+
+
 def _store(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mailbox: Mailbox, recipients: Sequence[str],
            source: str, parsed: ParsedEmail | None) -> tuple[InboundEmail, bool]:
-    """(row, created). Commits before returning: the message is safe once this returns.
+    """(row, created), stored "stored" (unprocessed) and committed: step 1 alone. `ingest_raw` stores and
+    processes a new message in one transaction instead (`_store_and_process`).
 
     The unique (tenant, dedupe_key) constraint finds duplicates; their raw copy is content-addressed,
     so writing it again changes nothing.
@@ -229,15 +243,48 @@ def _store(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mailbox: Mailbo
     name = _save_raw(tenant.pk, sha256, raw)
     try:
         with transaction.atomic():
-            row = InboundEmail.objects.create(
-                tenant=tenant, mailbox=mailbox, raw=name, sha256=sha256, size=len(raw), dedupe_key=key,
-                header_message_id=_clean(parsed.message_id if parsed else "")[:300],
-                from_email=_clean(parsed.from_email if parsed else "")[:254],
-                subject=_clean(parsed.subject if parsed else "")[:300], recipients=list(recipients)[:50],
-                source=source, is_auto=bool(parsed and parsed.is_auto), received_at=timezone.now())
+            row = _new_row(name, raw, sha256, key, tenant=tenant, mailbox=mailbox, recipients=recipients,
+                           source=source, parsed=parsed)
+            fastsql.insert(row)
     except IntegrityError:  # a parallel delivery of the same message won
         return InboundEmail.objects.get(tenant=tenant, dedupe_key=key), False
     return row, True
+
+
+class _AlreadyStored(Exception):
+    """The unique (tenant, dedupe_key) constraint refused the row: this message is stored already."""
+
+
+def _store_and_process(raw: bytes, sha256: str, key: str, *, tenant: Tenant, mailbox: Mailbox,
+                       recipients: Sequence[str], source: str, parsed: ParsedEmail | None) -> IngestResult | None:
+    """Store a new message and process it in ONE transaction; None when it is stored already.
+
+    The commit at the end makes the row durable together with its ticket (or, when processing raised,
+    with its "failed" mark: processing runs in a savepoint, so its error never takes the row with it).
+    Nothing is acknowledged before `ingest_raw` returns, i.e. after that commit, so the rule "stored
+    before acknowledged" holds with one commit instead of two; a crash before the commit leaves nothing
+    but the content-addressed raw file, and the sender delivers again. No other delivery sees the row
+    before the commit, so no lock is needed.
+    """
+    name = _save_raw(tenant.pk, sha256, raw)
+    try:
+        with transaction.atomic():
+            row = _new_row(name, raw, sha256, key, tenant=tenant, mailbox=mailbox, recipients=recipients,
+                           source=source, parsed=parsed)
+            try:
+                fastsql.insert(row)
+            except IntegrityError as exc:  # leave the transaction (on PostgreSQL it is aborted now)
+                raise _AlreadyStored from exc
+            try:
+                with transaction.atomic():
+                    return _finish(row, parsed)
+            except Exception as exc:
+                log.exception("processing inbound email %s failed", row.pk)
+                _mark_failed(row.pk, exc)
+                return IngestResult("failed", reason="processing_error", message=str(exc)[:500],
+                                    inbound_id=row.pk)
+    except _AlreadyStored:
+        return None
 
 
 # --- the entry point ----------------------------------------------------------------------------
@@ -280,13 +327,15 @@ def ingest_raw(raw: bytes, *, recipients: Sequence[str], source: str) -> IngestR
     addresses = list(recipients) or (_header_addresses(parsed) if parsed is not None else [])
     results = []
     for box in _one_per_tenant(boxes):
-        row, created = _store(raw, sha256, key, tenant=box.tenant, mailbox=box, recipients=addresses,
-                              source=source, parsed=parsed)
-        result = process(row.pk, parsed=parsed, stored=row if created else None)
-        if not created and result.status in ("created", "appended", "duplicate"):
-            result = IngestResult("duplicate", result.ticket_id, inbound_id=row.pk)
-        elif created and result.status == "duplicate":  # a parallel redelivery processed our row first
-            result = _outcome(row.pk, result)
+        result = _store_and_process(raw, sha256, key, tenant=box.tenant, mailbox=box, recipients=addresses,
+                                    source=source, parsed=parsed)
+        if result is None:  # stored before: finish it if it is not (a crash or error then), else a duplicate
+            row = InboundEmail.objects.get(tenant=box.tenant, dedupe_key=key)
+            result = process(row.pk, parsed=parsed)
+            if result.status in ("created", "appended", "duplicate"):
+                result = IngestResult("duplicate", result.ticket_id, inbound_id=row.pk)
+        elif result.status == "duplicate":  # nothing new was made (e.g. our own outbound mail came back)
+            result = _outcome(result.inbound_id or 0, result)
         results.append(result)
     return results[0]
 
@@ -316,67 +365,60 @@ def _one_per_tenant(boxes: list[Mailbox]) -> list[Mailbox]:
 # --- step 2: process ----------------------------------------------------------------------------
 
 
-def process(inbound_id: int, *, parsed: ParsedEmail | None = None, stored: InboundEmail | None = None
-            ) -> IngestResult:
+def process(inbound_id: int, *, parsed: ParsedEmail | None = None) -> IngestResult:
     """Make the ticket or message of a stored (or failed: a redelivery retries it) email; a processed one
-    answers "duplicate". Never raises. `stored`: the row as `_store` just created it (saves reading it)."""
+    answers "duplicate". Never raises."""
     try:
-        return _process(inbound_id, parsed, stored)
+        return _process(inbound_id, parsed)
     except Exception as exc:
         log.exception("processing inbound email %s failed", inbound_id)
         try:
-            InboundEmail.objects.filter(pk=inbound_id, status__in=[InboundEmail.Status.STORED,
-                                                                    InboundEmail.Status.FAILED]).update(
-                status=InboundEmail.Status.FAILED, reason="processing_error", attempts=F("attempts") + 1,
-                error="".join(traceback.format_exception(exc))[-4000:])
+            _mark_failed(inbound_id, exc)
         except Exception:  # the row stays "stored": reprocessing picks it up
             log.exception("could not mark inbound email %s as failed", inbound_id)
         return IngestResult("failed", reason="processing_error", message=str(exc)[:500], inbound_id=inbound_id)
 
 
-def _locked(inbound_id: int, stored: InboundEmail | None) -> InboundEmail:
-    """The row, locked for this transaction; `stored` (just created, tenant and mailbox loaded) is refreshed
-    with the columns another delivery may have changed since, by one cheap statement."""
-    if stored is None or stored.pk != inbound_id:
-        return (InboundEmail.objects.select_for_update(of=("self",)).select_related("tenant", "mailbox")
-                .get(pk=inbound_id))
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT status, reason, error, attempts, ticket_id FROM "  # noqa: S608
-                       f"{connection.ops.quote_name(InboundEmail._meta.db_table)} WHERE id = %s{lock}", [inbound_id])
-        current = cursor.fetchone()
-    if current is None:
-        raise InboundEmail.DoesNotExist(inbound_id)
-    stored.status, stored.reason, stored.error, stored.attempts, stored.ticket_id = current
-    return stored
+def _mark_failed(inbound_id: int, exc: BaseException) -> None:
+    InboundEmail.objects.filter(pk=inbound_id, status__in=[InboundEmail.Status.STORED,
+                                                            InboundEmail.Status.FAILED]).update(
+        status=InboundEmail.Status.FAILED, reason="processing_error", attempts=F("attempts") + 1,
+        error="".join(traceback.format_exception(exc))[-4000:])
 
 
-def _process(inbound_id: int, parsed: ParsedEmail | None, stored: InboundEmail | None = None) -> IngestResult:
-    from linia.intake.email.parse import parse_message
-
+def _process(inbound_id: int, parsed: ParsedEmail | None) -> IngestResult:
     with transaction.atomic():
-        row = _locked(inbound_id, stored)
+        row = (InboundEmail.objects.select_for_update(of=("self",)).select_related("tenant", "mailbox")
+               .get(pk=inbound_id))
         if row.status == InboundEmail.Status.PROCESSED:
             return IngestResult("duplicate", row.ticket_id, inbound_id=row.pk)
         if row.status == InboundEmail.Status.REJECTED or row.tenant is None:
             return IngestResult("rejected", reason=row.reason, message=row.error, inbound_id=row.pk)
-        row.attempts += 1
-        if parsed is None:
-            with row.raw.open("rb") as fh:
-                parsed = parse_message(fh.read())
-        tenant = row.tenant
-        language = (row.mailbox.language if row.mailbox else "") or tenant.default_language
-        with translation.override(language):
-            status, ticket, message = _deliver(row, tenant, parsed)
-        row.status = InboundEmail.Status.PROCESSED
-        row.reason = ""
-        row.error = ""
-        row.ticket = ticket
-        row.message = message
-        row.is_auto = parsed.is_auto
-        row.processed_at = timezone.now()
-        row.save(update_fields=["status", "reason", "error", "ticket", "message", "is_auto", "processed_at",
-                                "attempts"])
+        return _finish(row, parsed)
+
+
+def _finish(row: InboundEmail, parsed: ParsedEmail | None) -> IngestResult:
+    """Process a stored row (inside the caller's transaction; the row is locked or not yet committed)."""
+    from linia.intake.email.parse import parse_message
+
+    assert row.tenant is not None
+    row.attempts += 1
+    if parsed is None:
+        with row.raw.open("rb") as fh:
+            parsed = parse_message(fh.read())
+    tenant = row.tenant
+    language = (row.mailbox.language if row.mailbox else "") or tenant.default_language
+    with translation.override(language):
+        status, ticket, message = _deliver(row, tenant, parsed)
+    row.status = InboundEmail.Status.PROCESSED
+    row.reason = ""
+    row.error = ""
+    row.ticket = ticket
+    row.message = message
+    row.is_auto = parsed.is_auto
+    row.processed_at = timezone.now()
+    fastsql.save_fields(row, ("status", "reason", "error", "ticket", "message", "is_auto", "processed_at",
+                              "attempts"))
     return IngestResult(status, ticket.pk, inbound_id=row.pk)
 
 
@@ -416,12 +458,13 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
         assert first is not None  # the body is never empty
         message = first
         status = "created"
-    interaction = Interaction.objects.create(
+    interaction = fastsql.insert(Interaction(
         tenant=tenant, ticket=ticket, contact=contact, channel=Channel.EMAIL, direction="inbound",
         started_at=row.received_at, ended_at=row.received_at,
         data={"inbound_id": row.pk, "from": parsed.from_email, "subject": _clean(parsed.subject)[:300],
-              "is_auto": parsed.is_auto, "auto_kind": parsed.auto_kind})
-    Message.objects.filter(pk=message.pk).update(interaction=interaction)
+              "is_auto": parsed.is_auto, "auto_kind": parsed.auto_kind}))
+    message.interaction = interaction
+    fastsql.save_fields(message, ("interaction",))
     stored = [_store_attachment(message, item, n) for n, item in enumerate(parsed.attachments, 1)]
     if stored:
         emit(tenant.pk, "attachment.created", ticket=ticket,
@@ -444,26 +487,22 @@ def _deliver(row: InboundEmail, tenant: Tenant, parsed: ParsedEmail) -> tuple[st
 
 
 def _message_with(tenant_id: int, external_id: str) -> Message | None:
-    """Message.objects.filter(tenant_id=..., external_id=...).first() as one raw statement (hot path)."""
-    quote = connection.ops.quote_name
-    found = list(Message.objects.raw(
-        f"SELECT * FROM {quote(Message._meta.db_table)} WHERE tenant_id = %s AND external_id = %s "  # noqa: S608
-        "ORDER BY id LIMIT 1", [tenant_id, external_id]))
-    return found[0] if found else None
+    """Message.objects.filter(tenant_id=..., external_id=...).first(), hot path: almost always there is
+    none, so first a plain look-up of the id (the unique constraint allows one), then the row if found."""
+    table = connection.ops.quote_name(Message._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {table} WHERE tenant_id = %s AND external_id = %s LIMIT 1",  # noqa: S608
+                       [tenant_id, external_id])
+        found = cursor.fetchone()
+    return Message.objects.select_related("ticket").get(pk=found[0]) if found else None
 
 
 def _contact(tenant: Tenant, parsed: ParsedEmail) -> Contact | None:
     if not parsed.from_email:
         return None
-    quote = connection.ops.quote_name
-    # The sender's contact by its email identity: one raw statement (the ORM query's compilation cost
-    # more than running it, on every message).
-    found = list(Contact.objects.raw(
-        f"SELECT c.* FROM {quote(Contact._meta.db_table)} c JOIN {quote(ContactIdentity._meta.db_table)} i "  # noqa: S608
-        "ON i.contact_id = c.id WHERE i.tenant_id = %s AND i.kind = %s AND i.value = %s AND c.tenant_id = %s "
-        "ORDER BY i.id LIMIT 1", [tenant.pk, ContactIdentity.Kind.EMAIL.value, parsed.from_email.lower(), tenant.pk]))
-    if found and (found[0].name or not parsed.from_name):
-        return found[0]  # a known sender: one query
+    found = tickets.contact_with_identity(tenant.pk, ContactIdentity.Kind.EMAIL.value, parsed.from_email.lower())
+    if found is not None and (found.name or not parsed.from_name):
+        return found  # a known sender: one query
     try:
         # Two new mails from one new sender in parallel: the loser's contact vanishes with its savepoint
         # and the winner's is returned.

@@ -2,8 +2,9 @@
 
 Unknown recipients are refused at RCPT with 550 (the sending MTA bounces, nothing is accepted and
 lost); oversized mail with 552 (at MAIL FROM when the client announces SIZE, else after DATA). A
-message is answered 250 only after `ingest_raw` has committed its raw copy (step 1): a crash before
-that answer makes the client retry, and the retry is recognised by its Message-ID. A database that
+message is answered 250 only after `ingest_raw` has committed its row (with its ticket, or marked failed
+for a retry): a crash before that answer makes the client retry, and the retry is recognised by its
+Message-ID. A database that
 cannot store the message answers 451 (try again later). Database work runs in worker threads; the
 event loop only speaks SMTP.
 """

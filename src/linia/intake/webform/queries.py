@@ -22,6 +22,8 @@ _ORIGIN_RE = re.compile(r"^https?://(\*\.)?[A-Za-z0-9.-]+(:\d{1,5})?$")
 
 
 def active_form(key: str) -> WebForm | None:
+    if "\x00" in key:  # no key has one, and PostgreSQL refuses NUL in a text parameter (a 500, not a 404)
+        return None
     return WebForm.objects.filter(public_key=key, is_active=True, tenant__is_active=True).select_related(
         "tenant").first()
 
@@ -111,7 +113,7 @@ class StoreWeek:
 
 def store_week(tenant: Tenant, code: str, *, days: int = 7, at: datetime | None = None) -> StoreWeek | None:
     """For the picker's "opening hours" panel: the chosen store of this tenant, else None."""
-    store = Store.objects.filter(tenant=tenant, code=code, is_active=True).first()
+    store = Store.objects.filter(tenant=tenant, code=code.replace("\x00", ""), is_active=True).first()
     if store is None:
         return None
     try:
@@ -129,4 +131,4 @@ def store_week(tenant: Tenant, code: str, *, days: int = 7, at: datetime | None 
 
 def find_stores(tenant: Tenant, q: str, limit: int = 20) -> list[StoreOption]:
     """Typo-tolerant store search of one tenant (the picker's search box)."""
-    return _options(tenant, search_stores(tenant, q[:100], limit=limit), None)
+    return _options(tenant, search_stores(tenant, q.replace("\x00", "")[:100], limit=limit), None)  # NUL: PostgreSQL

@@ -20,6 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
+from linia.core import languages
 from linia.core.errors import ActionError
 from linia.core.ratelimit import client_ip
 from linia.intake.webform import actions, antispam, queries
@@ -35,16 +36,9 @@ DONE_MAX_AGE = 7 * 24 * 3600
 
 def pick_language(request: HttpRequest, form: WebForm) -> str:
     """?lang= (or the posted one), else the browser's Accept-Language, else the form's / tenant's language."""
-    supported = settings.CUSTOMER_LANGUAGES
-    asked = (request.GET.get("lang") or request.POST.get("_lf_lang") or "").strip().lower()[:2]
-    if asked in supported:
-        return asked
-    for part in request.headers.get("Accept-Language", "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        if code in supported:
-            return code
-    fallback = form.default_language or form.tenant.default_language
-    return fallback if fallback in supported else "en"
+    return languages.pick(request.GET.get("lang") or request.POST.get("_lf_lang"),
+                          accept_language=request.headers.get("Accept-Language", ""),
+                          fallbacks=(form.default_language or form.tenant.default_language,))
 
 
 def _framed(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

@@ -184,6 +184,7 @@ class Simulation:
         self.live: dict[str, Live] = {}
         self.chat_sessions: dict[int, Live] = {}  # widget session id -> its customer (agents find theirs here)
         self.chat_topics: list[str] = []  # the channel's pre-chat topics (the widget asks for one when there are)
+        self.chat_language = "en"  # the channel's language: what simulated customers write in
         self.stop = asyncio.Event()
         self.t0 = 0.0
         self.run_id = f"{int(time.time())}-{setup.seed}"
@@ -238,6 +239,7 @@ class Simulation:
             if status != 200 or not isinstance(config, dict):
                 raise SimulationError(f"the chat channel {self.s.chat_key} answered {status}")
             self.chat_topics = [str(t["code"]) for t in config.get("topics") or [] if isinstance(t, dict)]
+            self.chat_language = str(config.get("language") or "en")
         agents = [Agent(self, username, password) for username, password in self.s.agents]
         await asyncio.gather(*(a.start() for a in agents))
         self.t0 = time.monotonic()
@@ -364,7 +366,7 @@ class Simulation:
             web.request, "POST", f"/chat/api/{self.s.chat_key}/sessions",
             {"name": f"Chat customer {n}", "email": f"customer{n}@linia-sim.invalid", "consent": True,
              "topic": self.chat_topics[n % len(self.chat_topics)] if self.chat_topics else "",
-             "page_url": origin + "/shop/", "text": CUSTOMER_LINES[n % len(CUSTOMER_LINES)]},
+             "page_url": origin + "/shop/", "text": chat_line(self.chat_language, "customer", n)},
             headers={"Origin": origin})
         if status == 429 or (status == 201 and data.get("offline")):
             self.stats.refused += 1  # rate limited, or the queue is closed: not a contact of the queue
@@ -422,7 +424,7 @@ class Simulation:
                 if more > 0 and await self.sleep(self.rng.uniform(*self.s.answer_s)) and not ended.is_set():
                     more -= 1
                     await ws.send(json.dumps({"type": "message", "client_id": str(uuid.uuid4()),
-                                              "text": FOLLOW_UPS[(live.contact.n + more) % len(FOLLOW_UPS)]}))
+                                              "text": chat_line(self.chat_language, "follow_up", live.contact.n + more)}))
                     self.stats.chat_messages["visitor"] += 1
             await (self.person_finished(live) if live.by_person else live.done.wait())
         finally:
@@ -439,14 +441,54 @@ class Simulation:
         return None
 
 
-CUSTOMER_LINES = ("Hello, where is my order?", "Hi, is the store in the city centre open on Sunday?",
-                  "Good morning, I would like to return a jacket.", "Hello, my discount code does not work.",
-                  "Hi, can I change the delivery address of my order?")
-FOLLOW_UPS = ("Thank you. And how long will it take?", "OK, do I need the receipt?", "Great, thanks a lot!",
-              "Could you send me the details by email?", "One more question: do you deliver on Saturdays?")
-AGENT_FIRST = "Hello, my name is {name}. Thank you for waiting, I am looking into it now."
-AGENT_ANSWERS = ("Let me check that for you.", "Yes, that is possible.", "You will get an email with the details.",
-                 "It usually takes two to three working days.", "You are welcome!")
+# What simulated customers and agents write, in the chat channel's language (the demo's shops speak ru/pl/fr/en).
+CHAT_LINES: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "customer": ("Hello, where is my order?", "Hi, is the store in the city centre open on Sunday?",
+                     "Good morning, I would like to return a jacket.", "Hello, my discount code does not work.",
+                     "Hi, can I change the delivery address of my order?"),
+        "follow_up": ("Thank you. And how long will it take?", "OK, do I need the receipt?", "Great, thanks a lot!",
+                      "Could you send me the details by email?", "One more question: do you deliver on Saturdays?"),
+        "first": ("Hello! Thank you for waiting, I am looking into it now.",),
+        "answer": ("Let me check that for you.", "Yes, that is possible.", "You will get an email with the details.",
+                   "It usually takes two to three working days.", "You are welcome!"),
+    },
+    "ru": {
+        "customer": ("Здравствуйте, где мой заказ?", "Добрый день, магазин в центре работает в воскресенье?",
+                     "Здравствуйте, хочу вернуть товар.", "Здравствуйте, не срабатывает промокод.",
+                     "Добрый день, можно изменить адрес доставки?"),
+        "follow_up": ("Спасибо. А сколько это займёт?", "Чек нужен?", "Отлично, большое спасибо!",
+                      "Можете прислать подробности на почту?", "Ещё вопрос: в субботу доставляете?"),
+        "first": ("Здравствуйте! Спасибо за ожидание, сейчас посмотрю.",),
+        "answer": ("Сейчас проверю.", "Да, это возможно.", "Подробности пришлём вам на почту.",
+                   "Обычно это занимает два-три рабочих дня.", "Пожалуйста, обращайтесь!"),
+    },
+    "pl": {
+        "customer": ("Dzień dobry, gdzie jest moje zamówienie?", "Czy sklep w centrum jest otwarty w niedzielę?",
+                     "Dzień dobry, chcę zwrócić towar.", "Dzień dobry, mój kod rabatowy nie działa.",
+                     "Czy mogę zmienić adres dostawy?"),
+        "follow_up": ("Dziękuję. Ile to potrwa?", "Czy potrzebny jest paragon?", "Świetnie, bardzo dziękuję!",
+                      "Czy mogą Państwo przesłać szczegóły mailem?", "Jeszcze jedno: czy dostarczacie w soboty?"),
+        "first": ("Dzień dobry! Dziękuję za cierpliwość, już sprawdzam.",),
+        "answer": ("Już sprawdzam.", "Tak, to możliwe.", "Szczegóły wyślemy mailem.",
+                   "Zwykle trwa to dwa-trzy dni robocze.", "Nie ma za co!"),
+    },
+    "fr": {
+        "customer": ("Bonjour, où en est ma commande ?", "Le magasin du centre est-il ouvert dimanche ?",
+                     "Bonjour, je voudrais retourner une veste.", "Bonjour, mon code promo ne fonctionne pas.",
+                     "Puis-je changer l'adresse de livraison ?"),
+        "follow_up": ("Merci. Et combien de temps cela prendra ?", "Faut-il le ticket de caisse ?", "Parfait, merci !",
+                      "Pouvez-vous m'envoyer les détails par e-mail ?", "Livrez-vous le samedi ?"),
+        "first": ("Bonjour ! Merci de votre patience, je regarde tout de suite.",),
+        "answer": ("Je vérifie pour vous.", "Oui, c'est possible.", "Vous recevrez les détails par e-mail.",
+                   "Cela prend en général deux à trois jours ouvrés.", "Avec plaisir !"),
+    },
+}
+
+
+def chat_line(language: str, kind: str, n: int) -> str:
+    lines = CHAT_LINES.get(language, CHAT_LINES["en"])[kind]
+    return lines[n % len(lines)]
 
 
 class Agent:
@@ -463,6 +505,7 @@ class Agent:
         self.jobs: set[asyncio.Task[None]] = set()
         self.holding = 0
         self.chats: dict[int, asyncio.Queue[dict[str, Any]]] = {}  # task id -> the customer's messages
+        self.languages: dict[int, str] = {}  # task id -> the chat's language (answers in it)
 
     async def start(self) -> None:
         http = Http(self.sim.s.base_url)
@@ -556,7 +599,7 @@ class Agent:
                 typing_s = sim.rng.uniform(*sim.s.first_reply_s)
                 await sim.sleep(typing_s)
                 handle_s = max(0.0, handle_s - typing_s)
-                await self.say(task_id, AGENT_FIRST.format(name=self.username))
+                await self.say(task_id, chat_line(self.chat_language(task), "first", task_id))
             if live is not None:
                 wait = sim.now() - live.arrived_at
                 channel = live.contact.channel
@@ -577,6 +620,7 @@ class Agent:
         finally:
             self.holding -= 1
             self.chats.pop(task_id, None)
+            self.languages.pop(task_id, None)
             if live is not None:
                 live.state = "done"
                 live.done.set()
@@ -586,6 +630,12 @@ class Agent:
                 await self.op("finish_wrapup", expected=("not_in_wrapup",))
             except (TimeoutError, ConnectionClosed) as exc:
                 sim.error(f"{self.username} finish_wrapup", 0, repr(exc))
+
+    def chat_language(self, task: dict[str, Any]) -> str:
+        """The offered chat's language (the customer's), else the channel's; remembered for the answers."""
+        language = str(task.get("language") or self.sim.chat_language)
+        self.languages[int(task["id"])] = language
+        return language
 
     async def say(self, task_id: int, text: str) -> None:
         """One chat message through the desk's "chat.send" (a client id, as the desk sends it)."""
@@ -606,7 +656,7 @@ class Agent:
             if not await sim.sleep(sim.rng.uniform(*sim.s.answer_s)):
                 return
             n += 1
-            await self.say(task_id, AGENT_ANSWERS[(task_id + n) % len(AGENT_ANSWERS)])
+            await self.say(task_id, chat_line(self.languages.get(task_id, "en"), "answer", task_id + n))
 
     async def shutdown(self) -> None:
         await asyncio.gather(*self.jobs, return_exceptions=True)

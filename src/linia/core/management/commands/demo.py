@@ -46,6 +46,7 @@ class Command(BaseCommand):
             return
         host = "127.0.0.1" if opts["host"] in {"0.0.0.0", "::", ""} else opts["host"]  # noqa: S104 (a local client)
         background.use_public_url(f"http://{host}:{opts['port']}")
+        background.relax_chat_limits_for_local_visitors()
         procs = background.start(f"http://{host}:{opts['port']}", simulate=not opts["no_simulate"],
                                  log=self.stdout.write, speed=opts["speed"], smtp_port=opts["smtp_port"])
         try:

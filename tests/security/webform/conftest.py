@@ -1,0 +1,1 @@
+from tests.webform.conftest import world  # noqa: F401  (fixture)

@@ -16,6 +16,7 @@ from linia.core.permissions import PermissionDenied
 from linia.intake.chat import actions, queries
 from linia.intake.chat.models import ChatMessage, ChatSession
 from linia.routing.models import Task, TaskStatus
+from linia.routing.realtime import start_pump, stop_pump
 from linia.tickets.models import Message
 from tests.chat.conftest import Chat, desk, receive_type, run, session_cookie, start, take, visitor
 
@@ -270,6 +271,15 @@ def test_concurrent_senders_get_gapless_ordered_seqs_and_every_socket_sees_them_
             close_old_connections()
 
     async def scenario() -> None:
+        # As `linia serve` does: pushes from other threads (the agent's) reach this loop's channel layer
+        # through the pump; a plain thread's async_to_sync would run the in-memory layer on a loop of its own.
+        await start_pump()
+        try:
+            await senders_and_agent()
+        finally:
+            await stop_pump()
+
+    async def senders_and_agent() -> None:
         watcher = visitor("pk_spar", token)
         await watcher.connect()
         await receive_type(watcher, "state")

@@ -7,13 +7,13 @@ events published to its groups. Client operations call the routing actions and a
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from linia.core.errors import ActionError
 from linia.core.models import Tenant, User
 from linia.core.permissions import PermissionDenied
+from linia.core.wsdb import ws_db
 from linia.desk.messages import translated_error
 from linia.desk.realtime_access import agent_tenants, is_agent, supervised_tenants
 from linia.routing import actions, queries
@@ -58,13 +59,15 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def connect(self) -> None:
         self.joined: list[str] = []
+        self.ops_lock = asyncio.Lock()
+        self.chat_tasks: set[asyncio.Task[None]] = set()
         user = self.scope.get("user")
         await self.accept()  # accept first so the browser sees our close code, not a bare handshake failure
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user: User = user
-        groups = await database_sync_to_async(self.allowed_groups)()
+        groups = await ws_db(self.channel_name, self.allowed_groups)()
         if not groups:
             await self.close(code=CLOSE_FORBIDDEN)
             return
@@ -100,15 +103,28 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_error("unknown_op", _("Unknown operation."))
             return
         if handler in CHAT_OPS:
-            await self.send_json(await database_sync_to_async(self.run_quiet_op)(handler, content))
+            # In a task of its own: while the agent's message is stored, pushes to this socket (the visitors'
+            # messages) go out instead of waiting behind it. The lock keeps this socket's ops in order.
+            task = asyncio.create_task(self.run_chat_op(handler, content))
+            self.chat_tasks.add(task)
+            task.add_done_callback(self.chat_tasks.discard)
             return
-        error, snapshots = await database_sync_to_async(self.run_op_and_snapshot)(handler, content)
+        async with self.ops_lock:
+            error, snapshots = await ws_db(self.channel_name, self.run_op_and_snapshot)(handler, content)
         if error is not None:
             await self.send_json({"kind": "error", "op": op, **error})
             return
         await self.send_json({"kind": "ack", "op": op, "ok": True})
         for snapshot in snapshots:  # the authoritative state after the change, whatever events said
             await self.send_json(snapshot)
+
+    async def run_chat_op(self, handler: Op, content: dict[str, Any]) -> None:
+        async with self.ops_lock:  # the reply too: replies come in the order of the ops
+            reply = await ws_db(self.channel_name, self.run_quiet_op)(handler, content)
+            try:
+                await self.send_json(reply)
+            except Exception:  # the socket closed meanwhile: the op is done, its reply has nowhere to go
+                log.debug("desk chat reply not sent", exc_info=True)
 
     def run_op_and_snapshot(self, handler: Op, content: dict[str, Any]) -> tuple[dict[str, Any] | None,
                                                                                  list[dict[str, Any]]]:
@@ -159,7 +175,7 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         raise NotImplementedError
 
     async def send_snapshots(self) -> None:
-        for snapshot in await database_sync_to_async(self.snapshots)():
+        for snapshot in await ws_db(self.channel_name, self.snapshots)():
             await self.send_json(snapshot)
 
 

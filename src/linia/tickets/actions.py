@@ -474,7 +474,7 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
             emit(ticket.tenant_id, "ticket.status_changed", ticket=ticket, actor=actor,
                  data={"from": old, "to": Status.OPEN, "reason": "customer_reply"})
         fastsql.save_fields(ticket, fields)
-        search.index_ticket(ticket)
+        search.add_message_text(ticket, body or "")
         if kind == Message.Kind.PUBLIC and direction == Message.Direction.OUTBOUND and actor is not None:
             from linia.routing.actions import record_first_response  # routing imports tickets
 

@@ -199,6 +199,37 @@ def index_ticket(ticket: Ticket, *, using: str = "default") -> None:
         flush(using=using)
 
 
+def add_message_text(ticket: Ticket, text: str, *, using: str = "default") -> None:
+    """A new message on an indexed ticket: append its words to the ticket's document instead of re-reading
+    every message (a chat adds one per line). Falls back to `index_ticket` when there is no document yet
+    or it is at its size limit. Call in the action, like index_ticket."""
+    cleaned = _clean(text)
+    if not cleaned:
+        return
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"UPDATE {TABLE} SET document = document || setweight(to_tsvector('simple', %s), 'D') "
+                           "WHERE ticket_id = %s AND pg_column_size(document) < %s",
+                           [cleaned, ticket.pk, MAX_DOCUMENT_CHARS])
+            if cursor.rowcount != 1:
+                index_ticket(ticket, using=using)
+            return
+        cursor.execute(f"SELECT tenant_id, reference, subject, body FROM {PENDING} WHERE ticket_id = %s", [ticket.pk])
+        found = cursor.fetchone()
+        if found is None:
+            cursor.execute(f"SELECT tenant_id, reference, subject, body FROM {TABLE} WHERE rowid = %s", [ticket.pk])
+            found = cursor.fetchone()
+    if found is None or len(found[3]) + len(cleaned) >= MAX_DOCUMENT_CHARS:
+        index_ticket(ticket, using=using)
+        return
+    tenant_id, reference, subject, body = found
+    row = (ticket.pk, tenant_id, reference, subject, f"{body} {cleaned}" if body else cleaned)
+    _upsert([row], using, pending=True)
+    if ticket.pk % FLUSH_EVERY == 0 or len(row[4]) > MAX_PENDING_CHARS:
+        flush(using=using)
+
+
 def flush(*, using: str = "default") -> None:
     """SQLite: move pending documents into the FTS5 table (no-op on PostgreSQL). Runs in one transaction."""
     connection = connections[using]

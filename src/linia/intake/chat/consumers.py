@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 from urllib.parse import parse_qs
 
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -23,12 +22,15 @@ from django.utils.translation import gettext as _
 from linia.core import languages
 from linia.core.errors import ActionError
 from linia.core.permissions import PermissionDenied
+from linia.core.wsdb import ws_db
 from linia.intake.chat import actions, limits, queries
-from linia.intake.chat.models import ChatChannel, ChatSession
+from linia.intake.chat.models import ChatChannel, ChatMessage, ChatSession
 from linia.intake.chat.realtime import chat_group
 from linia.intake.chat.serialize import message_payload, state_payload, with_file_url
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 CLOSE_FORBIDDEN = 4403
 CLOSE_UNKNOWN_CHANNEL = 4404
 CLOSE_RATE_LIMITED = 4429
@@ -53,6 +55,11 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     channel: ChatChannel
     session: ChatSession
 
+    def db(self, func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
+        """func on this socket's database thread (linia.core.wsdb): in order for this socket, in parallel
+        with other sockets on PostgreSQL."""
+        return ws_db(getattr(self, "channel_name", "") or str(id(self)), func)
+
     async def connect(self) -> None:
         self.group = ""
         self.delivered = 0
@@ -61,10 +68,10 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         query = parse_qs((self.scope.get("query_string") or b"").decode("latin-1"))
         token = (query.get("token") or [""])[0]
         self.ip = _client_ip(self.scope)
-        if not await database_sync_to_async(limits.allow)("connect_ip", self.ip):
+        if not await self.db(limits.allow)("connect_ip", self.ip):
             await self.close(code=CLOSE_RATE_LIMITED)
             return
-        found = await database_sync_to_async(self._find)(key, token)
+        found = await self.db(self._find)(key, token)
         if isinstance(found, int):
             await self.close(code=found)
             return
@@ -73,7 +80,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         self.language = languages.pick((query.get("lang") or [""])[0], fallbacks=(self.session.language,))
         self.group = chat_group(self.session.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
-        state, last_seq = await database_sync_to_async(self._state)()
+        state, last_seq = await self.db(self._state)()
         self.delivered = last_seq  # older messages come with the history the widget asks for (resume)
         await self.send_json(state)
 
@@ -112,7 +119,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if seq <= self.delivered:
             return  # already sent (history, or a gap fill)
         if seq > self.delivered + 1:  # an earlier message's push is still on its way: send from the database
-            for missing in await database_sync_to_async(self._between)(self.delivered, seq):
+            for missing in await self.db(self._between)(self.delivered, seq):
                 await self.send_json(missing)
         await self.send_json(with_file_url(payload, self.key, self.token))
         self.delivered = seq
@@ -168,7 +175,7 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             after = 0
         if isinstance(after, bool) or not isinstance(after, int) or after < 0:
             raise ActionError("bad_request", _("after_seq must be a whole number."))
-        messages, state = await database_sync_to_async(self._resume)(after)
+        messages, state = await self.db(self._resume)(after)
         await self.send_json({"type": "history", "messages": messages, "state": state})
         if messages:
             self.delivered = max(self.delivered, messages[-1]["seq"])
@@ -178,21 +185,23 @@ class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         return queries.history(self.session, after, key=self.key, token=self.token), state
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        if not await database_sync_to_async(limits.allow_all)(
-                ("message_token", self.session.token_hash), ("message_ip", self.ip)):
-            raise ActionError("rate_limited", _("You are sending messages too fast. Please wait a moment."))
-        msg, _created = await database_sync_to_async(actions.visitor_send)(
-            self.session, content.get("text"), content.get("client_id"))
+        msg = await self.db(self._send)(content.get("text"), content.get("client_id"))
         ack = {"type": "ack", "client_id": msg.client_id, "seq": msg.seq, "created_at": msg.created_at.isoformat()}
         await self.send_json(ack)
 
+    def _send(self, text: Any, client_id: Any) -> ChatMessage:
+        """The rate limits, then the message: one hop to the database thread."""
+        if not limits.allow_all(("message_token", self.session.token_hash), ("message_ip", self.ip)):
+            raise ActionError("rate_limited", _("You are sending messages too fast. Please wait a moment."))
+        return actions.visitor_send(self.session, text, client_id)[0]
+
     async def on_typing(self, content: dict[str, Any]) -> None:
-        if not await database_sync_to_async(limits.allow)("typing_token", self.session.token_hash):
+        if not await self.db(limits.allow)("typing_token", self.session.token_hash):
             return  # typing is a hint: too many are dropped silently
-        await database_sync_to_async(actions.visitor_typing)(self.session, content.get("on") is True)
+        await self.db(actions.visitor_typing)(self.session, content.get("on") is True)
 
     async def on_end(self, content: dict[str, Any]) -> None:
-        self.session = await database_sync_to_async(actions.visitor_end)(self.session)
+        self.session = await self.db(actions.visitor_end)(self.session)
 
 
 __all__ = ["VisitorConsumer", "message_payload"]

@@ -3,7 +3,7 @@
 `linia demo` runs as a subprocess (own LINIA_HOME, free port, traffic simulators at twenty times real speed,
 stopped by its PID). A person logs in as the quickdrop agent qd-agent1 in one browser context and as the
 quickdrop supervisor in another; the agent goes Ready, a chat made by the simulator is offered, the agent
-accepts it, registers a ticket from the chat's tab, ends it into wrap-up and gets ready again, while the
+accepts it, answers in the chat (which came with its ticket), ends it into wrap-up and gets ready again, while the
 supervisor's wallboard follows every state change without a reload. Screenshots of each screen go to
 $LINIA_ARTIFACTS (default test-artifacts/e2e/).
 
@@ -49,10 +49,13 @@ n = AgentProfile.objects.filter(user__username="{AGENT}").update(capacity={{"cal
 assert n == 1, n
 """
 
+REPLY = "Hello! I am checking where your parcel is."
 REGISTERED = f"""
 import json
 from linia.routing.models import Task
-print(json.dumps([[t.channel, t.status, t.ticket.subject if t.ticket else None, t.ticket.channel if t.ticket else None]
+print(json.dumps([[t.channel, t.status, t.ticket.channel if t.ticket else None,
+                   bool(t.ticket and t.ticket.messages.filter(body_text="{REPLY}", author_user__username="{AGENT}")),
+                   sorted(t.ticket.tags.values_list("name", flat=True)) if t.ticket else []]
                   for t in Task.objects.filter(assigned_to__username="{AGENT}").select_related("ticket")]))
 """
 
@@ -106,16 +109,26 @@ def test_agent_takes_a_simulated_chat_registers_a_ticket_wraps_up_and_the_superv
             expect(supervisor.locator("#tasks-table")).to_contain_text(AGENT_NAME, timeout=LIVE_S)
             shot(supervisor, "04-supervisor-agent-busy")
 
+            # the chat came in through the widget path with its ticket: the agent reads it and answers
             panel = agent.locator(".rt-task:not([hidden])")
-            panel.locator("[data-open-ticket]").click()
-            frame = panel.frame_locator("iframe")
-            frame.locator("#id_subject").fill("Parcel not delivered, customer asked in chat")
-            frame.locator("#id_description").fill("The courier marked the parcel delivered; the customer has not got it.")
-            shot(agent, "05-agent-ticket-form")
-            frame.locator("button[type=submit]", has_text="Create ticket").click()
-            expect(panel.locator("[data-ticket-note]")).to_contain_text("Ticket registered")
-            expect(panel.locator("[data-ticket-note] a")).to_have_attribute("href", re.compile(r"^/tickets/\d+/$"))
-            shot(agent, "06-agent-ticket-registered")
+            expect(panel.locator("[data-chat-log] .rt-msg").first).to_be_visible(timeout=LIVE_S)
+            composer = panel.locator("[data-chat-input]")
+            composer.fill(REPLY)
+            composer.press("Enter")
+            expect(panel.locator(".rt-msg.from-agent:not(.pending)", has_text=REPLY)).to_have_count(1, timeout=LIVE_S)
+            shot(agent, "05-agent-chat-answered")
+
+            # the chat's ticket (made when the chat started): the agent opens it and files it with tags
+            with agent.context.expect_page() as opened:
+                panel.locator("a", has_text="Open the ticket").click()
+            ticket = opened.value
+            ticket.wait_for_load_state()
+            expect(ticket.locator(".thread")).to_contain_text(REPLY)  # the transcript is on the ticket
+            ticket.fill("#t-tags", "parcel-missing")
+            ticket.click("#ticket-fields button[type=submit]")
+            expect(ticket.locator(".messages")).to_be_visible()
+            shot(ticket, "06-agent-chat-ticket")
+            ticket.close()
 
             panel.locator("[data-disposition]").select_option("ticket")
             panel.locator("[data-complete]").click()
@@ -131,8 +144,8 @@ def test_agent_takes_a_simulated_chat_registers_a_ticket_wraps_up_and_the_superv
             shot(supervisor, "09-supervisor-agent-ready")
         finally:
             browser.close()
-    # the chat went through routing to our agent and carries the ticket registered from its tab
+    # the chat went through routing to our agent; its ticket carries the agent's answer (the transcript)
     tasks = json.loads(shell(demo["env"], REGISTERED))
-    assert [(c, s in {"wrap_up", "completed"}, subject, ticket_channel) for c, s, subject, ticket_channel in tasks] \
-        == [("chat", True, "Parcel not delivered, customer asked in chat", "chat")], tasks
-    assert time.monotonic() - started < 60
+    assert [(c, s in {"wrap_up", "completed"}, channel, answered, tags) for c, s, channel, answered, tags in tasks] \
+        == [("chat", True, "chat", True, ["parcel-missing"])], tasks
+    assert time.monotonic() - started < 90  # the whole path, start-up excluded

@@ -209,3 +209,21 @@ def test_pending_documents_move_to_fts_in_batches() -> None:
     actions.update_ticket(agent, tickets[0], subject="Renamed")
     assert tickets[0].pk not in search.search_ticket_ids(t.pk, "batch")
     assert search.search_ticket_ids(t.pk, "renamed") == [tickets[0].pk]
+
+
+def test_each_new_message_adds_to_the_document_without_losing_earlier_text() -> None:
+    """Messages are appended to the ticket's document (not re-read): after the document moved into the
+    index, after a subject change and when there was no document at all, every message stays findable."""
+    t = f.tenant()
+    ticket = new(t, "Parcel question", "first zebra")
+    search.flush()  # the document now lives in the index, not in the pending table (SQLite)
+    actions.add_message(None, ticket, body="second giraffe")
+    actions.update_ticket(None, ticket, subject="Parcel lost")
+    actions.add_message(None, ticket, body="third okapi")
+    for q in ("zebra", "giraffe", "okapi", "lost"):
+        assert ids(t, q) == [ticket.pk], q
+    assert ids(t, "question") == []
+    wipe_index()
+    actions.add_message(None, ticket, body="fourth lemur")  # no document: the whole ticket is indexed again
+    for q in ("zebra", "giraffe", "lemur"):
+        assert ids(t, q) == [ticket.pk], q

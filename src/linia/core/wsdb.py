@@ -58,7 +58,7 @@ def _shared_thread() -> bool:
     stays on Channels' one thread, shared with test code that uses database_sync_to_async itself."""
     from django.db import connection
 
-    return connection.vendor == "sqlite" and bool(connection.is_in_memory_db())
+    return connection.vendor == "sqlite" and bool(connection.is_in_memory_db())  # type: ignore[attr-defined]
 
 
 def ws_db(key: str, func: Callable[P, R]) -> Callable[P, Awaitable[R]]:

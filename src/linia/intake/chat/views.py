@@ -172,13 +172,9 @@ def download(request: HttpRequest, channel: ChatChannel, token: str, seq: int) -
 
 @public
 def transcript(request: HttpRequest, channel: ChatChannel, token: str) -> HttpResponse:
-    if (wrong := _method(request, "POST")) is not None:
-        return wrong
-    session = _session_or_404(channel, token)
+    session = _posted_session(request, channel, token, "transcript_token")
     if isinstance(session, HttpResponse):
         return session
-    if not limits.allow("transcript_token", session.token_hash):
-        return _limited()
     data = _json(request)
     actions.email_transcript(session, data.get("email") if isinstance(data, dict) else None)
     return JsonResponse({"queued": True}, status=202)
@@ -186,18 +182,24 @@ def transcript(request: HttpRequest, channel: ChatChannel, token: str) -> HttpRe
 
 @public
 def rating(request: HttpRequest, channel: ChatChannel, token: str) -> HttpResponse:
-    if (wrong := _method(request, "POST")) is not None:
-        return wrong
-    session = _session_or_404(channel, token)
+    session = _posted_session(request, channel, token, "rating_token")
     if isinstance(session, HttpResponse):
         return session
-    if not limits.allow("rating_token", session.token_hash):
-        return _limited()
     data = _json(request)
     if not isinstance(data, dict):
         raise ActionError("invalid_json", _("Send the rating as a JSON object."))
     row = actions.rate(session, data.get("score"), data.get("comment"))
     return JsonResponse({"score": row.score, "comment": row.comment})
+
+
+def _posted_session(request: HttpRequest, channel: ChatChannel, token: str, limit: str) -> ChatSession | HttpResponse:
+    """The session a visitor POSTs to, or the response refusing it: wrong method, unknown token, rate limit."""
+    if (wrong := _method(request, "POST")) is not None:
+        return wrong
+    session = _session_or_404(channel, token)
+    if isinstance(session, HttpResponse) or limits.allow(limit, session.token_hash):
+        return session
+    return _limited()
 
 
 def _session_or_404(channel: ChatChannel, token: str) -> ChatSession | HttpResponse:

@@ -32,7 +32,7 @@ def allow(scope: str, key: str, limit: Limit, *, now: float | None = None) -> bo
 
 
 def client_ip(meta: dict[str, object]) -> str:
-    """The caller's address. Behind a proxy, set LINIA_TRUST_X_FORWARDED_FOR (see docs/operations.md)."""
+    """The caller's address. Behind a proxy, set LINIA_TRUST_X_FORWARDED_FOR=1 (README, settings)."""
     import os
 
     if os.environ.get("LINIA_TRUST_X_FORWARDED_FOR") == "1":

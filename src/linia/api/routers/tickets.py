@@ -109,12 +109,14 @@ def create_ticket(request: HttpRequest, payload: TicketIn) -> Status[dict[str, A
                           {"contact": ["leave out when contact_id is given"]})
     try:
         with transaction.atomic():  # an inline contact is not kept when the ticket is rejected
-            ticket = actions.create_ticket(
+            # external_id_is_new: looked up above; a parallel retry that commits in between must fail on the
+            # unique constraint (answered 200 below), not be handed its ticket back as if this one made it (201).
+            ticket, _message = actions.create_ticket_with_message(
                 p.user, p.tenant, subject=payload.subject, channel=payload.channel, body=payload.body,
                 category=payload.category_id, store=payload.store_id, department=payload.department_id,
                 contact=_contact_for(p, payload), priority=payload.priority, custom_fields=payload.custom_fields,
                 tags=payload.tags, language=payload.language, queue=payload.queue, assignee=payload.assignee_id,
-                external_id=payload.external_id)
+                external_id=payload.external_id, external_id_is_new=True)
     except IntegrityError:
         # A parallel retry with the same external_id won the race: answer with its ticket.
         existing = _by_external_id(p, payload.external_id) if payload.external_id else None

@@ -22,6 +22,15 @@ def setup_django(prefix: str = "linia-bench-") -> Path:
     return home
 
 
+def free_port() -> int:
+    """A port on 127.0.0.1 nobody listens on now (for the benchmark's own server)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
 def percentile(samples: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (pct in 0..100) of a non-empty sample."""
     ordered = sorted(samples)

@@ -38,20 +38,12 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._util import percentile
+from benchmarks._util import free_port, percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 LINIA = str(Path(sys.executable).with_name("linia"))
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 TARGET_P99_MS = 200.0
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass

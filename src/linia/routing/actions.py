@@ -454,6 +454,8 @@ def record_first_response(actor: Any, ticket: Ticket, at: datetime | None = None
     if actor is None:
         return []  # automatic messages are not an agent's response
     at = at or timezone.now()
+    if not _waiting_first_response(ticket, at):
+        return []  # the usual case: every reply after the first one in a chat
     with transaction.atomic():
         tasks = list(Task.objects.select_for_update(of=("self",)).filter(
             Q(ticket_id=ticket.pk) | Q(interaction__ticket_id=ticket.pk), tenant_id=ticket.tenant_id,
@@ -468,6 +470,17 @@ def record_first_response(actor: Any, ticket: Ticket, at: datetime | None = None
                        response_seconds=round((at - task.queued_at).total_seconds(), 3))
         _queue_stats_soon(ticket.tenant_id)
     return [t.pk for t in tasks]
+
+
+def _waiting_first_response(ticket: Ticket, at: datetime) -> bool:
+    """Whether any chat task of the ticket still waits for its first response: one plain indexed read
+    before the locking query (which builds an OR over a join on every agent reply)."""
+    task, interaction = fastsql.table(Task), fastsql.table(Interaction)
+    return fastsql.fetch_one(
+        f"SELECT 1 FROM {task} t WHERE t.tenant_id = %s AND t.first_response_at IS NULL "  # noqa: S608
+        f"AND t.channel IN ({fastsql.placeholders(len(FIRST_RESPONSE_CHANNELS))}) AND t.queued_at <= %s "
+        f"AND (t.ticket_id = %s OR t.interaction_id IN (SELECT i.id FROM {interaction} i WHERE i.ticket_id = %s)) "
+        "LIMIT 1", [ticket.tenant_id, *FIRST_RESPONSE_CHANNELS, fastsql.dt(at), ticket.pk, ticket.pk]) is not None
 
 
 def first_response(actor: Any, task_id: int, *, tenant: Tenant | int | None = None,

@@ -473,14 +473,17 @@ def record_first_response(actor: Any, ticket: Ticket, at: datetime | None = None
 
 
 def _waiting_first_response(ticket: Ticket, at: datetime) -> bool:
-    """Whether any chat task of the ticket still waits for its first response: one plain indexed read
-    before the locking query (which builds an OR over a join on every agent reply)."""
+    """Whether any chat task of the ticket still waits for its first response: one plain read before the
+    locking query, on every agent reply. Two branches, so that each uses its own index (an OR makes
+    SQLite scan all of the tenant's tasks)."""
     task, interaction = fastsql.table(Task), fastsql.table(Interaction)
-    return fastsql.fetch_one(
-        f"SELECT 1 FROM {task} t WHERE t.tenant_id = %s AND t.first_response_at IS NULL "  # noqa: S608
-        f"AND t.channel IN ({fastsql.placeholders(len(FIRST_RESPONSE_CHANNELS))}) AND t.queued_at <= %s "
-        f"AND (t.ticket_id = %s OR t.interaction_id IN (SELECT i.id FROM {interaction} i WHERE i.ticket_id = %s)) "
-        "LIMIT 1", [ticket.tenant_id, *FIRST_RESPONSE_CHANNELS, fastsql.dt(at), ticket.pk, ticket.pk]) is not None
+    waiting = (f"SELECT 1 FROM {task} t WHERE {{}} AND t.first_response_at IS NULL "  # noqa: S608
+               f"AND t.channel IN ({fastsql.placeholders(len(FIRST_RESPONSE_CHANNELS))}) AND t.queued_at <= %s")
+    direct = waiting.format("t.ticket_id = %s")
+    through = waiting.format(f"t.interaction_id IN (SELECT i.id FROM {interaction} i WHERE i.ticket_id = %s)")
+    conds = [*FIRST_RESPONSE_CHANNELS, fastsql.dt(at)]
+    return fastsql.fetch_one(f"{direct} UNION ALL {through} LIMIT 1",
+                             [ticket.pk, *conds, ticket.pk, *conds]) is not None
 
 
 def first_response(actor: Any, task_id: int, *, tenant: Tenant | int | None = None,

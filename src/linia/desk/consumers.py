@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from linia.core.errors import ActionError
 from linia.core.models import Tenant, User
 from linia.core.permissions import PermissionDenied
-from linia.core.wsdb import ws_db
+from linia.core.wsdb import WsDbConsumer, ws_db
 from linia.desk.messages import translated_error
 from linia.desk.realtime_access import agent_tenants, is_agent, supervised_tenants
 from linia.routing import actions, queries
@@ -51,7 +51,7 @@ def _text(content: dict[str, Any], key: str) -> str:
     return value.strip()[:MAX_TEXT]
 
 
-class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class _DeskConsumer(WsDbConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """Shared plumbing: access check, groups, snapshot, op dispatch with errors as messages."""
 
     ops: dict[str, Op] = {}

@@ -432,7 +432,7 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
                 direction: str | None = None, channel: str | None = None, author_contact: Contact | None = None,
                 attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
                 body_html: str = "", reopen: bool = True, external_id_is_new: bool = False,
-                source: str = "") -> Message:
+                source: str = "", savepoint: bool = True) -> Message:
     """Add a public reply or internal note; a repeated external_id returns the stored message.
 
     body_html, when given, must already be sanitised (the email intake keeps nh3-cleaned HTML).
@@ -440,6 +440,8 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
     out-of-office reply is not the customer answering). external_id_is_new: as for
     `create_ticket_with_message` (the caller looked it up in this transaction). source: where the message
     was written when the channel does not say it (e.g. "ticket_page"), kept in the event for the timeline.
+    savepoint=False (inside the caller's transaction): no savepoint of its own, two statements fewer; the caller
+    must then not catch this function's errors and go on, as its transaction is marked for rollback.
     """
     _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
     _check_choice(kind, Message.Kind, "kind")
@@ -452,7 +454,7 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
     if direction is None:
         direction = Message.Direction.INTERNAL if kind == Message.Kind.NOTE else (
             Message.Direction.OUTBOUND if actor is not None else Message.Direction.INBOUND)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         now = timezone.now()
         ticket = _touched_ticket(ticket.pk, now)  # locked; leaving with an error undoes the touch too
         if ticket.status == Status.CLOSED and direction == Message.Direction.INBOUND:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from django.core.cache import cache
 
@@ -39,7 +41,7 @@ def test_on_redis_several_limits_count_in_one_round_trip_with_the_same_windows()
     import redis
     from django.test import override_settings
 
-    from linia.core.ratelimit import allow_all
+    from linia.core.ratelimit import allow_all, allow_all_async
 
     prefix = f"linia-test-rl-{os.getpid()}"
     caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -53,6 +55,11 @@ def test_on_redis_several_limits_count_in_one_round_trip_with_the_same_windows()
             assert allow_all([("tok", "c", tight), ("ip", "1.2.3.4", loose)], now=100.0)  # the 5th
             assert not allow_all([("tok", "d", tight), ("ip", "1.2.3.4", loose)], now=100.0)  # the IP's 6th
             assert allow("tok", "a", tight, now=110.0)  # a new window
+            # the websocket consumers' asyncio client counts on the same counters
+            checks = [("tok", "a", tight)]
+            assert asyncio.run(allow_all_async(checks, now=110.0))  # the window's 2nd
+            assert not asyncio.run(allow_all_async(checks, now=110.0))
+            assert not allow("tok", "a", tight, now=110.0)
             client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
             ttls = [client.ttl(k) for k in client.scan_iter(match=f"{prefix}*")]
             assert ttls and all(0 < t <= 61 for t in ttls)  # every counter expires by itself

@@ -30,19 +30,12 @@ def allow(scope: str, key: str, limit: Limit, *, now: float | None = None) -> bo
 def allow_all(checks: Sequence[tuple[str, str, Limit]], *, now: float | None = None) -> bool:
     """Count one hit for each (scope, key, limit); False when any allowance is used up. On Redis all of them
     are one round trip (a chat message checks two limits on the thread that then stores it)."""
-    at = time.time() if now is None else now
-    keys = [f"rl:{scope}:{key}:{int(at // limit.seconds)}" for scope, key, limit in checks]
+    keys = _keys(checks, now)
     client = _redis()
     if client is None:
         results = [_count(cache_key, limit) for cache_key, (_s, _k, limit) in zip(keys, checks, strict=True)]
         return all(results)
-    pipe = client.pipeline(transaction=False)
-    for cache_key, (_s, _k, limit) in zip(keys, checks, strict=True):
-        name = cache.make_and_validate_key(cache_key)
-        pipe.incr(name)
-        pipe.expire(name, limit.seconds + 1)  # the key names its window: renewing the expiry changes nothing
-    replies = pipe.execute()
-    return all(int(hits) <= limit.count for hits, (_s, _k, limit) in zip(replies[::2], checks, strict=True))
+    return _within(_counting(client.pipeline(transaction=False), keys, checks).execute(), checks)
 
 
 async def allow_all_async(checks: Sequence[tuple[str, str, Limit]], *, now: float | None = None) -> bool:
@@ -50,13 +43,25 @@ async def allow_all_async(checks: Sequence[tuple[str, str, Limit]], *, now: floa
     asyncio client, so no database thread waits on the network; other caches count in memory at once."""
     if _redis() is None:
         return allow_all(checks, now=now)
+    pipe = _counting(_async_redis().pipeline(transaction=False), _keys(checks, now), checks)
+    return _within(await pipe.execute(), checks)
+
+
+def _keys(checks: Sequence[tuple[str, str, Limit]], now: float | None) -> list[str]:
     at = time.time() if now is None else now
-    pipe = _async_redis().pipeline(transaction=False)
-    for scope, key, limit in checks:
-        name = cache.make_and_validate_key(f"rl:{scope}:{key}:{int(at // limit.seconds)}")
+    return [f"rl:{scope}:{key}:{int(at // limit.seconds)}" for scope, key, limit in checks]
+
+
+def _counting(pipe: Any, keys: list[str], checks: Sequence[tuple[str, str, Limit]]) -> Any:
+    """INCR and EXPIRE of each counter queued on a Redis pipeline (sync or asyncio)."""
+    for cache_key, (_s, _k, limit) in zip(keys, checks, strict=True):
+        name = cache.make_and_validate_key(cache_key)
         pipe.incr(name)
-        pipe.expire(name, limit.seconds + 1)
-    replies = await pipe.execute()
+        pipe.expire(name, limit.seconds + 1)  # the key names its window: renewing the expiry changes nothing
+    return pipe
+
+
+def _within(replies: list[Any], checks: Sequence[tuple[str, str, Limit]]) -> bool:
     return all(int(hits) <= limit.count for hits, (_s, _k, limit) in zip(replies[::2], checks, strict=True))
 
 

@@ -19,7 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -77,7 +78,9 @@ class Pump:
             wanted, self.stats_wanted = self.stats_wanted, {}
             for tenant_id, compute in wanted.items():
                 try:
-                    payload = await sync_to_async(compute)(tenant_id)
+                    # With connection hygiene (old or broken connections closed before and after): the desk
+                    # consumers no longer close old connections of this shared thread at each message.
+                    payload = await database_sync_to_async(compute)(tenant_id)
                 except Exception:
                     log.exception("queue figures of tenant %s failed", tenant_id)
                     continue

@@ -96,3 +96,15 @@ def test_ended_before_the_answer_abandons_the_task(world: World) -> None:
     task.refresh_from_db()
     assert task.status == "abandoned"
     assert Reservation.objects.get(task=task).status == "rescinded"
+
+
+def test_the_event_answer_is_what_the_schema_says(world: World) -> None:
+    """post_event renders its answer itself (no second validation): it must still be exactly an EventAck."""
+    from linia.api.routers.voice import CallOut, EventAck
+
+    a = world.a
+    r = a.api.post("voice/events", event("h-8", 1, "offered"))
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/json")
+    body = r.json()
+    assert EventAck.model_validate(body).model_dump() == body
+    assert list(body["call"]) == list(CallOut.model_fields)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NoReturn
 
 import phonenumbers
@@ -91,7 +92,12 @@ def e164(raw: str, tenant: Tenant | None = None) -> str:
     raw = raw.strip()
     if not raw:
         return ""
-    region = REGION_BY_LANGUAGE.get(tenant.default_language if tenant else "", "RU")
+    return _e164(raw, REGION_BY_LANGUAGE.get(tenant.default_language if tenant else "", "RU"))
+
+
+@lru_cache(maxsize=4096)
+def _e164(raw: str, region: str) -> str:
+    """A pure function of its text and region (every CTI event parses its dialled and calling number)."""
     candidates = [raw] if raw.startswith("+") or not raw.isdigit() else ["+" + raw, raw]
     for text in candidates:
         try:

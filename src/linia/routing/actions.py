@@ -93,6 +93,19 @@ def agent_tenant_ids(user_id: int) -> list[int]:
     return [r[0] for r in fastsql.fetch(sql, [user_id, *ROUTING_ROLES])]
 
 
+def _tenant_ids_sql(alias: str) -> tuple[str, list[Any]]:
+    """Two sub-selects to put after an agent profile's columns (params first): how many tenants the agent
+    serves and the lowest one's id, so the usual agent of one tenant needs no agent_tenant_ids read."""
+    member, roles = fastsql.table(Membership), fastsql.placeholders(len(ROUTING_ROLES))
+    where = f"FROM {member} m WHERE m.user_id = {alias}.user_id AND m.role IN ({roles})"
+    return f"(SELECT COUNT(*) {where}), (SELECT MIN(m.tenant_id) {where})", [*ROUTING_ROLES, *ROUTING_ROLES]
+
+
+def _tenant_ids_of(count: Any, lowest: Any) -> list[int] | None:
+    """agent_tenant_ids from _tenant_ids_sql's two values (None: several tenants, read them)."""
+    return [] if not count else [int(lowest)] if count == 1 else None
+
+
 def _presence_changed(profile: AgentProfile, old: str, actor: Any, tenant_ids: Iterable[int]) -> None:
     since = profile.presence_since.isoformat() if profile.presence_since else None
     data = {"user_id": profile.user_id, "from": old, "to": profile.presence, "reason": profile.presence_reason,
@@ -333,25 +346,28 @@ def _check_offer_access(actor: Any, res: Reservation, tenant: Tenant | int | Non
     _require_self_or_supervisor(actor, res.agent_id, res.tenant_id)
 
 
-def _locked_offer(actor: Any, reservation_id: int, tenant: Tenant | int | None) -> tuple[Reservation, AgentProfile]:
+def _locked_offer(actor: Any, reservation_id: int,
+                  tenant: Tenant | int | None) -> tuple[Reservation, AgentProfile, list[int] | None]:
     """Inside the transaction: the offer, checked as _reservation_for does, locked in the routing order
     (tenant, agent, reservation and task) with its task, queue and agent's profile.
 
     SQLite: one read (BEGIN IMMEDIATE already made this the only writer; a refusal rolls back an empty
     transaction). PostgreSQL: the tenant id first (the tenant's lock comes before the rows), then one read
     that locks the agent, reservation and task rows; every writer of this tenant holds its lock, and the
-    agent row is the only one another tenant's writer may want, so the order inside the statement is free."""
+    agent row is the only one another tenant's writer may want, so the order inside the statement is free.
+    Also the agent's tenant ids when that is one tenant (None: read them when needed)."""
     if connection.vendor != "sqlite":
         checked = _reservation_for(actor, reservation_id, tenant)
         lock_tenant(checked.tenant_id)
+    tenants, tenant_params = _tenant_ids_sql("p")
     sql = (f"SELECT {fastsql.cols(Reservation, 'r')}, {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')}, "  # noqa: S608
-           f"{fastsql.cols(AgentProfile, 'p')} FROM {fastsql.table(Reservation)} r "
+           f"{fastsql.cols(AgentProfile, 'p')}, {tenants} FROM {fastsql.table(Reservation)} r "
            f"JOIN {fastsql.table(Task)} t ON t.id = r.task_id JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
            f"JOIN {fastsql.table(AgentProfile)} p ON p.user_id = r.agent_id "
            f"WHERE r.id = %s{fastsql.for_update('r', 't', 'p')}")
-    row = fastsql.fetch_one(sql, [reservation_id])
+    row = fastsql.fetch_one(sql, [*tenant_params, reservation_id])
     if row is None:  # no such offer, or its agent has no profile yet: the general way (creates the profile)
-        return _locked_reservation(_reservation_for(actor, reservation_id, tenant))
+        return (*_locked_reservation(_reservation_for(actor, reservation_id, tenant)), None)
     locked = fastsql.load(Reservation, row)
     at = fastsql.width(Reservation)
     task = fastsql.load(Task, row, at)
@@ -360,7 +376,7 @@ def _locked_offer(actor: Any, reservation_id: int, tenant: Tenant | int | None) 
     fastsql.attach(locked, "task", task)
     if connection.vendor == "sqlite":
         _check_offer_access(actor, locked, tenant)
-    return locked, fastsql.load(AgentProfile, row, at + fastsql.width(Queue))
+    return locked, fastsql.load(AgentProfile, row, at + fastsql.width(Queue)), _tenant_ids_of(row[-2], row[-1])
 
 
 def _locked_reservation(res: Reservation) -> tuple[Reservation, AgentProfile]:
@@ -384,7 +400,7 @@ def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None
     """The offered agent takes the task. An expired, declined or withdrawn offer: 409 offer_expired."""
     now = now or timezone.now()
     with transaction.atomic():
-        res, profile = _locked_offer(actor, reservation_id, tenant)
+        res, profile, tenant_ids = _locked_offer(actor, reservation_id, tenant)
         if res.status != ReservationStatus.PENDING or res.expires_at <= now:
             raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
         res.status, res.responded_at = ReservationStatus.ACCEPTED, now
@@ -400,7 +416,7 @@ def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None
         task_event(task, "task.accepted", actor, reservation_id=res.pk, agent_id=res.agent_id,
                    wait_seconds=round((now - task.queued_at).total_seconds(), 3))
         if old != profile.presence:
-            _presence_changed(profile, old, actor, agent_tenant_ids(profile.user_id))
+            _presence_changed(profile, old, actor, agent_tenant_ids(profile.user_id) if tenant_ids is None else tenant_ids)
         realtime.publish(realtime.agent_group(res.agent_id), {"kind": "task_assigned", "task": task_brief(task)})
         _queue_stats_soon(task.tenant_id)
     return task
@@ -411,7 +427,7 @@ def decline_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | Non
     """The agent refuses: the task goes back to its place and is not offered to this agent again."""
     now = now or timezone.now()
     with transaction.atomic():
-        res, _profile = _locked_offer(actor, reservation_id, tenant)
+        res, _profile, _tenant_ids = _locked_offer(actor, reservation_id, tenant)
         if res.status != ReservationStatus.PENDING:
             raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
         res.status, res.responded_at = ReservationStatus.DECLINED, now
@@ -536,7 +552,7 @@ def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Te
     found = _found if _found is not None and actor is None and tenant is None else _task_for(actor, task_id, tenant)
     now = now or timezone.now()
     with transaction.atomic(savepoint=_savepoint):
-        task, profile, assigned = _locked_task_of_agent(task_id, found.tenant_id, found.assigned_to_id or 0)
+        task, profile, assigned, tenant_ids = _locked_task_of_agent(task_id, found.tenant_id, found.assigned_to_id or 0)
         if task.status != TaskStatus.ASSIGNED or task.assigned_to_id is None:
             raise Conflict("invalid_state", f"Only an assigned task can be completed (this one is {task.status}).")
         task.disposition = _check_disposition(task.tenant_id, disposition)
@@ -550,44 +566,51 @@ def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Te
                    handle_seconds=round((now - (task.answered_at or now)).total_seconds(), 3))
         realtime.publish(realtime.agent_group(task.assigned_to_id), {"kind": "task_ended", "task_id": task.pk})
         if profile is None or profile.user_id != task.assigned_to_id:  # it changed hands before the lock
-            profile, assigned = _profile_for_update(task.assigned_to_id), None
+            profile, assigned, tenant_ids = _profile_for_update(task.assigned_to_id), None, None
         # Counted under the agent's lock while this task was still assigned to them: one fewer now.
-        _after_release(profile, now, actor, wrapup_seconds=wrapup, assigned=None if assigned is None else assigned - 1)
+        _after_release(profile, now, actor, wrapup_seconds=wrapup, assigned=None if assigned is None else assigned - 1,
+                       tenant_ids=tenant_ids)
         _queue_stats_soon(task.tenant_id)
     return task
 
 
-def _locked_task_of_agent(task_id: int, tenant_id: int, agent_id: int) -> tuple[Task, AgentProfile | None, int | None]:
+def _locked_task_of_agent(task_id: int, tenant_id: int,
+                          agent_id: int) -> tuple[Task, AgentProfile | None, int | None, list[int] | None]:
     """_locked_task for a task and its one agent in one read, with the agent's count of assigned tasks
     (this one included while it is) on SQLite; (task, None, None) when the agent has no profile.
 
     On PostgreSQL the count is left to a read of its own after the locks: a sub-select in a statement that
     waited for a row lock still sees the snapshot from before the wait (the locked rows themselves are
-    re-read at their latest version)."""
+    re-read at their latest version). Also the agent's tenant ids when that is one tenant."""
     lock_tenant(tenant_id)
     count = "NULL"
     if connection.vendor == "sqlite":  # BEGIN IMMEDIATE: nothing changes between the snapshot and the locks
         count = (f"SELECT COUNT(*) FROM {fastsql.table(Task)} a "  # noqa: S608
                  "WHERE a.assigned_to_id = p.user_id AND a.status = %s")
+    tenants, tenant_params = _tenant_ids_sql("p")
     sql = (f"SELECT {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')}, {fastsql.cols(AgentProfile, 'p')}, "  # noqa: S608
-           f"({count}) FROM {fastsql.table(Task)} t JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
+           f"({count}), {tenants} FROM {fastsql.table(Task)} t JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
            f"JOIN {fastsql.table(AgentProfile)} p ON p.user_id = %s WHERE t.id = %s{fastsql.for_update('t', 'q', 'p')}")
-    row = fastsql.fetch_one(sql, [*([TaskStatus.ASSIGNED] if count != "NULL" else []), agent_id, task_id])
+    row = fastsql.fetch_one(sql, [*([TaskStatus.ASSIGNED] if count != "NULL" else []), *tenant_params, agent_id,
+                                  task_id])
     if row is None:  # no such task, or no profile for the agent: the general way
         task, profiles = _locked_task(task_id, tenant_id, [agent_id])
-        return task, profiles.get(agent_id), None
+        return task, profiles.get(agent_id), None, None
     task = fastsql.load(Task, row)
     at = fastsql.width(Task)
     fastsql.attach(task, "queue", fastsql.load(Queue, row, at))
     at += fastsql.width(Queue)
-    return task, fastsql.load(AgentProfile, row, at), None if row[-1] is None else int(row[-1])
+    assigned = row[-3]
+    return (task, fastsql.load(AgentProfile, row, at), None if assigned is None else int(assigned),
+            _tenant_ids_of(row[-2], row[-1]))
 
 
 def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_seconds: int = 0,
-                   assigned: int | None = None) -> None:
+                   assigned: int | None = None, tenant_ids: list[int] | None = None) -> None:
     """An agent's task ended or moved away: wrap-up, or ready again when nothing else is on.
-    ``assigned``: the agent's assigned tasks now, when the caller counted them under the agent's lock."""
-    tenant_ids = agent_tenant_ids(profile.user_id)
+    ``assigned``: the agent's assigned tasks now, when the caller counted them under the agent's lock;
+    ``tenant_ids``: agent_tenant_ids when the caller has them."""
+    tenant_ids = agent_tenant_ids(profile.user_id) if tenant_ids is None else tenant_ids
     if wrapup_seconds and profile.presence in (*ROUTABLE, PresenceState.WRAP_UP):
         old = profile.presence
         until = now + timedelta(seconds=wrapup_seconds)

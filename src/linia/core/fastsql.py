@@ -6,6 +6,11 @@ the source of truth: column lists, value preparation (``get_db_prep_save``) and 
 (``from_db_value``, SQLite's text datetimes) all come from the model's fields, so a renamed or
 retyped field is picked up, and rows come back as ordinary model instances. Only table and column
 names (from the models, never from input) are put into the SQL text; every value is a parameter.
+
+Statements run on the DB-API cursor with the checks and error translation of Django's cursor (its
+wrapper layers cost as much as a small statement), and rows become instances without Model.__init__'s
+per-field work, unless the model has init signals or its own __init__/from_db. While something watches
+the statements (DEBUG's query log, assertNumQueries, an execute_wrapper), Django's cursor runs them.
 """
 
 from __future__ import annotations
@@ -74,7 +79,7 @@ def load(model: type[M], row: Sequence[Any], start: int = 0) -> M:
     for i, convs, col in _converters(model, conn.vendor):
         for conv in convs:
             values[i] = conv(values[i], col, conn)
-    if pre_init.has_listeners(model) or post_init.has_listeners(model) or model.from_db.__func__ is not _FROM_DB:  # type: ignore[attr-defined]
+    if _custom_init(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
         return model.from_db(conn.alias, names, values)
     # What Model.__init__ does with every concrete field given in order, without its per-field work:
     # the attribute values, a fresh state, not adding, from this database (as from_db leaves it).
@@ -85,7 +90,10 @@ def load(model: type[M], row: Sequence[Any], start: int = 0) -> M:
     return obj
 
 
-_FROM_DB = Model.from_db.__func__  # type: ignore[attr-defined]
+@cache
+def _custom_init(model: type[Model]) -> bool:
+    """The model builds its instances its own way (its own __init__ or from_db): leave that to it."""
+    return model.__init__ is not Model.__init__ or model.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
 
 
 @cache
@@ -121,6 +129,7 @@ def _run(sql: str, params: Sequence[Any], want: int) -> Any:
             return _result(cursor, want)
     conn.close_if_health_check_failed()
     conn.ensure_connection()
+    conn.validate_thread_sharing()
     conn.validate_no_broken_transaction()
     with conn.wrap_database_errors:
         cursor = conn.create_cursor()

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -76,16 +75,6 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
         await self.send_snapshots()
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        """Channels' dispatch without its ``aclose_old_connections()`` before every message: that is a hop
-        to the shared sync thread for each push and op (~6 per routed call), and this consumer never uses
-        that thread's connection: its database work runs through ws_db, which closes old connections of its
-        own thread before and after each call (as database_sync_to_async does)."""
-        handler = getattr(self, get_handler_name(message), None)
-        if handler is None:
-            raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "joined", []):

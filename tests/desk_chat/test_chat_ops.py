@@ -180,6 +180,46 @@ def test_the_holder_talks_with_the_visitor_through_the_desk_socket(room: Room) -
     assert not Reservation.objects.filter(task__external_id="pbx-1").exists()
 
 
+def test_back_to_back_chat_ops_are_stored_and_answered_in_the_order_sent(room: Room) -> None:
+    """A busy agent's ops do not wait for each other's replies, yet keep their order: seq follows the order
+    sent, replies come in that order, and an op after them (complete) sees all of them."""
+    chat = _start(room)
+    task_id = chat["task_id"]
+    routing.accept_offer(room.agent, chat["reservation_id"])
+
+    async def scenario() -> None:
+        desk = await _desk(room.cookies["agent"])
+        visitor = await _visitor(room, chat["token"])
+        await visitor.send_json_to({"type": "resume", "after_seq": 0})
+        await _visitor_next(visitor, "history")  # what comes next is pushed
+        for n in range(8):
+            await desk.send_json_to({"op": "chat.send", "task_id": task_id, "text": f"line {n}", "client_id": f"b-{n}"})
+        await desk.send_json_to({"op": "chat.send", "task_id": 10**9, "text": "nowhere", "client_id": "b-x"})
+        await desk.send_json_to({"op": "complete", "task_id": task_id})
+        replies: list[dict[str, Any]] = []
+        while len(replies) < 10:
+            message = await desk.receive_json_from(timeout=5)
+            if message.get("kind") in ("ack", "error"):
+                replies.append(message)
+        assert [r.get("client_id") for r in replies[:9]] == [f"b-{n}" for n in range(8)] + ["b-x"]
+        assert [r["seq"] for r in replies[:8]] == list(range(2, 10))
+        assert replies[8]["kind"] == "error" and replies[8]["code"] == "not_found"
+        assert replies[9] == {"kind": "ack", "op": "complete", "ok": True}
+        texts = []
+        while len(texts) < 8:
+            got = await _visitor_next(visitor, "message", timeout=5)
+            if got["sender"] == "agent":
+                texts.append(got["text"])
+        assert texts == [f"line {n}" for n in range(8)]
+        for comm in (desk, visitor):
+            await comm.disconnect()
+
+    run(scenario)
+    assert list(ChatMessage.objects.filter(session__task_id=task_id, sender="agent").order_by("seq")
+                .values_list("text", flat=True)) == [f"line {n}" for n in range(8)]
+    assert Task.objects.get(pk=task_id).status != "assigned"
+
+
 def test_nobody_but_the_holder_reads_or_writes_the_chat(room: Room) -> None:
     chat = _start(room)
     task_id = chat["task_id"]

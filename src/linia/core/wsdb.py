@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ParamSpec, TypeVar
 
+from channels.consumer import get_handler_name
 from channels.db import DatabaseSyncToAsync
 
 P = ParamSpec("P")
@@ -73,3 +74,18 @@ def ws_db(key: str, func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     wrapped: Any = (DatabaseSyncToAsync(func) if _shared_thread()
                     else DatabaseSyncToAsync(func, thread_sensitive=False, executor=executor_for(key)))
     return wrapped  # type: ignore[no-any-return]
+
+
+class WsDbConsumer:
+    """Mixin for consumers that do all their database work through `ws_db`, listed before Channels' base.
+
+    Channels (4.x) runs `close_old_connections` on its one shared sync thread before EVERY message a consumer
+    handles (each frame and each push): a thread round trip per message, queued behind everything else on that
+    thread, that only tidies that thread's connection, which these consumers never use. `ws_db` already closes
+    old connections around each call on the pool thread that does the work, so the hop is skipped here."""
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from linia.core.errors import ActionError
 from linia.core.models import Tenant, User
 from linia.core.permissions import PermissionDenied
-from linia.core.wsdb import ws_db
+from linia.core.wsdb import WsDbConsumer, ws_db
 from linia.desk.messages import translated_error
 from linia.desk.realtime_access import agent_tenants, is_agent, supervised_tenants
 from linia.routing import actions, queries
@@ -51,7 +51,11 @@ def _text(content: dict[str, Any], key: str) -> str:
     return value.strip()[:MAX_TEXT]
 
 
-class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+def _server_error() -> dict[str, Any]:
+    return {"code": "server_error", "message": _("Something went wrong; the state was not changed.")}
+
+
+class _DeskConsumer(WsDbConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[misc]
     """Shared plumbing: access check, groups, snapshot, op dispatch with errors as messages."""
 
     ops: dict[str, Op] = {}
@@ -59,8 +63,7 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
 
     async def connect(self) -> None:
         self.joined: list[str] = []
-        self.ops_lock = asyncio.Lock()
-        self.chat_tasks: set[asyncio.Task[None]] = set()
+        self.chat_replies: asyncio.Future[None] | None = None  # the last chat op's reply, sent or to be sent
         user = self.scope.get("user")
         await self.accept()  # accept first so the browser sees our close code, not a bare handshake failure
         if user is None or not user.is_authenticated:
@@ -103,14 +106,15 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
             await self.send_error("unknown_op", _("Unknown operation."))
             return
         if handler in CHAT_OPS:
-            # In a task of its own: while the agent's message is stored, pushes to this socket (the visitors'
-            # messages) go out instead of waiting behind it. The lock keeps this socket's ops in order.
-            task = asyncio.create_task(self.run_chat_op(handler, content))
-            self.chat_tasks.add(task)
-            task.add_done_callback(self.chat_tasks.discard)
+            # Started at once, not after the previous op's reply: this socket's database work runs in order on its
+            # one ws_db thread, so a busy agent's messages are stored back to back while pushes to this socket (the
+            # visitors' messages) go out meanwhile. Replies leave in the order of the ops.
+            work = asyncio.ensure_future(ws_db(self.channel_name, self.run_quiet_op)(handler, content))
+            self.chat_replies = asyncio.ensure_future(self.reply_in_order(self.chat_replies, work))
             return
-        async with self.ops_lock:
-            error, snapshots = await ws_db(self.channel_name, self.run_op_and_snapshot)(handler, content)
+        if self.chat_replies is not None:  # an op after chat ops sees their effects and is answered after them
+            await asyncio.wait([self.chat_replies])
+        error, snapshots = await ws_db(self.channel_name, self.run_op_and_snapshot)(handler, content)
         if error is not None:
             await self.send_json({"kind": "error", "op": op, **error})
             return
@@ -118,13 +122,19 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
         for snapshot in snapshots:  # the authoritative state after the change, whatever events said
             await self.send_json(snapshot)
 
-    async def run_chat_op(self, handler: Op, content: dict[str, Any]) -> None:
-        async with self.ops_lock:  # the reply too: replies come in the order of the ops
-            reply = await ws_db(self.channel_name, self.run_quiet_op)(handler, content)
-            try:
-                await self.send_json(reply)
-            except Exception:  # the socket closed meanwhile: the op is done, its reply has nowhere to go
-                log.debug("desk chat reply not sent", exc_info=True)
+    async def reply_in_order(self, previous: asyncio.Future[None] | None,
+                             work: asyncio.Future[dict[str, Any]]) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        try:
+            reply = await work
+        except Exception:  # run_quiet_op answers every error of the op itself: this is the hop failing
+            log.exception("desk chat op failed")
+            reply = {"kind": "error", **_server_error()}
+        try:
+            await self.send_json(reply)
+        except Exception:  # the socket closed meanwhile: the op is done, its reply has nowhere to go
+            log.debug("desk chat reply not sent", exc_info=True)
 
     def run_op_and_snapshot(self, handler: Op, content: dict[str, Any]) -> tuple[dict[str, Any] | None,
                                                                                  list[dict[str, Any]]]:
@@ -157,7 +167,7 @@ class _DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
                 return {"code": exc.code, "message": message, "fields": fields}
             except Exception:  # never let one bad message kill the agent's connection
                 log.exception("desk websocket op failed")
-                return {"code": "server_error", "message": _("Something went wrong; the state was not changed.")}
+                return _server_error()
         return None
 
     def dispatch_tenant_ids(self) -> list[int]:

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from linia.core import fastsql
@@ -507,20 +506,36 @@ def record_first_response(actor: Any, ticket: Ticket, at: datetime | None = None
     if actor is None:
         return []  # automatic messages are not an agent's response
     at = at or timezone.now()
+    waiting = _waiting_first_response(ticket, at)
+    if not waiting:
+        return []  # the usual case: every reply after the first one in a chat
     with transaction.atomic():
         tasks = list(Task.objects.select_for_update(of=("self",)).filter(
-            Q(ticket_id=ticket.pk) | Q(interaction__ticket_id=ticket.pk), tenant_id=ticket.tenant_id,
-            channel__in=FIRST_RESPONSE_CHANNELS, first_response_at__isnull=True, queued_at__lte=at).order_by("pk"))
+            pk__in=waiting, tenant_id=ticket.tenant_id, first_response_at__isnull=True).order_by("pk"))
         if not tasks:
             return []
         require(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)  # whoever may reply on the ticket
         for task in tasks:
             task.first_response_at = at
-            task.save(update_fields=["first_response_at"])
+            fastsql.save_fields(task, ["first_response_at"])
             task_event(task, "task.first_response", actor, agent_id=getattr(actor, "pk", None),
                        response_seconds=round((at - task.queued_at).total_seconds(), 3))
         _queue_stats_soon(ticket.tenant_id)
     return [t.pk for t in tasks]
+
+
+def _waiting_first_response(ticket: Ticket, at: datetime) -> list[int]:
+    """Ids of the ticket's chat tasks that wait for their first response (queued by ``at``): one plain read
+    on every agent reply, in two branches so that each uses its own index (an OR over the join makes SQLite
+    scan all of the tenant's tasks). The caller locks what it found."""
+    task, interaction = fastsql.table(Task), fastsql.table(Interaction)
+    waiting = (f"SELECT t.id FROM {task} t WHERE {{}} AND t.first_response_at IS NULL "  # noqa: S608
+               f"AND t.channel IN ({fastsql.placeholders(len(FIRST_RESPONSE_CHANNELS))}) AND t.queued_at <= %s")
+    direct = waiting.format("t.ticket_id = %s")
+    through = waiting.format(f"t.interaction_id IN (SELECT i.id FROM {interaction} i WHERE i.ticket_id = %s)")  # noqa: S608
+    conds = [*FIRST_RESPONSE_CHANNELS, fastsql.dt(at)]
+    rows = fastsql.fetch(f"{direct} UNION {through}", [ticket.pk, *conds, ticket.pk, *conds])
+    return [int(row[0]) for row in rows]
 
 
 def first_response(actor: Any, task_id: int, *, tenant: Tenant | int | None = None,

@@ -484,12 +484,11 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
 
 def _locked_ticket(pk: int) -> Ticket:
     """Ticket.objects.select_for_update().get(pk=pk) as one raw statement (every message added takes it)."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    found = list(Ticket.objects.raw(
-        f"SELECT * FROM {connection.ops.quote_name(Ticket._meta.db_table)} WHERE id = %s{lock}", [pk]))  # noqa: S608
-    if not found:
+    row = fastsql.fetch_one(f"SELECT {fastsql.cols(Ticket, 't')} FROM {fastsql.table(Ticket)} t "  # noqa: S608
+                            f"WHERE t.id = %s{fastsql.for_update('t')}", [pk])
+    if row is None:
         raise Ticket.DoesNotExist(f"ticket {pk}")
-    return found[0]
+    return fastsql.load(Ticket, row)
 
 
 def _create_message(actor: Any, ticket: Ticket, *, body: str, kind: str, direction: str, channel: str,

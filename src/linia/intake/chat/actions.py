@@ -27,7 +27,7 @@ from django.db import transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from linia.core import languages
+from linia.core import fastsql, languages
 from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Role, Tenant
 from linia.core.permissions import PermissionDenied, is_platform_admin, membership
@@ -35,6 +35,7 @@ from linia.directory.models import Category
 from linia.intake.chat import realtime
 from linia.intake.chat.models import ChatChannel, ChatMessage, ChatSession, Sender, SessionStatus
 from linia.intake.chat.serialize import agent_public, message_payload, state_payload
+from linia.routing.models import OPEN_TASK, ReservationStatus, Task, TaskStatus
 from linia.tickets import actions as tickets
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
 from linia.tickets.events import emit
@@ -327,12 +328,12 @@ def _append(session: ChatSession, sender: str, text: str, *, client_id: str | No
         ticket_message = _on_ticket(session, sender, text, author, file, seq)
     session.last_seq = seq
     session.last_activity_at = now
-    session.save(update_fields=["last_seq", "last_activity_at"])
+    fastsql.save_fields(session, ["last_seq", "last_activity_at"])
     attachment = ticket_message.attachments.first() if ticket_message is not None and file is not None else None
-    msg = ChatMessage.objects.create(
+    msg = fastsql.insert(ChatMessage(
         tenant_id=session.tenant_id, session=session, seq=seq, sender=sender, client_id=client_id,
         author_user=author if sender == Sender.AGENT else None, text=text, attachment=attachment,
-        message=ticket_message, created_at=now)
+        message=ticket_message, created_at=now))
     _push_message(session, msg)
     return msg, True
 
@@ -369,8 +370,6 @@ def _push_message(session: ChatSession, msg: ChatMessage) -> None:
 def _task_row(session: ChatSession) -> tuple[int | None, str] | None:
     """(assigned agent, status) of the chat's routing task now (transfers and completion happen in routing).
     Read once per action: _sync_holder leaves it on the session for the push that follows."""
-    from linia.routing.models import Task
-
     if session.task_id is None:
         return None
     cached: tuple[int | None, str] | None = getattr(session, "_task_row_now", None)
@@ -383,8 +382,6 @@ def _task_row(session: ChatSession) -> tuple[int | None, str] | None:
 
 
 def _holder(session: ChatSession) -> int | None:
-    from linia.routing.models import TaskStatus
-
     row = _task_row(session)
     if row is None or row[1] != TaskStatus.ASSIGNED or row[0] is None:
         return None
@@ -394,8 +391,6 @@ def _holder(session: ChatSession) -> int | None:
 def _sync_holder(session: ChatSession) -> bool:
     """On a locked session: follow the routing task (accepted, transferred, back in the queue, completed).
     Pushes STATE to the visitor and chat.state to the agent when it changed; returns whether it did."""
-    from linia.routing.models import OPEN_TASK, TaskStatus
-
     if session.status not in (SessionStatus.WAITING, SessionStatus.ACTIVE):
         return False
     row = _task_row(session)
@@ -413,8 +408,6 @@ def _sync_holder(session: ChatSession) -> bool:
 
 
 def _push_state(session: ChatSession, *, agent_id: int | None = None) -> None:
-    from linia.routing.models import Task
-
     task = Task.objects.filter(pk=session.task_id).first() if session.task_id else None
     realtime.to_visitor(session.pk, state_payload(session, task))
     if session.task_id is not None:
@@ -426,6 +419,45 @@ def _locked(session_id: int) -> ChatSession:
     return ChatSession.objects.select_for_update().get(pk=session_id)
 
 
+@dataclass
+class _Held:
+    """What one message needs under the session lock, read in one statement (a chat sends many)."""
+
+    session: ChatSession
+    task_tenant_id: int | None
+    repeat_id: int | None  # the message already stored under the client id, if any
+
+
+def _lock_sql(where: str) -> str:
+    """Lock the session row and read, with it, its routing task's (holder, status, tenant) and the id of a
+    message already stored under a client id (first parameter)."""
+    session, task, message = (fastsql.table(m) for m in (ChatSession, Task, ChatMessage))
+    return (f"SELECT {fastsql.cols(ChatSession, 's')}, t.assigned_to_id, t.status, t.tenant_id, "  # noqa: S608
+            f"(SELECT m.id FROM {message} m WHERE m.session_id = s.id AND m.client_id = %s) "
+            f"FROM {session} s LEFT JOIN {task} t ON t.id = s.task_id WHERE {where}{fastsql.for_update('s')}")
+
+
+def _held(row: tuple[Any, ...] | None) -> _Held | None:
+    if row is None:
+        return None
+    session = fastsql.load(ChatSession, row)
+    holder, status, task_tenant, repeat = row[fastsql.width(ChatSession):]
+    if session.task_id is not None:
+        session._task_row_now = (holder, status) if status is not None else None  # type: ignore[attr-defined]
+    return _Held(session, task_tenant, repeat)
+
+
+def _lock_with(session_id: int, client_id: str | None) -> _Held:
+    held = _held(fastsql.fetch_one(_lock_sql("s.id = %s"), [client_id, session_id]))
+    if held is None:
+        raise ChatSession.DoesNotExist(f"chat session {session_id}")
+    return held
+
+
+def _stored(held: _Held) -> ChatMessage | None:
+    return ChatMessage.objects.get(pk=held.repeat_id) if held.repeat_id is not None else None
+
+
 # --- the visitor ---------------------------------------------------------------------------------
 
 def visitor_send(session: ChatSession, text: Any, client_id: Any) -> tuple[ChatMessage, bool]:
@@ -433,11 +465,11 @@ def visitor_send(session: ChatSession, text: Any, client_id: Any) -> tuple[ChatM
     client_id = clean_client_id(client_id)
     text = clean_text(text)
     with transaction.atomic():
-        locked = _locked(session.pk)
-        if client_id is not None:  # a resend after a lost ack is answered even when the chat has ended since
-            found = ChatMessage.objects.filter(session=locked, client_id=client_id).first()
-            if found is not None:
-                return found, False
+        held = _lock_with(session.pk, client_id)
+        found = _stored(held)  # a resend after a lost ack is answered even when the chat has ended since
+        if found is not None:
+            return found, False
+        locked = held.session
         _sync_holder(locked)  # may find the chat completed in routing meanwhile
         if locked.status == SessionStatus.ENDED:
             raise Conflict("ended", _("This chat has ended. Start a new chat to write again."))
@@ -499,7 +531,6 @@ def _end(session_id: int, *, actor: Any, by: str) -> ChatSession:
 def _end_locked(session: ChatSession, *, actor: Any, by: str, now: datetime) -> None:
     """On a locked session: ended for good (a system message says so); a chat still waiting leaves the queue."""
     from linia.routing import actions as routing
-    from linia.routing.models import Task, TaskStatus
 
     previous_agent = session.agent_id
     session.status, session.ended_at = SessionStatus.ENDED, now
@@ -526,8 +557,6 @@ def _end_locked(session: ChatSession, *, actor: Any, by: str, now: datetime) -> 
 def _session_for_task(actor: Any, task_id: int, *, holder_only: bool = True) -> ChatSession:
     """The chat of a routing task the actor holds. Another tenant's task, or a task without a chat, is
     NotFound; a task of the actor's tenant held by someone else is PermissionDenied."""
-    from linia.routing.models import ReservationStatus, Task, TaskStatus
-
     task = Task.objects.filter(pk=task_id).only("tenant_id", "assigned_to_id", "status").first()
     if task is None or actor is None or not getattr(actor, "is_authenticated", False):
         raise NotFound("chat")
@@ -552,13 +581,22 @@ def agent_send(actor: Any, task_id: int, text: str, client_id: str | None = None
     """The holding agent's message to the visitor; records the chat's first response (routing hook)."""
     text = clean_text(text)
     client_id = clean_client_id(client_id)
-    session = _session_for_task(actor, task_id)
-    with transaction.atomic():
-        locked = _locked(session.pk)
-        if client_id is not None:
-            found = ChatMessage.objects.filter(session=locked, client_id=client_id).first()
-            if found is not None:
-                return found
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        raise NotFound("chat")
+    with transaction.atomic():  # the checks of _session_for_task, on the row locked for the message
+        # by s.task_id alone: SQLite then uses its index (with the tenant test in SQL it scanned the tenant's chats)
+        held = _held(fastsql.fetch_one(_lock_sql("s.task_id = %s"), [client_id, task_id]))
+        if held is None or held.task_tenant_id != held.session.tenant_id:
+            raise NotFound("chat")
+        if membership(actor, held.task_tenant_id) is None and not is_platform_admin(actor):
+            raise NotFound("chat")
+        locked = held.session
+        holder, status = getattr(locked, "_task_row_now", None) or (None, None)
+        if holder != actor.pk or status != TaskStatus.ASSIGNED:
+            raise PermissionDenied("chat.reply", "only the agent who holds this chat may do this")
+        found = _stored(held)
+        if found is not None:
+            return found
         _sync_holder(locked)
         if locked.status == SessionStatus.ENDED:
             raise Conflict("ended", _("This chat has ended."))

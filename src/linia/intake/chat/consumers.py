@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from linia.core import languages
 from linia.core.errors import ActionError
 from linia.core.permissions import PermissionDenied
-from linia.core.wsdb import ws_db
+from linia.core.wsdb import WsDbConsumer, ws_db
 from linia.intake.chat import actions, limits, queries
 from linia.intake.chat.models import ChatChannel, ChatMessage, ChatSession
 from linia.intake.chat.realtime import chat_group
@@ -51,7 +51,7 @@ def _client_ip(scope: dict[str, Any]) -> str:
     return client_ip(meta)
 
 
-class VisitorConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
+class VisitorConsumer(WsDbConsumer, AsyncWebsocketConsumer):  # type: ignore[misc]
     channel: ChatChannel
     session: ChatSession
 

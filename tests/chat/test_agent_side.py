@@ -143,3 +143,27 @@ def test_waiting_visitors_see_their_place_in_the_queue(chat: Chat) -> None:
     sessions = [_start(name=f"V{i}", text="Hi")[1] for i in range(3)]
     places = [state_payload(s, Task.objects.get(pk=s.task_id))["queue_position"] for s in sessions]
     assert places == [1, 2, 3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_ticket_keeps_visitor_text_in_the_chat_only_and_refuses_files(chat: Chat) -> None:
+    from linia.tickets import actions as tickets
+    from linia.tickets.models import Message, Ticket
+
+    _token, session = _start(text="Hi")
+    task = take(chat, session.task_id)
+    ticket = Ticket.objects.get(pk=session.ticket_id)
+    on_ticket = Message.objects.filter(ticket=ticket).count()
+    tickets.change_status(chat.agent, ticket, "solved")
+    tickets.change_status(chat.agent, Ticket.objects.get(pk=ticket.pk), "closed")
+
+    msg, created = actions.visitor_send(session, "one more thing", "v-closed")
+    assert created and msg.seq == 2 and msg.message_id is None  # stored and acknowledged, not on the ticket
+    assert actions.visitor_send(session, "one more thing", "v-closed")[0].pk == msg.pk  # a resend: same row
+    assert Message.objects.filter(ticket=ticket).count() == on_ticket
+    with pytest.raises(Conflict):
+        actions.visitor_file(session, filename="a.png", data=b"\x89PNG\r\n\x1a\n" + b"0" * 40,
+                             content_type="image/png", client_id="v-file")
+    answer = actions.agent_send(chat.agent, task.pk, "It is closed; I open a new one for you.", "a-closed")
+    assert answer.message_id is not None  # the agent's reply still goes on the ticket
+    assert Ticket.objects.get(pk=ticket.pk).status == "closed"

@@ -509,15 +509,18 @@ def record_first_response(actor: Any, ticket: Ticket, at: datetime | None = None
     waiting = _waiting_first_response(ticket, at)
     if not waiting:
         return []  # the usual case: every reply after the first one in a chat
+    require(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)  # whoever may reply on the ticket
     with transaction.atomic():
-        tasks = list(Task.objects.select_for_update(of=("self",)).filter(
-            pk__in=waiting, tenant_id=ticket.tenant_id, first_response_at__isnull=True).order_by("pk"))
+        # one statement locks, re-checks and sets them (a concurrent reply may have set them meanwhile)
+        table = fastsql.table(Task)
+        rows = fastsql.fetch(
+            f"UPDATE {table} SET first_response_at = %s WHERE id IN ({fastsql.placeholders(len(waiting))}) "  # noqa: S608
+            f"AND tenant_id = %s AND first_response_at IS NULL RETURNING {fastsql.cols(Task, table)}",
+            [fastsql.dt(at), *waiting, ticket.tenant_id])
+        tasks = sorted((fastsql.load(Task, row) for row in rows), key=lambda t: t.pk)
         if not tasks:
             return []
-        require(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)  # whoever may reply on the ticket
         for task in tasks:
-            task.first_response_at = at
-            fastsql.save_fields(task, ["first_response_at"])
             task_event(task, "task.first_response", actor, agent_id=getattr(actor, "pk", None),
                        response_seconds=round((at - task.queued_at).total_seconds(), 3))
         _queue_stats_soon(ticket.tenant_id)

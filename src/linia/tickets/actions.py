@@ -7,6 +7,7 @@ import hashlib
 import mimetypes
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
 
@@ -431,7 +432,7 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
                 direction: str | None = None, channel: str | None = None, author_contact: Contact | None = None,
                 attachments: Sequence[NewAttachment] = (), external_id: str | None = None,
                 body_html: str = "", reopen: bool = True, external_id_is_new: bool = False,
-                source: str = "") -> Message:
+                source: str = "", savepoint: bool = True) -> Message:
     """Add a public reply or internal note; a repeated external_id returns the stored message.
 
     body_html, when given, must already be sanitised (the email intake keeps nh3-cleaned HTML).
@@ -439,6 +440,8 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
     out-of-office reply is not the customer answering). external_id_is_new: as for
     `create_ticket_with_message` (the caller looked it up in this transaction). source: where the message
     was written when the channel does not say it (e.g. "ticket_page"), kept in the event for the timeline.
+    savepoint=False (inside the caller's transaction): no savepoint of its own, two statements fewer; the caller
+    must then not catch this function's errors and go on, as its transaction is marked for rollback.
     """
     _check_perm(actor, Perm.TICKETS_CHANGE, ticket.tenant_id)
     _check_choice(kind, Message.Kind, "kind")
@@ -451,17 +454,16 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
     if direction is None:
         direction = Message.Direction.INTERNAL if kind == Message.Kind.NOTE else (
             Message.Direction.OUTBOUND if actor is not None else Message.Direction.INBOUND)
-    with transaction.atomic():
-        ticket = _locked_ticket(ticket.pk)
+    with transaction.atomic(savepoint=savepoint):
+        now = timezone.now()
+        ticket = _touched_ticket(ticket.pk, now)  # locked; leaving with an error undoes the touch too
         if ticket.status == Status.CLOSED and direction == Message.Direction.INBOUND:
             raise ActionError("ticket_closed", "The ticket is closed; open a new one.")
         message = _create_message(actor, ticket, body=body, kind=kind, direction=direction,
                                   channel=channel or ticket.channel, author_contact=author_contact,
                                   attachments=attachments, external_id=external_id, body_html=body_html,
-                                  source=source)
-        now = message.created_at
-        fields = ["updated_at"]
-        ticket.updated_at = now
+                                  source=source, created_at=now)
+        fields: list[str] = []
         if kind == Message.Kind.PUBLIC and direction == Message.Direction.OUTBOUND and ticket.first_response_at is None:
             ticket.first_response_at = now
             fields.append("first_response_at")
@@ -473,7 +475,8 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
             fields += ["status", "solved_at"]
             emit(ticket.tenant_id, "ticket.status_changed", ticket=ticket, actor=actor,
                  data={"from": old, "to": Status.OPEN, "reason": "customer_reply"})
-        fastsql.save_fields(ticket, fields)
+        if fields:
+            fastsql.save_fields(ticket, fields)
         search.add_message_text(ticket, body or "")
         if kind == Message.Kind.PUBLIC and direction == Message.Direction.OUTBOUND and actor is not None:
             from linia.routing.actions import record_first_response  # routing imports tickets
@@ -482,10 +485,12 @@ def add_message(actor: Any, ticket: Ticket, *, body: str, kind: str = Message.Ki
     return message
 
 
-def _locked_ticket(pk: int) -> Ticket:
-    """Ticket.objects.select_for_update().get(pk=pk) as one raw statement (every message added takes it)."""
-    row = fastsql.fetch_one(f"SELECT {fastsql.cols(Ticket, 't')} FROM {fastsql.table(Ticket)} t "  # noqa: S608
-                            f"WHERE t.id = %s{fastsql.for_update('t')}", [pk])
+def _touched_ticket(pk: int, now: datetime) -> Ticket:
+    """Set the ticket's updated_at and read it back in one statement, which also takes its row lock (every
+    message added does this first)."""
+    table = fastsql.table(Ticket)
+    row = fastsql.fetch_one(f"UPDATE {table} SET updated_at = %s WHERE id = %s "  # noqa: S608
+                            f"RETURNING {fastsql.cols(Ticket, table)}", [fastsql.dt(now), pk])
     if row is None:
         raise Ticket.DoesNotExist(f"ticket {pk}")
     return fastsql.load(Ticket, row)
@@ -493,11 +498,13 @@ def _locked_ticket(pk: int) -> Ticket:
 
 def _create_message(actor: Any, ticket: Ticket, *, body: str, kind: str, direction: str, channel: str,
                     author_contact: Contact | None, attachments: Sequence[NewAttachment],
-                    external_id: str | None, body_html: str = "", source: str = "") -> Message:
+                    external_id: str | None, body_html: str = "", source: str = "",
+                    created_at: datetime | None = None) -> Message:
     message = fastsql.insert(Message(
         tenant_id=ticket.tenant_id, ticket=ticket, kind=kind, direction=direction, channel=channel,
         author_user=actor if getattr(actor, "is_authenticated", False) else None, author_contact=author_contact,
-        body_text=body or "", body_html=body_html or "", external_id=external_id or None, created_at=timezone.now(),
+        body_text=body or "", body_html=body_html or "", external_id=external_id or None,
+        created_at=created_at or timezone.now(),
     ))
     for item in attachments:
         _store_attachment(message, item)

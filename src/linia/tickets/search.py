@@ -215,19 +215,24 @@ def add_message_text(ticket: Ticket, text: str, *, using: str = "default") -> No
             if cursor.rowcount != 1:
                 index_ticket(ticket, using=using)
             return
-        cursor.execute(f"SELECT tenant_id, reference, subject, body FROM {PENDING} WHERE ticket_id = %s", [ticket.pk])
-        found = cursor.fetchone()
-        if found is None:
-            cursor.execute(f"SELECT tenant_id, reference, subject, body FROM {TABLE} WHERE rowid = %s", [ticket.pk])
-            found = cursor.fetchone()
-    if found is None or len(found[3]) + len(cleaned) >= MAX_DOCUMENT_CHARS:
+        cursor.execute(APPEND_PENDING, [cleaned, cleaned, ticket.pk, ticket.pk, len(cleaned), MAX_DOCUMENT_CHARS])
+        appended = cursor.fetchone()
+    if appended is None:  # no document yet, or at its size limit
         index_ticket(ticket, using=using)
         return
-    tenant_id, reference, subject, body = found
-    row = (ticket.pk, tenant_id, reference, subject, f"{body} {cleaned}" if body else cleaned)
-    _upsert([row], using, pending=True)
-    if ticket.pk % FLUSH_EVERY == 0 or len(row[4]) > MAX_PENDING_CHARS:
+    if ticket.pk % FLUSH_EVERY == 0 or appended[0] > MAX_PENDING_CHARS:
         flush(using=using)
+
+
+# SQLite, one statement (a chat adds a line per message): the ticket's newest document (pending, else the FTS5
+# row) plus the new words, written as its pending document; no row when there is none or it is full.
+APPEND_PENDING = (
+    f"INSERT INTO {PENDING} (ticket_id, tenant_id, reference, subject, body) "
+    "SELECT ticket_id, tenant_id, reference, subject, CASE WHEN body = '' THEN %s ELSE body || ' ' || %s END "
+    f"FROM (SELECT ticket_id, tenant_id, reference, subject, body, 0 AS newest FROM {PENDING} WHERE ticket_id = %s "
+    f"UNION ALL SELECT rowid, tenant_id, reference, subject, body, 1 FROM {TABLE} WHERE rowid = %s "
+    "ORDER BY newest LIMIT 1) WHERE length(body) + %s < %s "
+    "ON CONFLICT (ticket_id) DO UPDATE SET body = excluded.body RETURNING length(body)")
 
 
 def flush(*, using: str = "default") -> None:

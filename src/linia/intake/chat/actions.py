@@ -40,6 +40,7 @@ from linia.tickets import actions as tickets
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_email, normalize_phone
 from linia.tickets.events import emit
 from linia.tickets.models import Channel, Contact, Interaction, Message, Ticket
+from linia.tickets.models import Status as TicketStatus
 
 log = logging.getLogger(__name__)
 
@@ -341,9 +342,15 @@ def _append(session: ChatSession, sender: str, text: str, *, client_id: str | No
 def _on_ticket(session: ChatSession, sender: str, text: str, author: Any, file: tickets.NewAttachment | None,
                seq: int) -> Message | None:
     """The same message on the ticket (the transcript stays there); agent replies record the chat's first
-    response through add_message's routing hook."""
+    response through add_message's routing hook. A visitor's text to a closed ticket stays in the chat only."""
     ticket = Ticket(pk=session.ticket_id, tenant_id=session.tenant_id)
     visitor = sender == Sender.VISITOR
+    known: str | None = getattr(session, "_ticket_status_now", None)  # read with the session's lock
+    if visitor and known == TicketStatus.CLOSED:
+        if file is not None:
+            raise ActionError("ticket_closed", "The ticket is closed; open a new one.")
+        log.info("chat %s: ticket closed, message %s kept in the chat only", session.pk, seq)
+        return None
     try:
         return tickets.add_message(
             None if visitor else author, ticket, body=text, channel=Channel.CHAT,
@@ -351,9 +358,12 @@ def _on_ticket(session: ChatSession, sender: str, text: str, author: Any, file: 
             author_contact=Contact(pk=session.contact_id, tenant_id=session.tenant_id)
             if visitor and session.contact_id else None,
             attachments=[file] if file is not None else [], external_id=f"{EXTERNAL_PREFIX}{session.pk}:{seq}",
-            external_id_is_new=True)
+            external_id_is_new=True,
+            # status known open: no savepoint of its own. Closed meanwhile (PostgreSQL): its error ends this
+            # action too, and the widget's resend then finds the ticket closed.
+            savepoint=known is None)
     except ActionError as exc:
-        if exc.code != "ticket_closed" or file is not None:
+        if known is not None or exc.code != "ticket_closed" or file is not None:
             raise
         log.info("chat %s: ticket closed, message %s kept in the chat only", session.pk, seq)
         return None
@@ -431,19 +441,21 @@ class _Held:
 def _lock_sql(where: str) -> str:
     """Lock the session row and read, with it, its routing task's (holder, status, tenant) and the id of a
     message already stored under a client id (first parameter)."""
-    session, task, message = (fastsql.table(m) for m in (ChatSession, Task, ChatMessage))
+    session, task, message, ticket = (fastsql.table(m) for m in (ChatSession, Task, ChatMessage, Ticket))
     return (f"SELECT {fastsql.cols(ChatSession, 's')}, t.assigned_to_id, t.status, t.tenant_id, "  # noqa: S608
-            f"(SELECT m.id FROM {message} m WHERE m.session_id = s.id AND m.client_id = %s) "
-            f"FROM {session} s LEFT JOIN {task} t ON t.id = s.task_id WHERE {where}{fastsql.for_update('s')}")
+            f"(SELECT m.id FROM {message} m WHERE m.session_id = s.id AND m.client_id = %s), tk.status "
+            f"FROM {session} s LEFT JOIN {task} t ON t.id = s.task_id LEFT JOIN {ticket} tk ON tk.id = s.ticket_id "
+            f"WHERE {where}{fastsql.for_update('s')}")
 
 
 def _held(row: tuple[Any, ...] | None) -> _Held | None:
     if row is None:
         return None
     session = fastsql.load(ChatSession, row)
-    holder, status, task_tenant, repeat = row[fastsql.width(ChatSession):]
+    holder, status, task_tenant, repeat, ticket_status = row[fastsql.width(ChatSession):]
     if session.task_id is not None:
         session._task_row_now = (holder, status) if status is not None else None  # type: ignore[attr-defined]
+    session._ticket_status_now = ticket_status  # type: ignore[attr-defined]
     return _Held(session, task_tenant, repeat)
 
 
@@ -492,11 +504,11 @@ def visitor_file(session: ChatSession, *, filename: str, data: bytes, content_ty
                           _("This type of file is not accepted.") if exc.code == "attachment_type"
                           else _("The file could not be accepted."), {"file": [_("not accepted")]}) from None
     with transaction.atomic():
-        locked = _locked(session.pk)
-        if client_id is not None:
-            found = ChatMessage.objects.filter(session=locked, client_id=client_id).first()
-            if found is not None:
-                return found, False
+        held = _lock_with(session.pk, client_id)
+        found = _stored(held)
+        if found is not None:
+            return found, False
+        locked = held.session
         _sync_holder(locked)
         if locked.status == SessionStatus.ENDED:
             raise Conflict("ended", _("This chat has ended. Start a new chat to write again."))

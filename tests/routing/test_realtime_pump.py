@@ -54,6 +54,29 @@ def test_pump_keeps_order_and_does_not_block_the_caller() -> None:
     asyncio.run(scenario())
 
 
+def test_pump_keeps_the_order_within_each_group_when_groups_interleave() -> None:
+    async def scenario() -> None:
+        layer = get_channel_layer()
+        channels = {g: await layer.new_channel() for g in ("agent-1", "agent-2", "chat-3")}
+        for group, channel in channels.items():
+            await layer.group_add(group, channel)
+        await realtime.start_pump()
+        try:
+            def sync_side() -> None:
+                for n in range(30):
+                    for group in channels:
+                        realtime.send_now(group, {"kind": "n", "n": n, "group": group})
+
+            await asyncio.to_thread(sync_side)
+            for group, channel in channels.items():
+                got = await _drain(channel, 30)
+                assert [(m["group"], m["n"]) for m in got] == [(group, n) for n in range(30)]
+        finally:
+            await realtime.stop_pump()
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.django_db  # the figures are computed with connection hygiene (old connections closed around)
 def test_queue_figures_are_coalesced_per_tenant() -> None:
     computed: list[int] = []

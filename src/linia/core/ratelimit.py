@@ -6,7 +6,9 @@ and per IP before doing any work; a refusal is a 429 with a message, never a par
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.cache import cache
 
@@ -19,8 +21,28 @@ class Limit:
 
 def allow(scope: str, key: str, limit: Limit, *, now: float | None = None) -> bool:
     """Count one hit for (scope, key); False when the window's allowance is used up."""
-    window = int((time.time() if now is None else now) // limit.seconds)
-    cache_key = f"rl:{scope}:{key}:{window}"
+    return allow_all([(scope, key, limit)], now=now)
+
+
+def allow_all(checks: Sequence[tuple[str, str, Limit]], *, now: float | None = None) -> bool:
+    """Count one hit for each (scope, key, limit); False when any allowance is used up. On Redis all of them
+    are one round trip (a chat message checks two limits on the thread that then stores it)."""
+    at = time.time() if now is None else now
+    keys = [f"rl:{scope}:{key}:{int(at // limit.seconds)}" for scope, key, limit in checks]
+    client = _redis()
+    if client is None:
+        results = [_count(cache_key, limit) for cache_key, (_s, _k, limit) in zip(keys, checks, strict=True)]
+        return all(results)
+    pipe = client.pipeline(transaction=False)
+    for cache_key, (_s, _k, limit) in zip(keys, checks, strict=True):
+        name = cache.make_and_validate_key(cache_key)
+        pipe.incr(name)
+        pipe.expire(name, limit.seconds + 1)  # the key names its window: renewing the expiry changes nothing
+    replies = pipe.execute()
+    return all(int(hits) <= limit.count for hits, (_s, _k, limit) in zip(replies[::2], checks, strict=True))
+
+
+def _count(cache_key: str, limit: Limit) -> bool:
     if cache.add(cache_key, 1, timeout=limit.seconds + 1):
         return limit.count >= 1
     try:
@@ -29,6 +51,15 @@ def allow(scope: str, key: str, limit: Limit, *, now: float | None = None) -> bo
         cache.add(cache_key, 1, timeout=limit.seconds + 1)
         return True
     return hits <= limit.count
+
+
+def _redis() -> Any:
+    """The redis-py client behind Django's Redis cache (None with any other cache backend)."""
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    return backend._cache.get_client(write=True) if isinstance(backend, RedisCache) else None  # type: ignore[attr-defined]
 
 
 def client_ip(meta: dict[str, object]) -> str:

@@ -48,6 +48,11 @@ async def _group_send(group: str, payload: dict[str, Any]) -> None:
         log.exception("realtime publish to %s failed", group)
 
 
+async def _send_in_order(group: str, payloads: list[dict[str, Any]]) -> None:
+    for payload in payloads:
+        await _group_send(group, payload)
+
+
 class Pump:
     """One per server process: an ordered queue of outgoing messages drained by a task on the server's loop.
 
@@ -87,9 +92,19 @@ class Pump:
             self.stats_wanted[tenant_id] = compute
 
     async def _send(self) -> None:
+        """What is queued goes out group by group: in order within a group, groups side by side (with
+        channels-redis each send is a round trip; one after another they capped a busy chat server)."""
         while True:
-            group, payload = await self.queue.get()
-            await _group_send(group, payload)
+            batch = [await self.queue.get()]
+            while not self.queue.empty():
+                batch.append(self.queue.get_nowait())
+            by_group: dict[str, list[dict[str, Any]]] = {}
+            for group, payload in batch:
+                by_group.setdefault(group, []).append(payload)
+            if len(by_group) == 1:
+                await _send_in_order(*next(iter(by_group.items())))
+            else:
+                await asyncio.gather(*(_send_in_order(group, payloads) for group, payloads in by_group.items()))
 
     async def _stats(self) -> None:
         while True:

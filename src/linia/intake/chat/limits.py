@@ -33,6 +33,5 @@ def allow(name: str, key: str) -> bool:
 
 
 def allow_all(*checks: tuple[str, str]) -> bool:
-    """Every (limit name, key) counts one hit; False when any is used up."""
-    results = [allow(name, key) for name, key in checks]
-    return all(results)
+    """Every (limit name, key) counts one hit; False when any is used up (one round trip on Redis)."""
+    return ratelimit.allow_all([(f"chat:{name}", key, limit(name)) for name, key in checks])

@@ -1,6 +1,6 @@
 """Chat benchmark: N concurrent widget websocket sessions against one server process, agents answering.
 
-    .venv/bin/python benchmarks/chat.py [--layer memory|redis|both] [--db sqlite|postgres]
+    .venv/bin/python benchmarks/chat.py [--layer memory|redis|redis-pubsub|both] [--db sqlite|postgres]
                                         [--sessions 1000] [--agents 50] [--interval 10] [--seconds 60]
 
 One `linia serve` process (uvicorn) on a free port, with the in-memory channel layer and, in a second run,
@@ -269,8 +269,9 @@ def run_layer(layer: str, db: str, sessions: int, n_agents: int, interval: float
     env = {**os.environ, "LINIA_HOME": str(home), "REDIS_URL": "", "LINIA_FAST_PASSWORDS": "1",
            "DJANGO_SETTINGS_MODULE": "linia.settings", "DATABASE_URL": "", "LINIA_CHAT_BENCH_ECHO": "1",
            "LINIA_TRUST_X_FORWARDED_FOR": "1"}
-    if layer == "redis":
-        env.update(REDIS_URL=REDIS, LINIA_REDIS_PREFIX=f"benchchat{os.getpid()}:")
+    if layer in ("redis", "redis-pubsub"):
+        env.update(REDIS_URL=REDIS, LINIA_REDIS_PREFIX=f"benchchat{os.getpid()}:",
+                   LINIA_REDIS_LAYER="pubsub" if layer == "redis-pubsub" else "core")
     dbname = None
     if db == "postgres":
         import psycopg
@@ -304,7 +305,7 @@ def run_layer(layer: str, db: str, sessions: int, n_agents: int, interval: float
 
             with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
-        if layer == "redis":
+        if layer != "memory":
             _drop_redis_prefix(env["LINIA_REDIS_PREFIX"])
     return report(layer, db, sessions, interval, seconds, echo, result)
 
@@ -356,7 +357,7 @@ def report(layer: str, db: str, sessions: int, interval: float, seconds: float, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--layer", choices=["memory", "redis", "both"], default="both")
+    parser.add_argument("--layer", choices=["memory", "redis", "redis-pubsub", "both"], default="both")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--agents", type=int, default=50)

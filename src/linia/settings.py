@@ -155,6 +155,12 @@ if REDIS_URL:
         "hosts": [{"address": REDIS_URL, "socket_timeout": None,
                    "max_connections": int(os.environ.get("LINIA_REDIS_MAX_CONNECTIONS", "2000"))}],
         "prefix": f"{REDIS_PREFIX}asgi"}}}
+    if os.environ.get("LINIA_REDIS_LAYER", "core") == "pubsub":
+        # channels-redis' Redis Pub/Sub layer (beta upstream): a group send is one PUBLISH instead of several
+        # round trips and a Lua script. Nothing is kept for a socket that is away, which Linia's pushes never
+        # rely on (a reconnecting desk or widget reads its state from the database). docs/operations.md.
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": None}], "prefix": f"{REDIS_PREFIX}asgi"}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                           "KEY_PREFIX": REDIS_PREFIX}}
     HUEY = {"huey_class": "huey.RedisHuey", "name": f"{REDIS_PREFIX}linia", "url": REDIS_URL, "immediate": False}

@@ -1,4 +1,5 @@
-"""The demo's forms: fixed keys, idempotent seeding, and the pre-order form files a ticket in its category."""
+"""The demo's forms: fixed keys, idempotent seeding, routing to the "Email and forms" queue, and the pre-order
+form files a ticket in its category that an agent is offered."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from django.utils import timezone
 from linia.core.models import Tenant
 from linia.demo.run import seed_demo
 from linia.intake.webform.models import WebForm
+from linia.routing import actions as routing
+from linia.routing.models import AgentProfile, Queue, Task
 from linia.tickets.models import Attachment, Ticket
 from tests.webform.conftest import TOKEN_RE
 
@@ -57,6 +60,37 @@ def test_demo_preorder_files_a_pizza_ticket(demo: None, settings: Any) -> None:
     assert ticket.custom_fields["items"] == [{"name": "Пицца Пепперони", "qty": 1},
                                              {"name": "Пицца Четыре сыра", "qty": 2}]
     assert ticket.subject.startswith("Предзаказ пиццы")
+    task = Task.objects.get(tenant=tenant)  # routed: an agent of the demo is offered it
+    assert (task.channel, task.queue.code, task.ticket) == ("ticket", "email", ticket)
+    profile = AgentProfile.objects.filter(user__memberships__tenant=tenant,
+                                          user__memberships__role="agent").order_by("user__username").first()
+    assert profile is not None
+    profile.presence, profile.idle_since = "available", timezone.now()
+    profile.save()
+    assert [(r.task_id, r.agent_id) for r in routing.dispatch(tenant)] == [(task.pk, profile.user_id)]
+
+
+def test_demo_forms_are_routed_to_the_email_and_forms_queue(demo: None) -> None:
+    for form in WebForm.objects.select_related("tenant"):
+        assert form.queue == "email", form.public_key
+        form.full_clean()
+        queue = Queue.objects.get(tenant=form.tenant, code="email")
+        assert (queue.name, queue.channels) == ("Email and forms", ["email", "ticket"])
+
+
+def test_an_older_demo_database_gets_its_forms_routed_and_edits_are_kept(demo: None) -> None:
+    # As a demo seeded before forms were routed: an email-only queue and forms without a queue.
+    Queue.objects.filter(code="email").update(name="Email", channels=["email"])
+    WebForm.objects.update(queue="")
+    edited = Tenant.objects.get(slug="quickdrop")
+    Queue.objects.filter(tenant=edited, code="email").update(name="Mail desk")  # someone's own choice
+    seed_demo(small=True, tickets=0)
+    for form in WebForm.objects.select_related("tenant"):
+        queue = Queue.objects.get(tenant=form.tenant, code="email")
+        if form.tenant == edited:
+            assert (form.queue, queue.name, queue.channels) == ("", "Mail desk", ["email"])
+        else:
+            assert (form.queue, queue.name, queue.channels) == ("email", "Email and forms", ["email", "ticket"])
 
 
 def test_demo_vacancy_with_cv(demo: None, settings: Any) -> None:

@@ -5,11 +5,14 @@ and per IP before doing any work; a refusal is a 429 with a message, never a par
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 
 
@@ -40,6 +43,35 @@ def allow_all(checks: Sequence[tuple[str, str, Limit]], *, now: float | None = N
         pipe.expire(name, limit.seconds + 1)  # the key names its window: renewing the expiry changes nothing
     replies = pipe.execute()
     return all(int(hits) <= limit.count for hits, (_s, _k, limit) in zip(replies[::2], checks, strict=True))
+
+
+async def allow_all_async(checks: Sequence[tuple[str, str, Limit]], *, now: float | None = None) -> bool:
+    """`allow_all` for code on an event loop (websocket consumers): on Redis one awaited round trip of an
+    asyncio client, so no database thread waits on the network; other caches count in memory at once."""
+    if _redis() is None:
+        return allow_all(checks, now=now)
+    at = time.time() if now is None else now
+    pipe = _async_redis().pipeline(transaction=False)
+    for scope, key, limit in checks:
+        name = cache.make_and_validate_key(f"rl:{scope}:{key}:{int(at // limit.seconds)}")
+        pipe.incr(name)
+        pipe.expire(name, limit.seconds + 1)
+    replies = await pipe.execute()
+    return all(int(hits) <= limit.count for hits, (_s, _k, limit) in zip(replies[::2], checks, strict=True))
+
+
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+
+
+def _async_redis() -> Any:
+    """One asyncio Redis client per event loop, on the cache's Redis."""
+    import redis.asyncio
+
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
+    if client is None:
+        client = _async_clients[loop] = redis.asyncio.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    return client
 
 
 def _count(cache_key: str, limit: Limit) -> bool:

@@ -1,6 +1,6 @@
 """Routing, voice and email for the demo tenants: a route-mode customer line with its call queue, a chat queue,
-an email queue with the tenant's support mailbox, disposition codes, and agent profiles with PBX extensions
-for the demo's agents and supervisors.
+an "Email and forms" queue (channels email and ticket) with the tenant's support mailbox and web forms,
+disposition codes, and agent profiles with PBX extensions for the demo's agents and supervisors.
 
 The demo's queues share contacts round robin (least recently offered first, never offered first): a person
 who logs in as an agent beside the simulator's always-idle agents gets the next call or chat, where
@@ -23,6 +23,10 @@ LINES = {
 }
 
 
+WRITTEN_QUEUE = "email"  # the demo's queue of written requests: its mailbox and its web forms
+WRITTEN_CHANNELS = ["email", "ticket"]
+
+
 def mailbox_address(tenant: Tenant) -> str:
     """The demo tenant's support address; mail to it on the demo's SMTP port becomes a ticket."""
     return f"support@{tenant.slug}.demo.test"
@@ -34,12 +38,16 @@ def seed_contact_center(tenants: list[Tenant]) -> None:
         number, line_name, chat_name = LINES.get(tenant.slug, ("", "Customer line", "Chat"))
         fresh = not Queue.objects.filter(tenant=tenant).exists()
         ensure_contact_center(tenant, number=number, line_name=line_name, chat_name=chat_name)
-        Queue.objects.get_or_create(tenant=tenant, code="email", defaults={
-            "name": "Email", "channels": ["email"], "target_answer_seconds": 4 * 3600})
+        written, created = Queue.objects.get_or_create(tenant=tenant, code=WRITTEN_QUEUE, defaults={
+            "name": "Email and forms", "channels": WRITTEN_CHANNELS, "target_answer_seconds": 4 * 3600})
+        if not created and written.name == "Email" and written.channels == ["email"]:
+            # The queue as an older demo made it (email only): it takes the web forms too. An edited one is kept.
+            written.name, written.channels = "Email and forms", WRITTEN_CHANNELS
+            written.save(update_fields=["name", "channels"])
         if fresh:  # a strategy someone chose later is kept on the next run
             Queue.objects.filter(tenant=tenant).update(strategy=Strategy.ROUND_ROBIN)
         Mailbox.objects.get_or_create(address=mailbox_address(tenant), defaults={
-            "tenant": tenant, "name": f"{tenant.name} support", "queue": "email"})
+            "tenant": tenant, "name": f"{tenant.name} support", "queue": WRITTEN_QUEUE})
         members = (Membership.objects.filter(tenant=tenant, role__in=[Role.AGENT, Role.SUPERVISOR])
                    .order_by("user__username").values_list("user_id", flat=True))
         for n, user_id in enumerate(members, 1):

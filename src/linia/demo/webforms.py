@@ -1,15 +1,18 @@
 """The case studies' web forms for the demo tenants (product complaint, vacancy application with a CV, food
 pre-order within the store's hours, refund request), with fixed public keys "demo-<tenant slug>-<form>"
-for the demo shop page. Idempotent: an existing form (maybe edited in the admin) is kept."""
+for the demo shop page, routed to the tenant's "Email and forms" queue (channel "ticket"). Idempotent: an existing
+form (maybe edited in the admin) is kept, except that one without a queue (from an older demo) gets it."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from linia.core.models import Tenant
+from linia.demo.contact_center import WRITTEN_QUEUE
 from linia.directory.models import Category, Department, Vacancy
 from linia.intake.webform.definition import parse
-from linia.intake.webform.models import WebForm
+from linia.intake.webform.models import ROUTING_CHANNEL, WebForm
+from linia.routing.models import Queue
 
 T = dict[str, str]
 
@@ -173,6 +176,12 @@ def _department(tenant: Tenant, code: str) -> Department | None:
     return Department.objects.filter(tenant=tenant, code=code).first() if code else None
 
 
+def _queue(tenant: Tenant) -> str:
+    """The demo's queue for written requests when it takes web forms (seed_contact_center makes it), else ""."""
+    queue = Queue.objects.filter(tenant=tenant, code=WRITTEN_QUEUE, is_active=True).first()
+    return WRITTEN_QUEUE if queue is not None and ROUTING_CHANNEL in (queue.channels or []) else ""
+
+
 def _positions(tenant: Tenant) -> list[str]:
     return sorted(set(Vacancy.objects.filter(tenant=tenant, is_open=True).values_list("position", flat=True)))
 
@@ -204,14 +213,19 @@ def _plan(tenant: Tenant) -> list[tuple[str, tuple[dict[str, Any], dict[str, Any
 
 
 def seed_webforms(tenants: list[Tenant]) -> list[WebForm]:
-    """Create the demo tenants' forms (existing ones are kept as they are)."""
+    """Create the demo tenants' forms (existing ones are kept as they are; one without a queue gets the demo's)."""
     made = []
     for tenant in tenants:
+        queue = _queue(tenant)
         for kind, (schema, ui), category, department, subject in _plan(tenant):
             parse(schema, ui)  # a broken demo definition fails the seed, not the visitor
             form, _created = WebForm.objects.get_or_create(public_key=f"demo-{tenant.slug}-{kind}", defaults={
                 "tenant": tenant, "name": TITLES[kind]["en"], "titles": TITLES[kind], "intros": INTROS[kind],
                 "success_texts": SUCCESS, "schema": schema, "ui": ui, "subject": subject,
-                "category": _category(tenant, category), "department": _department(tenant, department)})
+                "category": _category(tenant, category), "department": _department(tenant, department),
+                "queue": queue})
+            if not _created and queue and not form.queue:
+                form.queue = queue
+                form.save(update_fields=["queue", "updated_at"])
             made.append(form)
     return made

@@ -24,7 +24,7 @@ from linia.core.errors import ActionError
 from linia.core.permissions import PermissionDenied
 from linia.core.wsdb import WsDbConsumer, ws_db
 from linia.intake.chat import actions, limits, queries
-from linia.intake.chat.models import ChatChannel, ChatMessage, ChatSession
+from linia.intake.chat.models import ChatChannel, ChatSession
 from linia.intake.chat.realtime import chat_group
 from linia.intake.chat.serialize import message_payload, state_payload, with_file_url
 
@@ -185,18 +185,14 @@ class VisitorConsumer(WsDbConsumer, AsyncWebsocketConsumer):  # type: ignore[mis
         return queries.history(self.session, after, key=self.key, token=self.token), state
 
     async def on_message(self, content: dict[str, Any]) -> None:
-        msg = await self.db(self._send)(content.get("text"), content.get("client_id"))
+        if not await limits.allow_all_async(("message_token", self.session.token_hash), ("message_ip", self.ip)):
+            raise ActionError("rate_limited", _("You are sending messages too fast. Please wait a moment."))
+        msg = (await self.db(actions.visitor_send)(self.session, content.get("text"), content.get("client_id")))[0]
         ack = {"type": "ack", "client_id": msg.client_id, "seq": msg.seq, "created_at": msg.created_at.isoformat()}
         await self.send_json(ack)
 
-    def _send(self, text: Any, client_id: Any) -> ChatMessage:
-        """The rate limits, then the message: one hop to the database thread."""
-        if not limits.allow_all(("message_token", self.session.token_hash), ("message_ip", self.ip)):
-            raise ActionError("rate_limited", _("You are sending messages too fast. Please wait a moment."))
-        return actions.visitor_send(self.session, text, client_id)[0]
-
     async def on_typing(self, content: dict[str, Any]) -> None:
-        if not await self.db(limits.allow)("typing_token", self.session.token_hash):
+        if not await limits.allow_all_async(("typing_token", self.session.token_hash)):
             return  # typing is a hint: too many are dropped silently
         await self.db(actions.visitor_typing)(self.session, content.get("on") is True)
 

@@ -35,3 +35,8 @@ def allow(name: str, key: str) -> bool:
 def allow_all(*checks: tuple[str, str]) -> bool:
     """Every (limit name, key) counts one hit; False when any is used up (one round trip on Redis)."""
     return ratelimit.allow_all([(f"chat:{name}", key, limit(name)) for name, key in checks])
+
+
+async def allow_all_async(*checks: tuple[str, str]) -> bool:
+    """`allow_all` from a websocket consumer's event loop (no database thread waits on Redis)."""
+    return await ratelimit.allow_all_async([(f"chat:{name}", key, limit(name)) for name, key in checks])

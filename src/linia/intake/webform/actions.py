@@ -1,8 +1,10 @@
-"""Filing a web form submission: contact, ticket with the fields and files, private link and the email, in one
-transaction (a failure anywhere writes nothing). A repeated submission id returns the first ticket."""
+"""Filing a web form submission: contact, ticket with the fields and files, routing task (when the form names a
+queue), private link and the email, in one transaction (a failure anywhere writes nothing). A repeated submission
+id returns the first ticket and creates nothing."""
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import timedelta
@@ -13,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from linia.core.errors import ActionError
 from linia.dispatch import outbox, rendering, tokens
 from linia.dispatch.models import OutboundEmail
 from linia.dispatch.outbound import signature
 from linia.intake.webform.definition import Field
-from linia.intake.webform.models import Submission, WebForm
+from linia.intake.webform.models import ROUTING_CHANNEL, Submission, WebForm
 from linia.intake.webform.validation import Cleaned
 from linia.tickets import actions as ticket_actions
 from linia.tickets.events import emit
@@ -27,6 +30,8 @@ EXTERNAL_PREFIX = "webform:"
 NAME_FIELDS = ("name", "full_name", "your_name")
 EMAILS_PER_HOUR = 5
 _PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+)\}")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -78,11 +83,38 @@ def _submit(form: WebForm, fields: list[Field], cleaned: Cleaned, *, submission_
         emit(tenant.pk, "webform.submitted", ticket=ticket,
              data={"form_id": form.pk, "form_key": form.public_key, "submission_id": submission_id,
                    "attachments": len(cleaned.uploads)})
+        if form.queue:
+            _route(form, ticket, submission_id)
         link = ticket_actions.issue_customer_link(ticket)
         email = next((cleaned.values[f.name] for f in fields if f.kind == "email" and f.name in cleaned.values), "")
         if email and _may_email(ticket, str(email)):
             _queue_confirmation(ticket, str(email), link, language)
     return Filed(ticket, link, created=True)
+
+
+def _route(form: WebForm, ticket: Ticket, submission_id: str) -> None:
+    """A routing task for the new ticket, committed with it (the routing ticker offers it to an agent). The
+    external id makes it once per submission."""
+    from linia.routing import actions as routing
+    from linia.routing.models import Queue
+
+    try:
+        with transaction.atomic():  # a refusal rolls back only the task, never the ticket
+            queue = Queue.objects.filter(tenant_id=form.tenant_id, code=form.queue, is_active=True).first()
+            if queue is None:
+                raise ActionError("invalid_queue", "No such active queue in this tenant.")
+            # As for chats: the visitor's language is a routing requirement only where the queue names it as a
+            # working language; otherwise a form filled in English would wait for an English-speaking agent
+            # that a Russian-speaking team does not have.
+            language = ticket.language if ticket.language in (queue.languages or []) else ""
+            routing.create_task(None, form.tenant_id, channel=ROUTING_CHANNEL, queue=queue, queue_loaded=True,
+                                language=language, external_id=f"{EXTERNAL_PREFIX}{submission_id}",
+                                ticket=ticket, attributes={"reference": ticket.reference, "form": form.public_key,
+                                                           "subject": ticket.subject[:200],
+                                                           "language": ticket.language})
+    except ActionError as exc:  # a queue renamed, closed or not serving "ticket": the ticket stands, logged
+        log.warning("web form %s: no routing task for %s: %s (%s)", form.public_key, ticket.reference, exc.code,
+                    exc.message)
 
 
 def _contact(form: WebForm, fields: list[Field], cleaned: Cleaned, language: str) -> Any:

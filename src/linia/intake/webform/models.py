@@ -5,10 +5,13 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from linia.core.models import LANGUAGE_CHOICES, TenantOwned
+
+ROUTING_CHANNEL = "ticket"  # submissions are written requests that are not email (linia.routing.models.CHANNELS)
 
 
 def new_public_key() -> str:
@@ -35,7 +38,9 @@ class WebForm(TenantOwned):
                                  verbose_name=_("category"))
     department = models.ForeignKey("directory.Department", on_delete=models.SET_NULL, null=True, blank=True,
                                    verbose_name=_("department"))
-    queue = models.CharField(_("queue"), max_length=60, blank=True)
+    queue = models.CharField(_("queue"), max_length=60, blank=True,
+                             help_text=_('Code of a routing queue that serves the "ticket" channel: each submission '
+                                         "becomes a task offered to its agents. Empty: not routed."))
     allowed_origins = models.JSONField(
         _("allowed origins for embedding"), default=list, blank=True,
         help_text=_('Sites that may show the form in an iframe, e.g. ["https://shop.example.com"]. '
@@ -52,6 +57,22 @@ class WebForm(TenantOwned):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        self.queue = (self.queue or "").strip()
+        if self.queue and self.tenant_id:
+            from linia.routing.models import Queue
+
+            # Submissions are routed on the "ticket" channel; a queue that cannot take them would leave every
+            # submission unrouted (logged each time), so the form is refused here instead.
+            queue = Queue.objects.filter(tenant_id=self.tenant_id, code=self.queue).first()
+            if queue is None:
+                raise ValidationError({"queue": ValidationError(
+                    _("No routing queue with this code in the tenant."), code="unknown_queue")})
+            if ROUTING_CHANNEL not in (queue.channels or []):
+                raise ValidationError({"queue": ValidationError(
+                    _('Queue %(code)s does not serve the "ticket" channel: add "ticket" to its channels or '
+                      "choose another queue."), code="queue_channel", params={"code": self.queue})})
 
     def text(self, field: str, language: str, fallback: str = "") -> str:
         """A per-language text (titles, intros, success_texts) in ``language``, else the form's language."""

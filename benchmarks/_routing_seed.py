@@ -11,6 +11,7 @@ import json
 import os
 import sys
 from datetime import timedelta
+from typing import Any
 
 import django
 
@@ -18,6 +19,11 @@ import django
 def main(n_agents: int) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linia.settings")
     django.setup()
+    print(json.dumps(seed(n_agents)))
+
+
+def seed(n_agents: int) -> dict[str, Any]:
+    """Create the rows (Django is set up and migrated); returns the token, the line and the agents' cookies."""
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
@@ -49,7 +55,7 @@ def main(n_agents: int) -> None:
                         HASH_SESSION_KEY: u.get_session_auth_hash()})
         session.create()
         agents.append({"id": u.pk, "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"})
-    print(json.dumps({"token": token, "line": "+48221000000", "agents": agents}))
+    return {"token": token, "line": "+48221000000", "agents": agents}
 
 
 if __name__ == "__main__":

@@ -150,10 +150,13 @@ async def load(base: str, seed: dict[str, Any], rate: float, seconds: float, pid
     for i in range(0, len(agents), 50):  # connect in batches: each connect sends a full snapshot
         await asyncio.gather(*(a.connect(ws_url) for a in agents[i:i + 50]))
     await asyncio.sleep(1.0)
+    idle0 = _cpu_seconds(pid)
+    await asyncio.sleep(5.0)  # what the server spends with nothing to do (timers, sockets): part of every run
+    idle = (_cpu_seconds(pid) - idle0) / 5.0
     base_samples = await baseline(run, agents[0], rate, min(10.0, seconds))
     run.latencies.clear()
     calls: list[asyncio.Task[None]] = []
-    cpu0 = _cpu_seconds(pid)
+    cpu0, user0 = _cpu_seconds(pid), _cpu_seconds(pid, user_only=True)
     t0 = time.monotonic()
     n = int(rate * seconds)
     behind = 0.0
@@ -173,19 +176,19 @@ async def load(base: str, seed: dict[str, Any], rate: float, seconds: float, pid
         await asyncio.sleep(0.2)
     for a in agents:
         await asyncio.gather(*a.jobs, return_exceptions=True)
-    cpu = _cpu_seconds(pid) - cpu0
+    cpu, user = _cpu_seconds(pid) - cpu0, _cpu_seconds(pid, user_only=True) - user0
     for a in agents:
         if a.ws is not None:
             await a.ws.close()
     return {"sent": n, "offers": run.offers, "missing": len(run.sent), "completed": run.completed,
             "errors": run.errors[:5], "error_count": len(run.errors), "elapsed_s": elapsed,
-            "generator_behind_ms": behind * 1000, "server_cpu_s": cpu, "latencies": run.latencies, "baseline": base_samples}
+            "generator_behind_ms": behind * 1000, "server_cpu_s": cpu, "server_user_s": user, "idle_cpu": idle, "latencies": run.latencies, "baseline": base_samples}
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process (Linux /proc), to report the server's cost per call."""
+def _cpu_seconds(pid: int, *, user_only: bool = False) -> float:
+    """User + system (or only user) CPU time of a process (Linux /proc), to report the server's cost per call."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + (0 if user_only else int(fields[12]))) / os.sysconf("SC_CLK_TCK")
 
 
 def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
@@ -248,7 +251,9 @@ def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
           f"max {max(lat):.1f} ms (generator at most {result['generator_behind_ms']:.0f} ms behind)")
     calls = max(1, result["sent"])
     print(f"[{db}] server CPU {result['server_cpu_s']:.1f} s for the run: {1000 * result['server_cpu_s'] / calls:.1f} ms "
-          f"per call (offered + accept + ended)")
+          f"per call (offered + accept + ended; user {1000 * result['server_user_s'] / calls:.1f} ms, system "
+          f"{1000 * (result['server_cpu_s'] - result['server_user_s']) / calls:.1f} ms); idle, the server uses "
+          f"{100 * result['idle_cpu']:.1f}% of a core")
     print(f"[{db}] baseline (API read + websocket op): p50 {percentile(base_lat, 50):.1f} ms, p99 {b99:.1f} ms; "
           f"ratio p99 offer/baseline {p99 / b99:.1f}x")
     print(f"[{db}] {'PASS' if ok else 'FAIL'}: p99 {p99:.1f} ms (target < {TARGET_P99_MS:.0f} ms), "

@@ -8,6 +8,7 @@ import threading
 import time
 from typing import Any
 
+import pytest
 from channels.layers import get_channel_layer
 
 from linia.routing import realtime
@@ -76,6 +77,7 @@ def test_pump_keeps_the_order_within_each_group_when_groups_interleave() -> None
     asyncio.run(scenario())
 
 
+@pytest.mark.django_db  # the figures are computed with connection hygiene (old connections closed around)
 def test_queue_figures_are_coalesced_per_tenant() -> None:
     computed: list[int] = []
 

@@ -6,22 +6,36 @@ the source of truth: column lists, value preparation (``get_db_prep_save``) and 
 (``from_db_value``, SQLite's text datetimes) all come from the model's fields, so a renamed or
 retyped field is picked up, and rows come back as ordinary model instances. Only table and column
 names (from the models, never from input) are put into the SQL text; every value is a parameter.
+
+Statements run on the DB-API cursor with the checks and error translation of Django's cursor (its
+wrapper layers cost as much as a small statement), and rows become instances without Model.__init__'s
+per-field work, unless the model has init signals or its own __init__/from_db. While something watches
+the statements (DEBUG's query log, assertNumQueries, an execute_wrapper), Django's cursor runs them.
 """
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
 
 
 def table(model: type[Model]) -> str:
+    return _table(model, connection.vendor)
+
+
+@cache
+def _table(model: type[Model], vendor: str) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
@@ -59,11 +73,27 @@ def _converters(model: type[Model], vendor: str) -> tuple[tuple[int, tuple[Conve
 
 def load(model: type[M], row: Sequence[Any], start: int = 0) -> M:
     """A model instance from ``row[start:start + width(model)]`` (selected with ``cols``)."""
-    values = list(row[start:start + width(model)])
-    for i, convs, col in _converters(model, connection.vendor):
+    conn = connections[DEFAULT_DB_ALIAS]
+    names = _names(model)
+    values = list(row[start:start + len(names)])
+    for i, convs, col in _converters(model, conn.vendor):
         for conv in convs:
-            values[i] = conv(values[i], col, connection)
-    return model.from_db(connection.alias, _names(model), values)
+            values[i] = conv(values[i], col, conn)
+    if _custom_init(model) or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return model.from_db(conn.alias, names, values)
+    # What Model.__init__ does with every concrete field given in order, without its per-field work:
+    # the attribute values, a fresh state, not adding, from this database (as from_db leaves it).
+    obj = model.__new__(model)
+    obj.__dict__.update(zip(names, values, strict=True))
+    state = obj._state = ModelState()
+    state.adding, state.db = False, conn.alias
+    return obj
+
+
+@cache
+def _custom_init(model: type[Model]) -> bool:
+    """The model builds its instances its own way (its own __init__ or from_db): leave that to it."""
+    return model.__init__ is not Model.__init__ or model.from_db.__func__ is not Model.from_db.__func__  # type: ignore[attr-defined]
 
 
 @cache
@@ -76,24 +106,63 @@ def attach(obj: Model, name: str, related: Model | None) -> None:
     obj._state.fields_cache[name] = related
 
 
+_ALL, _ONE, _COUNT = 0, 1, 2
+_QMARK = re.compile(r"(?<!%)%s")
+
+
+@lru_cache(maxsize=1024)
+def _qmark(sql: str) -> str:
+    """SQLite's placeholders, as Django's SQLite cursor converts them on every call (here once per text)."""
+    return _QMARK.sub("?", sql).replace("%%", "%")
+
+
+def _run(sql: str, params: Sequence[Any], want: int) -> Any:
+    """Execute one statement on the default connection and return all rows, one row or the row count.
+
+    The same checks and error translation as Django's cursor (health check, broken transaction, database
+    errors raised as django.db errors), without its per-statement layers. When something watches the
+    statements (DEBUG's query log, assertNumQueries, execute_wrapper), Django's own cursor runs them."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    if conn.queries_logged or conn.execute_wrappers:
+        with conn.cursor() as cursor:
+            cursor.execute(sql, params)
+            return _result(cursor, want)
+    conn.close_if_health_check_failed()
+    conn.ensure_connection()
+    conn.validate_thread_sharing()
+    conn.validate_no_broken_transaction()
+    with conn.wrap_database_errors:
+        cursor = conn.create_cursor()
+        try:
+            if conn.vendor == "sqlite":
+                sqlite3.Cursor.execute(cursor, _qmark(sql), params)
+            else:
+                cursor.execute(sql, params)
+            return _result(cursor, want)
+        finally:
+            cursor.close()
+
+
+def _result(cursor: Any, want: int) -> Any:
+    if want == _ALL:
+        return [tuple(r) for r in cursor.fetchall()]
+    if want == _ONE:
+        row = cursor.fetchone()
+        return tuple(row) if row is not None else None
+    return int(cursor.rowcount)
+
+
 def fetch(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return list(cursor.fetchall())
+    return _run(sql, params, _ALL)  # type: ignore[no-any-return]
 
 
 def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return tuple(row) if row is not None else None
+    return _run(sql, params, _ONE)  # type: ignore[no-any-return]
 
 
 def execute(sql: str, params: Sequence[Any]) -> int:
     """Run a write; returns the number of rows it changed."""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return int(cursor.rowcount)
+    return _run(sql, params, _COUNT)  # type: ignore[no-any-return]
 
 
 def for_update(*aliases: str) -> str:
@@ -114,25 +183,55 @@ def placeholders(n: int) -> str:
 # --- writes -------------------------------------------------------------------------------------------
 
 @cache
-def _insert_sql(model: type[Model], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
+def _insert_sql(model: type[Model], vendor: str, exprs: tuple[tuple[str, str], ...] = (),
+                or_nothing: bool = False) -> tuple[str, tuple[Field[Any, Any], ...], tuple[Field[Any, Any], ...]]:
+    """(sql, fields given as values, fields given as SQL expressions: their values come back in RETURNING)."""
+    sql_of = dict(exprs)
     fields = tuple(f for f in _fields(model) if not f.primary_key)
+    computed = tuple(f for f in fields if f.name in sql_of)
+    if len(computed) != len(sql_of):
+        raise ValueError(f"not concrete fields of {model.__name__}: {sorted(sql_of)}")
     quote = connection.ops.quote_name
+    values = ", ".join(f"({sql_of[f.name]})" if f.name in sql_of else "%s" for f in fields)
+    returning = ", ".join(quote(f.column) for f in (model._meta.pk, *computed))
     sql = (f"INSERT INTO {table(model)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-           f"VALUES ({placeholders(len(fields))}) RETURNING {quote(model._meta.pk.column)}")
-    return sql, fields
+           f"VALUES ({values}){' ON CONFLICT DO NOTHING' if or_nothing else ''} RETURNING {returning}")
+    return sql, tuple(f for f in fields if f.name not in sql_of), computed
 
 
 def insert(obj: M) -> M:
     """INSERT a new instance (every concrete field, defaults and auto_now as ``save`` would set them);
     the instance gets its primary key. No signals are sent: use it for models without receivers."""
-    sql, fields = _insert_sql(type(obj), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
+    done = insert_unless_exists(obj)
+    assert done is not None
+    return done
+
+
+def insert_unless_exists(obj: M, *, exprs: dict[str, tuple[str, Sequence[Any]]] | None = None,
+                         or_nothing: bool = False) -> M | None:
+    """``insert`` with options. ``exprs``: fields whose value is a SQL expression (name -> (sql, params)),
+    e.g. a sub-select that saves a read; the instance gets their values from RETURNING. ``or_nothing``:
+    ON CONFLICT DO NOTHING, and None when a unique constraint already held such a row (nothing written)."""
+    conn = connections[DEFAULT_DB_ALIAS]
+    exprs = exprs or {}
+    sql, fields, computed = _insert_sql(type(obj), conn.vendor, tuple((k, v[0]) for k, v in exprs.items()),
+                                        or_nothing)
+    if exprs:
+        values = {f.name: f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields}
+        params: list[Any] = []
+        for f in _fields(type(obj)):  # column order: the values and the expressions' own parameters
+            if not f.primary_key:
+                params.extend(exprs[f.name][1] if f.name in exprs else [values[f.name]])
+    else:
+        params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
+    row = _run(sql, params, _ONE)
+    if row is None:
+        return None
     obj.pk = row[0]
+    for f, value in zip(computed, row[1:], strict=True):
+        setattr(obj, f.attname, value)
     obj._state.adding = False
-    obj._state.db = connection.alias
+    obj._state.db = conn.alias
     return obj
 
 
@@ -149,6 +248,7 @@ def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tupl
 
 def save_fields(obj: Model, names: Iterable[str]) -> None:
     """``obj.save(update_fields=names)`` without the query building (auto_now fields listed are set)."""
-    sql, fields = _update_sql(type(obj), tuple(names), connection.vendor)
-    params = [f.get_db_prep_save(f.pre_save(obj, False), connection) for f in fields]
-    execute(sql, [*params, obj.pk])
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _update_sql(type(obj), tuple(names), conn.vendor)
+    params = [f.get_db_prep_save(f.pre_save(obj, False), conn) for f in fields]
+    _run(sql, [*params, obj.pk], _COUNT)

@@ -59,11 +59,29 @@ def membership(user: User | AnonymousUser, tenant: Tenant | int) -> Membership |
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
     cache: dict[int, Membership | None] = getattr(user, "_linia_memberships", None) or {}
     if tenant_id not in cache:
-        cache[tenant_id] = (
-            Membership.objects.select_related("department", "store").filter(user=user, tenant_id=tenant_id).first()
-        )
+        cache[tenant_id] = _membership_row(user.pk, tenant_id)
         setattr(user, "_linia_memberships", cache)  # noqa: B010 (per-request memo on the user object)
     return cache[tenant_id]
+
+
+def _membership_row(user_id: int, tenant_id: int) -> Membership | None:
+    """The membership with its department and store (as select_related would): one plain read, as every
+    permission check of a request or websocket op starts here."""
+    from linia.core import fastsql
+    from linia.directory.models import Department, Store
+
+    sql = (f"SELECT {fastsql.cols(Membership, 'm')}, {fastsql.cols(Department, 'd')}, {fastsql.cols(Store, 's')} "  # noqa: S608
+           f"FROM {fastsql.table(Membership)} m LEFT JOIN {fastsql.table(Department)} d ON d.id = m.department_id "
+           f"LEFT JOIN {fastsql.table(Store)} s ON s.id = m.store_id WHERE m.user_id = %s AND m.tenant_id = %s")
+    row = fastsql.fetch_one(sql, [user_id, tenant_id])
+    if row is None:
+        return None
+    member = fastsql.load(Membership, row)
+    at = fastsql.width(Membership)
+    fastsql.attach(member, "department", fastsql.load(Department, row, at) if row[at] is not None else None)
+    at += fastsql.width(Department)
+    fastsql.attach(member, "store", fastsql.load(Store, row, at) if row[at] is not None else None)
+    return member
 
 
 def tenants_for(user: User | AnonymousUser) -> QuerySet[Tenant]:

@@ -56,10 +56,17 @@ def executor_for(key: str) -> ThreadPoolExecutor:
 
 def _shared_thread() -> bool:
     """An in-memory SQLite database (the test suite's) allows one connection at a time: there every call
-    stays on Channels' one thread, shared with test code that uses database_sync_to_async itself."""
-    from django.db import connection
+    stays on Channels' one thread, shared with test code that uses database_sync_to_async itself.
+    Asked once per process (the database does not change; every websocket op asked before)."""
+    global _shared
+    if _shared is None:
+        from django.db import connection
 
-    return connection.vendor == "sqlite" and bool(connection.is_in_memory_db())  # type: ignore[attr-defined]
+        _shared = connection.vendor == "sqlite" and bool(connection.is_in_memory_db())  # type: ignore[attr-defined]
+    return _shared
+
+
+_shared: bool | None = None
 
 
 def ws_db(key: str, func: Callable[P, R]) -> Callable[P, Awaitable[R]]:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from linia.core import fastsql
@@ -90,6 +90,19 @@ def agent_tenant_ids(user_id: int) -> list[int]:
     sql = (f"SELECT tenant_id FROM {fastsql.table(Membership)} WHERE user_id = %s "  # noqa: S608
            f"AND role IN ({fastsql.placeholders(len(ROUTING_ROLES))}) ORDER BY tenant_id")
     return [r[0] for r in fastsql.fetch(sql, [user_id, *ROUTING_ROLES])]
+
+
+def _tenant_ids_sql(alias: str) -> tuple[str, list[Any]]:
+    """Two sub-selects to put after an agent profile's columns (params first): how many tenants the agent
+    serves and the lowest one's id, so the usual agent of one tenant needs no agent_tenant_ids read."""
+    member, roles = fastsql.table(Membership), fastsql.placeholders(len(ROUTING_ROLES))
+    where = f"FROM {member} m WHERE m.user_id = {alias}.user_id AND m.role IN ({roles})"
+    return f"(SELECT COUNT(*) {where}), (SELECT MIN(m.tenant_id) {where})", [*ROUTING_ROLES, *ROUTING_ROLES]
+
+
+def _tenant_ids_of(count: Any, lowest: Any) -> list[int] | None:
+    """agent_tenant_ids from _tenant_ids_sql's two values (None: several tenants, read them)."""
+    return [] if not count else [int(lowest)] if count == 1 else None
 
 
 def _presence_changed(profile: AgentProfile, old: str, actor: Any, tenant_ids: Iterable[int]) -> None:
@@ -282,31 +295,36 @@ def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue 
     ``queue_loaded``: ``queue`` is a Queue read in this request; it is not read again."""
     tenant_id = tenant_id_of(tenant)
     _require_member(actor, tenant_id)
-    if external_id:
-        existing = _task_by_external_id(tenant_id, external_id)
-        if existing is not None:
-            return existing
-    q = _resolve_queue(tenant_id, queue, loaded=queue_loaded)
-    attributes = {} if attributes is None else attributes
-    _check_task_input(channel, q, language or "", priority or 0, external_id or None, attributes)
-    skills = _check_skills(required_skills or {})
-    for obj in (ticket, interaction):
-        if obj is not None and obj.tenant_id != tenant_id:
-            raise ActionError("invalid_value", "The ticket or interaction belongs to another tenant.")
-    now = now or timezone.now()
     try:
-        with transaction.atomic():
-            task = fastsql.insert(Task(
-                tenant_id=tenant_id, channel=channel, queue=q, language=language or "", required_skills=skills,
-                priority=priority if priority else None, queued_at=now, stage_started_at=now,
-                ticket=ticket, interaction=interaction, external_id=external_id or None, attributes=attributes))
-            task_event(task, "task.created", actor, external_id=task.external_id)
-            _queue_stats_soon(tenant_id)
-    except IntegrityError:
-        existing = Task.objects.filter(tenant_id=tenant_id, external_id=external_id).first() if external_id else None
-        if existing is None:
-            raise
-        return existing  # a parallel request with the same external id won
+        q = _resolve_queue(tenant_id, queue, loaded=queue_loaded)
+        attributes = {} if attributes is None else attributes
+        _check_task_input(channel, q, language or "", priority or 0, external_id or None, attributes)
+        skills = _check_skills(required_skills or {})
+        for obj in (ticket, interaction):
+            if obj is not None and obj.tenant_id != tenant_id:
+                raise ActionError("invalid_value", "The ticket or interaction belongs to another tenant.")
+    except ActionError:
+        existing = _task_by_external_id(tenant_id, external_id) if external_id else None
+        if existing is not None:
+            return existing  # the same id returns the same task, whatever changed in the queue since
+        raise
+    now = now or timezone.now()
+    # The unique tenant + external id decides, in the insert itself: when a task with this id is there
+    # (made earlier, or by a parallel request that committed first), nothing is written and that task is
+    # returned. So no read before the insert and no savepoint for the race; nothing below raises by design.
+    with transaction.atomic(savepoint=False):
+        task = fastsql.insert_unless_exists(Task(
+            tenant_id=tenant_id, channel=channel, queue=q, language=language or "", required_skills=skills,
+            priority=priority if priority else None, queued_at=now, stage_started_at=now,
+            ticket=ticket, interaction=interaction, external_id=external_id or None, attributes=attributes),
+            or_nothing=bool(external_id))
+        if task is None:
+            existing = _task_by_external_id(tenant_id, external_id or "")
+            if existing is None:  # deleted in between: the caller may try again
+                raise IntegrityError(f"task {external_id!r} conflicted but is not there")
+            return existing
+        task_event(task, "task.created", actor, external_id=task.external_id)
+        _queue_stats_soon(tenant_id)
     return task
 
 
@@ -316,11 +334,48 @@ def _reservation_for(actor: Any, reservation_id: int, tenant: Tenant | int | Non
     if row is None:
         raise NotFound("offer")
     res = Reservation(pk=reservation_id, tenant_id=row[0], agent_id=row[1])
+    _check_offer_access(actor, res, tenant)
+    return res
+
+
+def _check_offer_access(actor: Any, res: Reservation, tenant: Tenant | int | None) -> None:
     _check_tenant(res.tenant_id, tenant)
     if _role(actor, res.tenant_id) is None:
         raise NotFound("offer")
     _require_self_or_supervisor(actor, res.agent_id, res.tenant_id)
-    return res
+
+
+def _locked_offer(actor: Any, reservation_id: int,
+                  tenant: Tenant | int | None) -> tuple[Reservation, AgentProfile, list[int] | None]:
+    """Inside the transaction: the offer, checked as _reservation_for does, locked in the routing order
+    (tenant, agent, reservation and task) with its task, queue and agent's profile.
+
+    SQLite: one read (BEGIN IMMEDIATE already made this the only writer; a refusal rolls back an empty
+    transaction). PostgreSQL: the tenant id first (the tenant's lock comes before the rows), then one read
+    that locks the agent, reservation and task rows; every writer of this tenant holds its lock, and the
+    agent row is the only one another tenant's writer may want, so the order inside the statement is free.
+    Also the agent's tenant ids when that is one tenant (None: read them when needed)."""
+    if connection.vendor != "sqlite":
+        checked = _reservation_for(actor, reservation_id, tenant)
+        lock_tenant(checked.tenant_id)
+    tenants, tenant_params = _tenant_ids_sql("p")
+    sql = (f"SELECT {fastsql.cols(Reservation, 'r')}, {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')}, "  # noqa: S608
+           f"{fastsql.cols(AgentProfile, 'p')}, {tenants} FROM {fastsql.table(Reservation)} r "
+           f"JOIN {fastsql.table(Task)} t ON t.id = r.task_id JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
+           f"JOIN {fastsql.table(AgentProfile)} p ON p.user_id = r.agent_id "
+           f"WHERE r.id = %s{fastsql.for_update('r', 't', 'p')}")
+    row = fastsql.fetch_one(sql, [*tenant_params, reservation_id])
+    if row is None:  # no such offer, or its agent has no profile yet: the general way (creates the profile)
+        return (*_locked_reservation(_reservation_for(actor, reservation_id, tenant)), None)
+    locked = fastsql.load(Reservation, row)
+    at = fastsql.width(Reservation)
+    task = fastsql.load(Task, row, at)
+    at += fastsql.width(Task)
+    fastsql.attach(task, "queue", fastsql.load(Queue, row, at))
+    fastsql.attach(locked, "task", task)
+    if connection.vendor == "sqlite":
+        _check_offer_access(actor, locked, tenant)
+    return locked, fastsql.load(AgentProfile, row, at + fastsql.width(Queue)), _tenant_ids_of(row[-2], row[-1])
 
 
 def _locked_reservation(res: Reservation) -> tuple[Reservation, AgentProfile]:
@@ -342,10 +397,9 @@ def _locked_reservation(res: Reservation) -> tuple[Reservation, AgentProfile]:
 def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None = None,
                  now: datetime | None = None) -> Task:
     """The offered agent takes the task. An expired, declined or withdrawn offer: 409 offer_expired."""
-    res = _reservation_for(actor, reservation_id, tenant)
     now = now or timezone.now()
     with transaction.atomic():
-        res, profile = _locked_reservation(res)
+        res, profile, tenant_ids = _locked_offer(actor, reservation_id, tenant)
         if res.status != ReservationStatus.PENDING or res.expires_at <= now:
             raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
         res.status, res.responded_at = ReservationStatus.ACCEPTED, now
@@ -361,7 +415,7 @@ def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None
         task_event(task, "task.accepted", actor, reservation_id=res.pk, agent_id=res.agent_id,
                    wait_seconds=round((now - task.queued_at).total_seconds(), 3))
         if old != profile.presence:
-            _presence_changed(profile, old, actor, agent_tenant_ids(profile.user_id))
+            _presence_changed(profile, old, actor, agent_tenant_ids(profile.user_id) if tenant_ids is None else tenant_ids)
         realtime.publish(realtime.agent_group(res.agent_id), {"kind": "task_assigned", "task": task_brief(task)})
         _queue_stats_soon(task.tenant_id)
     return task
@@ -370,10 +424,9 @@ def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None
 def decline_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None = None,
                   now: datetime | None = None) -> None:
     """The agent refuses: the task goes back to its place and is not offered to this agent again."""
-    res = _reservation_for(actor, reservation_id, tenant)
     now = now or timezone.now()
     with transaction.atomic():
-        res, _profile = _locked_reservation(res)
+        res, _profile, _tenant_ids = _locked_offer(actor, reservation_id, tenant)
         if res.status != ReservationStatus.PENDING:
             raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
         res.status, res.responded_at = ReservationStatus.DECLINED, now
@@ -509,12 +562,15 @@ def first_response(actor: Any, task_id: int, *, tenant: Tenant | int | None = No
 
 
 def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Tenant | int | None = None,
-                  now: datetime | None = None) -> Task:
-    """The conversation ended: the agent goes to wrap-up for the queue's after-call-work time."""
-    found = _task_for(actor, task_id, tenant)
+                  now: datetime | None = None, _found: Task | None = None, _savepoint: bool = True) -> Task:
+    """The conversation ended: the agent goes to wrap-up for the queue's after-call-work time.
+
+    ``_found`` (the system only, no tenant): the task's tenant and agent as the caller just read them, so
+    they are not read again. ``_savepoint=False``: the caller's own savepoint undoes a refusal."""
+    found = _found if _found is not None and actor is None and tenant is None else _task_for(actor, task_id, tenant)
     now = now or timezone.now()
-    with transaction.atomic():
-        task, profiles = _locked_task(task_id, found.tenant_id, [found.assigned_to_id or 0])
+    with transaction.atomic(savepoint=_savepoint):
+        task, profile, assigned, tenant_ids = _locked_task_of_agent(task_id, found.tenant_id, found.assigned_to_id or 0)
         if task.status != TaskStatus.ASSIGNED or task.assigned_to_id is None:
             raise Conflict("invalid_state", f"Only an assigned task can be completed (this one is {task.status}).")
         task.disposition = _check_disposition(task.tenant_id, disposition)
@@ -527,15 +583,52 @@ def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Te
         task_event(task, "task.completed", actor, agent_id=task.assigned_to_id, disposition=task.disposition,
                    handle_seconds=round((now - (task.answered_at or now)).total_seconds(), 3))
         realtime.publish(realtime.agent_group(task.assigned_to_id), {"kind": "task_ended", "task_id": task.pk})
-        profile = profiles.get(task.assigned_to_id) or _profile_for_update(task.assigned_to_id)
-        _after_release(profile, now, actor, wrapup_seconds=wrapup)
+        if profile is None or profile.user_id != task.assigned_to_id:  # it changed hands before the lock
+            profile, assigned, tenant_ids = _profile_for_update(task.assigned_to_id), None, None
+        # Counted under the agent's lock while this task was still assigned to them: one fewer now.
+        _after_release(profile, now, actor, wrapup_seconds=wrapup, assigned=None if assigned is None else assigned - 1,
+                       tenant_ids=tenant_ids)
         _queue_stats_soon(task.tenant_id)
     return task
 
 
-def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_seconds: int = 0) -> None:
-    """An agent's task ended or moved away: wrap-up, or ready again when nothing else is on."""
-    tenant_ids = agent_tenant_ids(profile.user_id)
+def _locked_task_of_agent(task_id: int, tenant_id: int,
+                          agent_id: int) -> tuple[Task, AgentProfile | None, int | None, list[int] | None]:
+    """_locked_task for a task and its one agent in one read, with the agent's count of assigned tasks
+    (this one included while it is) on SQLite; (task, None, None) when the agent has no profile.
+
+    On PostgreSQL the count is left to a read of its own after the locks: a sub-select in a statement that
+    waited for a row lock still sees the snapshot from before the wait (the locked rows themselves are
+    re-read at their latest version). Also the agent's tenant ids when that is one tenant."""
+    lock_tenant(tenant_id)
+    count = "NULL"
+    if connection.vendor == "sqlite":  # BEGIN IMMEDIATE: nothing changes between the snapshot and the locks
+        count = (f"SELECT COUNT(*) FROM {fastsql.table(Task)} a "  # noqa: S608
+                 "WHERE a.assigned_to_id = p.user_id AND a.status = %s")
+    tenants, tenant_params = _tenant_ids_sql("p")
+    sql = (f"SELECT {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')}, {fastsql.cols(AgentProfile, 'p')}, "  # noqa: S608
+           f"({count}), {tenants} FROM {fastsql.table(Task)} t JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
+           f"JOIN {fastsql.table(AgentProfile)} p ON p.user_id = %s WHERE t.id = %s{fastsql.for_update('t', 'q', 'p')}")
+    row = fastsql.fetch_one(sql, [*([TaskStatus.ASSIGNED] if count != "NULL" else []), *tenant_params, agent_id,
+                                  task_id])
+    if row is None:  # no such task, or no profile for the agent: the general way
+        task, profiles = _locked_task(task_id, tenant_id, [agent_id])
+        return task, profiles.get(agent_id), None, None
+    task = fastsql.load(Task, row)
+    at = fastsql.width(Task)
+    fastsql.attach(task, "queue", fastsql.load(Queue, row, at))
+    at += fastsql.width(Queue)
+    assigned = row[-3]
+    return (task, fastsql.load(AgentProfile, row, at), None if assigned is None else int(assigned),
+            _tenant_ids_of(row[-2], row[-1]))
+
+
+def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_seconds: int = 0,
+                   assigned: int | None = None, tenant_ids: list[int] | None = None) -> None:
+    """An agent's task ended or moved away: wrap-up, or ready again when nothing else is on.
+    ``assigned``: the agent's assigned tasks now, when the caller counted them under the agent's lock;
+    ``tenant_ids``: agent_tenant_ids when the caller has them."""
+    tenant_ids = agent_tenant_ids(profile.user_id) if tenant_ids is None else tenant_ids
     if wrapup_seconds and profile.presence in (*ROUTABLE, PresenceState.WRAP_UP):
         old = profile.presence
         until = now + timedelta(seconds=wrapup_seconds)
@@ -547,7 +640,8 @@ def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_s
             _presence_changed(profile, old, actor, tenant_ids)
         realtime.publish(realtime.agent_group(profile.user_id),
                          {"kind": "wrap_up", "until": profile.wrapup_until.isoformat()})
-    elif profile.presence == PresenceState.BUSY and not _assigned_count(profile.user_id):
+    elif profile.presence == PresenceState.BUSY and not (
+            _assigned_count(profile.user_id) if assigned is None else assigned):
         old = set_state(profile, PresenceState.AVAILABLE, "", now, assigned=0)
         _presence_changed(profile, old, actor, tenant_ids)
 

@@ -19,7 +19,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -53,23 +54,42 @@ async def _send_in_order(group: str, payloads: list[dict[str, Any]]) -> None:
 
 
 class Pump:
-    """One per server process: an ordered queue of outgoing messages drained by a task on the server's loop."""
+    """One per server process: an ordered queue of outgoing messages drained by a task on the server's loop.
+
+    Threads hand messages over in a list under a lock and wake the loop only when no wake-up is pending
+    (one per burst, not one per message: an action publishes several); queue figures wanted are noted
+    under the same lock and picked up by the loop's own 4-per-second timer, without a wake-up."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.thread_id = threading.get_ident()
         self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
         self.stats_wanted: dict[int, StatsFn] = {}
+        self._lock = threading.Lock()
+        self._handed: list[tuple[str, dict[str, Any]]] = []
+        self._wake_pending = False
         self.tasks = [loop.create_task(self._send()), loop.create_task(self._stats())]
 
     def usable(self) -> bool:
         return not self.loop.is_closed() and threading.get_ident() != self.thread_id
 
     def put(self, group: str, payload: dict[str, Any]) -> None:
-        self.loop.call_soon_threadsafe(self.queue.put_nowait, (group, payload))
+        with self._lock:
+            self._handed.append((group, payload))
+            if self._wake_pending:
+                return  # the loop drains the list (in order) at the wake-up already scheduled
+            self._wake_pending = True
+        self.loop.call_soon_threadsafe(self._take_handed)
+
+    def _take_handed(self) -> None:
+        with self._lock:
+            handed, self._handed, self._wake_pending = self._handed, [], False
+        for item in handed:
+            self.queue.put_nowait(item)
 
     def want_stats(self, tenant_id: int, compute: StatsFn) -> None:
-        self.loop.call_soon_threadsafe(self.stats_wanted.__setitem__, tenant_id, compute)
+        with self._lock:
+            self.stats_wanted[tenant_id] = compute
 
     async def _send(self) -> None:
         """What is queued goes out group by group: in order within a group, groups side by side (with
@@ -89,16 +109,20 @@ class Pump:
     async def _stats(self) -> None:
         while True:
             await asyncio.sleep(STATS_EVERY_S)
-            wanted, self.stats_wanted = self.stats_wanted, {}
+            with self._lock:
+                wanted, self.stats_wanted = self.stats_wanted, {}
             for tenant_id, compute in wanted.items():
                 try:
-                    payload = await sync_to_async(compute)(tenant_id)
+                    # With connection hygiene (old or broken connections closed before and after): the desk
+                    # consumers no longer close old connections of this shared thread at each message.
+                    payload = await database_sync_to_async(compute)(tenant_id)
                 except Exception:
                     log.exception("queue figures of tenant %s failed", tenant_id)
                     continue
                 self.queue.put_nowait((supervisor_group(tenant_id), payload))
 
     async def stop(self) -> None:
+        self._take_handed()
         while not self.queue.empty():  # what was published before shutdown still goes out
             group, payload = self.queue.get_nowait()
             await _group_send(group, payload)

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NoReturn
 
 import phonenumbers
@@ -28,7 +29,7 @@ from linia.intake.voice.cti import CtiInput
 from linia.intake.voice.models import Call, CtiEvent, Line, LineMode, RejectedCtiEvent
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_phone
 from linia.tickets.events import emit
-from linia.tickets.models import Channel, Contact, ContactIdentity, Interaction, Ticket
+from linia.tickets.models import Channel, ContactIdentity, Interaction, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +92,12 @@ def e164(raw: str, tenant: Tenant | None = None) -> str:
     raw = raw.strip()
     if not raw:
         return ""
-    region = REGION_BY_LANGUAGE.get(tenant.default_language if tenant else "", "RU")
+    return _e164(raw, REGION_BY_LANGUAGE.get(tenant.default_language if tenant else "", "RU"))
+
+
+@lru_cache(maxsize=4096)
+def _e164(raw: str, region: str) -> str:
+    """A pure function of its text and region (every CTI event parses its dialled and calling number)."""
     candidates = [raw] if raw.startswith("+") or not raw.isdigit() else ["+" + raw, raw]
     for text in candidates:
         try:
@@ -228,13 +234,21 @@ def _new_call(tenant: Tenant, line: Line, event: CtiInput, state: str, at: datet
     call = Call(tenant=tenant, pbx_call_id=event.call_id, line=line, caller=caller, state=callflow.START,
                 last_sequence=event.sequence, queue_code=event.queue)
     _advance(call, event, state, at)
-    existing = _interaction_of(tenant, event.call_id)
-    # No savepoint: a racing twin's insert makes the whole event fail and receive_event retry it.
-    call.interaction = existing or fastsql.insert(Interaction(
-        tenant=tenant, channel=Channel.CALL, external_id=event.call_id,
-        contact=_contact_by_phone(tenant, caller), direction="inbound", started_at=at, agent=call.agent,
-        ended_at=call.ended_at, data={"line": line.number, "line_kind": line.kind, "caller": caller,
-                                      **_interaction_state(call)}))
+    # One statement in the usual case: the new interaction, its contact found by the caller's number in a
+    # sub-select, and nothing written when one with this call id exists already (the unique tenant + channel
+    # + external id; e.g. made through the API before the PBX reported the call): then that one is used.
+    # No savepoint: a racing twin's call insert makes the whole event fail and receive_event retry it.
+    interaction = fastsql.insert_unless_exists(Interaction(
+        tenant=tenant, channel=Channel.CALL, external_id=event.call_id, direction="inbound", started_at=at,
+        agent=call.agent, ended_at=call.ended_at, data={"line": line.number, "line_kind": line.kind,
+                                                         "caller": caller, **_interaction_state(call)}),
+        exprs={"contact": _contact_by_phone_sql(tenant, caller)}, or_nothing=True)
+    existing = _interaction_of(tenant, event.call_id) if interaction is None else None
+    if existing is not None:
+        interaction = existing
+    if interaction is None:  # it was there a moment ago and is gone now: let receive_event try again
+        raise IntegrityError(f"interaction of call {event.call_id!r} vanished")
+    call.interaction = interaction
     fastsql.insert(call)
     if existing is not None:
         _sync_interaction(call)
@@ -248,14 +262,13 @@ def _interaction_of(tenant: Tenant, call_id: str) -> Interaction | None:
     return fastsql.load(Interaction, row) if row is not None else None
 
 
-def _contact_by_phone(tenant: Tenant, phone: str) -> Contact | None:
+def _contact_by_phone_sql(tenant: Tenant, phone: str) -> tuple[str, list[Any]]:
+    """The contact id of the tenant's customer with this E.164 phone, as a sub-select (NULL: none)."""
     if not phone.startswith("+"):
-        return None
-    sql = (f"SELECT {fastsql.cols(Contact, 'c')} FROM {fastsql.table(ContactIdentity)} ci "  # noqa: S608
-           f"JOIN {fastsql.table(Contact)} c ON c.id = ci.contact_id "
+        return "NULL", []
+    sql = (f"SELECT ci.contact_id FROM {fastsql.table(ContactIdentity)} ci "  # noqa: S608
            "WHERE ci.tenant_id = %s AND ci.kind = %s AND ci.value = %s")
-    row = fastsql.fetch_one(sql, [tenant.pk, ContactIdentity.Kind.PHONE, phone])
-    return fastsql.load(Contact, row) if row is not None else None
+    return sql, [tenant.pk, ContactIdentity.Kind.PHONE, phone]
 
 
 def _advance(call: Call, event: CtiInput, state: str, at: datetime) -> None:
@@ -408,10 +421,14 @@ def _end(call: Call) -> None:
 
     if call.task_id is None:
         return
-    row = fastsql.fetch_one(f"SELECT status FROM {fastsql.table(Task)} WHERE id = %s", [call.task_id])  # noqa: S608
+    row = fastsql.fetch_one(f"SELECT status, tenant_id, assigned_to_id FROM {fastsql.table(Task)} WHERE id = %s",  # noqa: S608
+                            [call.task_id])
     status = row[0] if row else None
-    if status == "assigned":
-        routing.complete_task(None, call.task_id)
+    if status == "assigned" and row is not None:
+        # The system completes it (no permission to check): the row just read is all complete_task would
+        # read first; _routing_step's savepoint undoes a refusal, so complete_task needs none of its own.
+        found = Task(pk=call.task_id, tenant_id=row[1], assigned_to_id=row[2])
+        routing.complete_task(None, call.task_id, _found=found, _savepoint=False)
     elif status in {"queued", "reserved"}:
         routing.abandon_task(None, call.task_id, reason="call ended before an agent answered")
 

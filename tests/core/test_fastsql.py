@@ -1,0 +1,65 @@
+"""linia.core.fastsql: plain statements with Django's checks, error types and query recording."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from linia.core import fastsql
+from linia.tickets.models import Contact, ContactIdentity, Interaction
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _interaction(tenant_id: int, external_id: str) -> Interaction:
+    return Interaction(tenant_id=tenant_id, channel="call", external_id=external_id, started_at=timezone.now(),
+                       data={"k": "v"})
+
+
+def test_insert_unless_exists_writes_once_and_returns_none_after() -> None:
+    t = factories.tenant("acme")
+    first = fastsql.insert_unless_exists(_interaction(t.pk, "x-1"), or_nothing=True)
+    assert first is not None and first.pk and not first._state.adding
+    assert fastsql.insert_unless_exists(_interaction(t.pk, "x-1"), or_nothing=True) is None
+    assert Interaction.objects.filter(external_id="x-1").count() == 1
+    with pytest.raises(IntegrityError), transaction.atomic():  # without or_nothing: Django's error type
+        fastsql.insert(_interaction(t.pk, "x-1"))
+    assert Interaction.objects.filter(external_id="x-1").count() == 1  # the transaction is usable again
+
+
+def test_an_expression_value_comes_back_on_the_instance() -> None:
+    t = factories.tenant("acme")
+    contact = Contact.objects.create(tenant=t, name="Jan")
+    ContactIdentity.objects.create(tenant=t, contact=contact, kind="phone", value="+48601000001")
+    sub = (f"SELECT ci.contact_id FROM {fastsql.table(ContactIdentity)} ci "  # noqa: S608
+           "WHERE ci.tenant_id = %s AND ci.value = %s")
+    found = fastsql.insert_unless_exists(_interaction(t.pk, "x-2"), exprs={"contact": (sub, [t.pk, "+48601000001"])})
+    assert found is not None and found.contact_id == contact.pk
+    assert Interaction.objects.get(pk=found.pk).contact_id == contact.pk
+    none = fastsql.insert_unless_exists(_interaction(t.pk, "x-3"), exprs={"contact": (sub, [t.pk, "+1"])})
+    assert none is not None and none.contact_id is None
+
+
+def test_load_is_the_same_instance_the_orm_gives() -> None:
+    t = factories.tenant("acme")
+    made = fastsql.insert(_interaction(t.pk, "x-4"))
+    row = fastsql.fetch_one(f"SELECT {fastsql.cols(Interaction, 'i')} FROM {fastsql.table(Interaction)} i "  # noqa: S608
+                            "WHERE i.id = %s", [made.pk])
+    assert row is not None
+    loaded, orm = fastsql.load(Interaction, row), Interaction.objects.get(pk=made.pk)
+    assert {f.attname: getattr(loaded, f.attname) for f in Interaction._meta.concrete_fields} == \
+        {f.attname: getattr(orm, f.attname) for f in Interaction._meta.concrete_fields}
+    assert loaded._state.adding is False and loaded._state.db == "default"
+    loaded.data = {"k": "w"}
+    loaded.save(update_fields=["data"])  # an ordinary model instance
+    assert Interaction.objects.get(pk=made.pk).data == {"k": "w"}
+
+
+def test_statements_are_recorded_when_something_watches() -> None:
+    with CaptureQueriesContext(connection) as ctx:
+        assert fastsql.fetch_one("SELECT %s", [7]) == (7,)
+        assert fastsql.fetch("SELECT %s UNION ALL SELECT %s", [1, 2]) == [(1,), (2,)]
+    assert len(ctx.captured_queries) == 2

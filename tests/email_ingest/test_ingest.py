@@ -381,3 +381,19 @@ def test_a_very_long_message_id_still_threads(mailbox: Mailbox) -> None:
     reply = ingest(reply_raw)
     assert reply.status == "appended" and reply.ticket_id == first.ticket_id
     assert ingest(mail(message_id=long_id)).status == "duplicate"
+
+
+def test_the_mails_language_is_a_routing_requirement_only_where_the_queue_works_in_it(
+        mailbox: Mailbox, email_queue: Any) -> None:
+    """Otherwise a Polish mail to a queue whose agents list no languages would wait for nobody."""
+    from linia.routing.models import Task
+
+    mailbox.language = "pl"
+    mailbox.save()
+    first = Ticket.objects.get(pk=ingest(mail(subject="Reklamacja")).ticket_id)
+    assert first.language == "pl"
+    assert Task.objects.get(ticket=first, channel="email").language == ""
+    email_queue.languages = ["pl", "en"]
+    email_queue.save()
+    second = Ticket.objects.get(pk=ingest(mail(subject="Zwrot")).ticket_id)
+    assert Task.objects.get(ticket=second, channel="email").language == "pl"

@@ -286,6 +286,13 @@ def _task_by_external_id(tenant_id: int, external_id: str) -> Task | None:
     return fastsql.load(Task, row) if row is not None else None
 
 
+def intake_language(queue: Queue, language: str) -> str:
+    """The customer's language as a routing requirement for a new chat, email or form task: only where the queue
+    names it as a working language. A customer writing in English must still reach a Russian-speaking team
+    rather than wait for an English-speaking agent it does not have."""
+    return language if language in (queue.languages or []) else ""
+
+
 def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue | int | str, language: str = "",
                 required_skills: dict[str, int] | None = None, priority: int | None = 0,
                 external_id: str | None = None, ticket: Ticket | None = None,

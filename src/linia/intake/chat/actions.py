@@ -226,8 +226,8 @@ def start_session(channel: ChatChannel, data: Any, *, now: datetime | None = Non
             last_activity_at=now)
         if not offline:
             session.task = routing.create_task(
-                None, tenant, channel="chat", queue=queue, language=_routing_language(queue, form.language), ticket=ticket,
-                interaction=interaction, external_id=f"{EXTERNAL_PREFIX}{session.pk}", queue_loaded=True, now=now,
+                None, tenant, channel="chat", queue=queue, language=routing.intake_language(queue, form.language),
+                ticket=ticket, interaction=interaction, external_id=f"{EXTERNAL_PREFIX}{session.pk}", queue_loaded=True, now=now,
                 attributes={"chat_session_id": session.pk, "visitor": form.name, "topic": form.topic,
                             "language": form.language, "page_url": form.page_url})
             session.save(update_fields=["task"])
@@ -244,12 +244,6 @@ def start_session(channel: ChatChannel, data: Any, *, now: datetime | None = Non
         else:
             transaction.on_commit(lambda: routing.dispatch_after_change([tenant.pk]))
     return Started(session, token, offline, expected)
-
-
-def _routing_language(queue: Any, language: str) -> str:
-    """Route by the visitor's language only where the queue names it as a working language: a visitor whose
-    browser speaks English must still reach a Russian-speaking team rather than wait for nobody."""
-    return language if language in (queue.languages or []) else ""
 
 
 def _subject(channel: ChatChannel, form: StartInput) -> str:

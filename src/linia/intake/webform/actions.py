@@ -103,12 +103,8 @@ def _route(form: WebForm, ticket: Ticket, submission_id: str) -> None:
             queue = Queue.objects.filter(tenant_id=form.tenant_id, code=form.queue, is_active=True).first()
             if queue is None:
                 raise ActionError("invalid_queue", "No such active queue in this tenant.")
-            # As for chats: the visitor's language is a routing requirement only where the queue names it as a
-            # working language; otherwise a form filled in English would wait for an English-speaking agent
-            # that a Russian-speaking team does not have.
-            language = ticket.language if ticket.language in (queue.languages or []) else ""
             routing.create_task(None, form.tenant_id, channel=ROUTING_CHANNEL, queue=queue, queue_loaded=True,
-                                language=language, external_id=f"{EXTERNAL_PREFIX}{submission_id}",
+                                language=routing.intake_language(queue, ticket.language), external_id=f"{EXTERNAL_PREFIX}{submission_id}",
                                 ticket=ticket, attributes={"reference": ticket.reference, "form": form.public_key,
                                                            "subject": ticket.subject[:200],
                                                            "language": ticket.language})

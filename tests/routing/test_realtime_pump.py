@@ -119,3 +119,28 @@ def test_without_a_server_loop_messages_go_out_before_send_now_returns() -> None
 
     assert realtime._active_pump() is None
     asyncio.run(scenario())
+
+
+def test_a_server_process_shortens_the_gil_switch_interval_at_startup(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import gc
+    import sys
+
+    monkeypatch.setenv("LINIA_GIL_SWITCH_MS", "0.25")
+    before = sys.getswitchinterval()
+    inbox = [{"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}]
+    sent: list[str] = []
+
+    async def receive() -> dict[str, Any]:
+        return inbox.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message["type"])
+        if message["type"] == "lifespan.startup.complete":
+            assert sys.getswitchinterval() == 0.00025
+
+    try:
+        asyncio.run(realtime.lifespan({"type": "lifespan"}, receive, send))
+    finally:
+        sys.setswitchinterval(before)
+        gc.unfreeze()  # startup froze this test process's objects, as a server does
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

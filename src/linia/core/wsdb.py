@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 import weakref
 import zlib
 from collections.abc import Awaitable, Callable
@@ -89,3 +90,12 @@ class WsDbConsumer:
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
+
+
+def short_gil_turns() -> None:
+    """For a server process (the ASGI lifespan calls it, so every `--workers` process does): a database thread
+    gives up the GIL on every statement and then waits for the event loop to hand it back, by default after up
+    to 5 ms; with a dozen statements per chat message that wait, not the work, capped the messages a process
+    stores per second (docs/operations.md: p99 1.8 s at 5 ms, 0.19 s at 0.5 ms). LINIA_GIL_SWITCH_MS, default
+    0.5."""
+    sys.setswitchinterval(float(os.environ.get("LINIA_GIL_SWITCH_MS", "0.5")) / 1000)

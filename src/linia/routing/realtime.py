@@ -24,6 +24,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from linia.core.wsdb import short_gil_turns
+
 log = logging.getLogger(__name__)
 STATS_EVERY_S = 0.25
 
@@ -180,6 +182,7 @@ async def lifespan(scope: dict[str, Any], receive: Callable[[], Any], send: Call
     while True:
         message = await receive()
         if message["type"] == "lifespan.startup":
+            short_gil_turns()
             # Everything loaded so far lives as long as the process: keep it out of the garbage collector's
             # scans (they otherwise walk every Django model, URL and template object on each full pass).
             gc.collect()

@@ -227,7 +227,8 @@ def start_session(channel: ChatChannel, data: Any, *, now: datetime | None = Non
         if not offline:
             session.task = routing.create_task(
                 None, tenant, channel="chat", queue=queue, language=routing.intake_language(queue, form.language),
-                ticket=ticket, interaction=interaction, external_id=f"{EXTERNAL_PREFIX}{session.pk}", queue_loaded=True, now=now,
+                ticket=ticket, interaction=interaction, external_id=f"{EXTERNAL_PREFIX}{session.pk}", queue_loaded=True,
+                now=now,
                 attributes={"chat_session_id": session.pk, "visitor": form.name, "topic": form.topic,
                             "language": form.language, "page_url": form.page_url})
             session.save(update_fields=["task"])

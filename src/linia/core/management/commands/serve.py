@@ -32,18 +32,9 @@ class Command(BaseCommand):
         for alias in settings.DATABASES:
             settings.DATABASES[alias]["CONN_MAX_AGE"] = int(keep)
         connections.close_all()
-        _short_gil_turns()
         self.stdout.write(f"Linia on http://{opts['host']}:{opts['port']}/")
         # lifespan starts the realtime pump. Desk messages are small JSON: compressing each one cost more CPU
         # than it saved bytes (permessage-deflate off); no access log line per request.
         uvicorn.run("linia.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
                     log_level="warning", lifespan="on", ws_per_message_deflate=False, access_log=False)
 
-
-def _short_gil_turns() -> None:
-    """Database threads give up the GIL on every statement and then wait for the event loop to hand it back,
-    by default after up to 5 ms: with a dozen statements per chat message that wait, not the work, limits
-    how many messages a process stores per second. LINIA_GIL_SWITCH_MS (default 0.5) shortens it."""
-    import sys
-
-    sys.setswitchinterval(float(os.environ.get("LINIA_GIL_SWITCH_MS", "0.5")) / 1000)

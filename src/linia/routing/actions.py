@@ -86,7 +86,10 @@ def task_event(task: Task, kind: str, actor: Any, **data: Any) -> None:
          data={"task_id": task.pk, "channel": task.channel, "queue_id": task.queue_id, **data})
 
 
-def agent_tenant_ids(user_id: int) -> list[int]:
+def agent_tenant_ids(user_id: int, known: list[int] | None = None) -> list[int]:
+    """The tenants the agent routes in; ``known``: the caller already read them (then no read)."""
+    if known is not None:
+        return known
     sql = (f"SELECT tenant_id FROM {fastsql.table(Membership)} WHERE user_id = %s "  # noqa: S608
            f"AND role IN ({fastsql.placeholders(len(ROUTING_ROLES))}) ORDER BY tenant_id")
     return [r[0] for r in fastsql.fetch(sql, [user_id, *ROUTING_ROLES])]
@@ -286,11 +289,15 @@ def _task_by_external_id(tenant_id: int, external_id: str) -> Task | None:
     return fastsql.load(Task, row) if row is not None else None
 
 
-def intake_language(queue: Queue, language: str) -> str:
-    """The customer's language as a routing requirement for a new chat, email or form task: only where the queue
-    names it as a working language. A customer writing in English must still reach a Russian-speaking team
-    rather than wait for an English-speaking agent it does not have."""
-    return language if language in (queue.languages or []) else ""
+def create_intake_task(tenant: Tenant | int, *, channel: str, queue: Queue | str, language: str,
+                       **task: Any) -> Task:
+    """A new customer contact (chat, email, web form) enters a queue, read once. The customer's language
+    is a routing requirement only where the queue names it as a working language: a customer writing in
+    English must still reach a Russian-speaking team rather than wait for an English-speaking agent it does
+    not have. ``task``: create_task's other arguments."""
+    q = _resolve_queue(tenant_id_of(tenant), queue, loaded=isinstance(queue, Queue))
+    return create_task(None, tenant, channel=channel, queue=q, queue_loaded=True,
+                       language=language if language in (q.languages or []) else "", **task)
 
 
 def create_task(actor: Any, tenant: Tenant | int, *, channel: str, queue: Queue | int | str, language: str = "",
@@ -422,7 +429,7 @@ def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None
         task_event(task, "task.accepted", actor, reservation_id=res.pk, agent_id=res.agent_id,
                    wait_seconds=round((now - task.queued_at).total_seconds(), 3))
         if old != profile.presence:
-            _presence_changed(profile, old, actor, agent_tenant_ids(profile.user_id) if tenant_ids is None else tenant_ids)
+            _presence_changed(profile, old, actor, agent_tenant_ids(profile.user_id, tenant_ids))
         realtime.publish(realtime.agent_group(res.agent_id), {"kind": "task_assigned", "task": task_brief(task)})
         _queue_stats_soon(task.tenant_id)
     return task
@@ -635,7 +642,7 @@ def _after_release(profile: AgentProfile, now: datetime, actor: Any, *, wrapup_s
     """An agent's task ended or moved away: wrap-up, or ready again when nothing else is on.
     ``assigned``: the agent's assigned tasks now, when the caller counted them under the agent's lock;
     ``tenant_ids``: agent_tenant_ids when the caller has them."""
-    tenant_ids = agent_tenant_ids(profile.user_id) if tenant_ids is None else tenant_ids
+    tenant_ids = agent_tenant_ids(profile.user_id, tenant_ids)
     if wrapup_seconds and profile.presence in (*ROUTABLE, PresenceState.WRAP_UP):
         old = profile.presence
         until = now + timedelta(seconds=wrapup_seconds)

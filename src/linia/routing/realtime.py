@@ -103,10 +103,7 @@ class Pump:
             by_group: dict[str, list[dict[str, Any]]] = {}
             for group, payload in batch:
                 by_group.setdefault(group, []).append(payload)
-            if len(by_group) == 1:
-                await _send_in_order(*next(iter(by_group.items())))
-            else:
-                await asyncio.gather(*(_send_in_order(group, payloads) for group, payloads in by_group.items()))
+            await asyncio.gather(*(_send_in_order(group, payloads) for group, payloads in by_group.items()))
 
     async def _stats(self) -> None:
         while True:

@@ -225,10 +225,9 @@ def start_session(channel: ChatChannel, data: Any, *, now: datetime | None = Non
             status=SessionStatus.OFFLINE if offline else SessionStatus.WAITING, created_at=now,
             last_activity_at=now)
         if not offline:
-            session.task = routing.create_task(
-                None, tenant, channel="chat", queue=queue, language=routing.intake_language(queue, form.language),
-                ticket=ticket, interaction=interaction, external_id=f"{EXTERNAL_PREFIX}{session.pk}", queue_loaded=True,
-                now=now,
+            session.task = routing.create_intake_task(
+                tenant, channel="chat", queue=queue, language=form.language, ticket=ticket, interaction=interaction,
+                external_id=f"{EXTERNAL_PREFIX}{session.pk}", now=now,
                 attributes={"chat_session_id": session.pk, "visitor": form.name, "topic": form.topic,
                             "language": form.language, "page_url": form.page_url})
             session.save(update_fields=["task"])
@@ -337,31 +336,24 @@ def _append(session: ChatSession, sender: str, text: str, *, client_id: str | No
 def _on_ticket(session: ChatSession, sender: str, text: str, author: Any, file: tickets.NewAttachment | None,
                seq: int) -> Message | None:
     """The same message on the ticket (the transcript stays there); agent replies record the chat's first
-    response through add_message's routing hook. A visitor's text to a closed ticket stays in the chat only."""
+    response through add_message's routing hook. A visitor's text to a closed ticket stays in the chat only.
+    The session was locked by _lock_with, which read the ticket's status with it."""
     ticket = Ticket(pk=session.ticket_id, tenant_id=session.tenant_id)
     visitor = sender == Sender.VISITOR
-    known: str | None = getattr(session, "_ticket_status_now", None)  # read with the session's lock
-    if visitor and known == TicketStatus.CLOSED:
+    if visitor and getattr(session, "_ticket_status_now", None) == TicketStatus.CLOSED:
         if file is not None:
             raise ActionError("ticket_closed", "The ticket is closed; open a new one.")
         log.info("chat %s: ticket closed, message %s kept in the chat only", session.pk, seq)
         return None
-    try:
-        return tickets.add_message(
-            None if visitor else author, ticket, body=text, channel=Channel.CHAT,
-            direction=Message.Direction.INBOUND if visitor else Message.Direction.OUTBOUND,
-            author_contact=Contact(pk=session.contact_id, tenant_id=session.tenant_id)
-            if visitor and session.contact_id else None,
-            attachments=[file] if file is not None else [], external_id=f"{EXTERNAL_PREFIX}{session.pk}:{seq}",
-            external_id_is_new=True,
-            # status known open: no savepoint of its own. Closed meanwhile (PostgreSQL): its error ends this
-            # action too, and the widget's resend then finds the ticket closed.
-            savepoint=known is None)
-    except ActionError as exc:
-        if known is not None or exc.code != "ticket_closed" or file is not None:
-            raise
-        log.info("chat %s: ticket closed, message %s kept in the chat only", session.pk, seq)
-        return None
+    # The status is known open: no savepoint of its own. Closed meanwhile (PostgreSQL): its error ends this
+    # action too, and the widget's resend then finds the ticket closed.
+    return tickets.add_message(
+        None if visitor else author, ticket, body=text, channel=Channel.CHAT,
+        direction=Message.Direction.INBOUND if visitor else Message.Direction.OUTBOUND,
+        author_contact=Contact(pk=session.contact_id, tenant_id=session.tenant_id)
+        if visitor and session.contact_id else None,
+        attachments=[file] if file is not None else [], external_id=f"{EXTERNAL_PREFIX}{session.pk}:{seq}",
+        external_id_is_new=True, savepoint=False)
 
 
 def _push_message(session: ChatSession, msg: ChatMessage) -> None:

@@ -550,18 +550,14 @@ def _store_attachment(message: Message, item: ParsedAttachment, n: int) -> Attac
 def _route(row: InboundEmail, ticket: Ticket, interaction: Interaction) -> None:
     """A routing task for the new email ticket (the routing ticker offers it to an agent)."""
     from linia.routing import actions as routing
-    from linia.routing.models import Queue
 
-    tenant_id = row.tenant_id or ticket.tenant_id
-    code = row.mailbox.queue if row.mailbox else ""
-    queue = Queue.objects.filter(tenant_id=tenant_id, code=code, is_active=True).first() if code else None
     try:
         with transaction.atomic():
-            routing.create_task(None, tenant_id, channel="email", queue=queue or code, queue_loaded=queue is not None,
-                                language=routing.intake_language(queue, ticket.language) if queue else "",
-                                external_id=f"email:{row.pk}", ticket=ticket, interaction=interaction,
-                                attributes={"reference": ticket.reference, "from": row.from_email,
-                                            "subject": ticket.subject[:200]})
+            routing.create_intake_task(row.tenant_id or ticket.tenant_id, channel="email",
+                                       queue=row.mailbox.queue if row.mailbox else "", language=ticket.language,
+                                       external_id=f"email:{row.pk}", ticket=ticket, interaction=interaction,
+                                       attributes={"reference": ticket.reference, "from": row.from_email,
+                                                   "subject": ticket.subject[:200]})
     except ActionError as exc:  # a queue renamed or closed: the ticket stands, routing is logged
         log.warning("email %s: no routing task for %s: %s (%s)", row.pk, ticket.reference, exc.code, exc.message)
 

@@ -96,18 +96,15 @@ def _route(form: WebForm, ticket: Ticket, submission_id: str) -> None:
     """A routing task for the new ticket, committed with it (the routing ticker offers it to an agent). The
     external id makes it once per submission."""
     from linia.routing import actions as routing
-    from linia.routing.models import Queue
 
     try:
         with transaction.atomic():  # a refusal rolls back only the task, never the ticket
-            queue = Queue.objects.filter(tenant_id=form.tenant_id, code=form.queue, is_active=True).first()
-            if queue is None:
-                raise ActionError("invalid_queue", "No such active queue in this tenant.")
-            routing.create_task(None, form.tenant_id, channel=ROUTING_CHANNEL, queue=queue, queue_loaded=True,
-                                language=routing.intake_language(queue, ticket.language), external_id=f"{EXTERNAL_PREFIX}{submission_id}",
-                                ticket=ticket, attributes={"reference": ticket.reference, "form": form.public_key,
-                                                           "subject": ticket.subject[:200],
-                                                           "language": ticket.language})
+            routing.create_intake_task(form.tenant_id, channel=ROUTING_CHANNEL, queue=form.queue,
+                                       language=ticket.language, external_id=f"{EXTERNAL_PREFIX}{submission_id}",
+                                       ticket=ticket, attributes={"reference": ticket.reference,
+                                                                  "form": form.public_key,
+                                                                  "subject": ticket.subject[:200],
+                                                                  "language": ticket.language})
     except ActionError as exc:  # a queue renamed, closed or not serving "ticket": the ticket stands, logged
         log.warning("web form %s: no routing task for %s: %s (%s)", form.public_key, ticket.reference, exc.code,
                     exc.message)

@@ -37,4 +37,3 @@ class Command(BaseCommand):
         # than it saved bytes (permessage-deflate off); no access log line per request.
         uvicorn.run("linia.asgi:application", host=opts["host"], port=opts["port"], workers=opts["workers"],
                     log_level="warning", lifespan="on", ws_per_message_deflate=False, access_log=False)
-

@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     if args.profile:
         import cProfile
 
-        prof = cProfile.Profile()
+        prof = cProfile.Profile(time.thread_time)
         for i in range(args.calls):
             for name, step in steps.items():
                 if name == "accept":

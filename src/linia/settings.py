@@ -11,6 +11,7 @@ LINIA_SECRET_KEY generated once and kept in LINIA_HOME when absent
 LINIA_DEBUG     "1" for Django debug pages (never in production)
 LINIA_API_TOKEN_CACHE_SECONDS  how long a server remembers a checked API token (default 5; 0 = off)
 LINIA_DB_CONN_MAX_AGE  seconds a database connection is kept (default 0; `linia serve` uses 600)
+LINIA_DB_PREPARE       0: PostgreSQL without server-side binding and prepared statements (default 1)
 LINIA_HTTP_THREADS  threads serving HTTP requests in `linia serve` (default 16 on PostgreSQL, 1 on SQLite)
 LINIA_PUBLIC_URL  how customers reach this installation, for links in emails (default http://localhost:8000)
 LINIA_CUSTOMER_LINK_DAYS  days a customer's private ticket link stays valid (default 90)
@@ -133,6 +134,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
     _db["TEST"] = {"NAME": os.environ.get("LINIA_TEST_SQLITE", "")} if os.environ.get("LINIA_TEST_SQLITE") else {}
+elif _db["ENGINE"].endswith("postgresql") and os.environ.get("LINIA_DB_PREPARE", "1") != "0":
+    # Parameters travel apart from the SQL (no quoting in Python) and a statement run 5 times on a connection
+    # is prepared there: less CPU per statement on both sides (measured in benchmarks/routing.py). Plans stay
+    # custom (planned for each call's values): a generic plan for "status = %s" would ignore that queued rows
+    # are few and completed ones many. LINIA_DB_PREPARE=0 for a pooler that cannot keep prepared statements.
+    _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5,
+                      "options": "-c plan_cache_mode=force_custom_plan", **_db.get("OPTIONS", {})}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,10 +1,11 @@
 """Chat benchmark: N concurrent widget websocket sessions against one server process, agents answering.
 
-    .venv/bin/python benchmarks/chat.py [--layer memory|redis|redis-pubsub|both] [--db sqlite|postgres]
+    .venv/bin/python benchmarks/chat.py [--layer memory|redis|redis-core|both|all] [--db sqlite|postgres]
                                         [--sessions 1000] [--agents 50] [--interval 10] [--seconds 60]
 
 One `linia serve` process (uvicorn) on a free port, with the in-memory channel layer and, in a second run,
-channels-redis (local Redis at 127.0.0.1:6379, a prefix of its own). The seed (benchmarks/_chat_seed.py)
+channels-redis (local Redis at 127.0.0.1:6379, a prefix of its own): `redis` is its Pub/Sub layer (Linia's
+default with Redis), `redis-core` its other layer; `both` runs memory and redis, `all` all three. The seed (benchmarks/_chat_seed.py)
 starts N chats through the chat's own action and has routing offer and accept every one, so each chat has
 an agent. Then:
 
@@ -269,9 +270,9 @@ def run_layer(layer: str, db: str, sessions: int, n_agents: int, interval: float
     env = {**os.environ, "LINIA_HOME": str(home), "REDIS_URL": "", "LINIA_FAST_PASSWORDS": "1",
            "DJANGO_SETTINGS_MODULE": "linia.settings", "DATABASE_URL": "", "LINIA_CHAT_BENCH_ECHO": "1",
            "LINIA_TRUST_X_FORWARDED_FOR": "1"}
-    if layer in ("redis", "redis-pubsub"):
+    if layer in ("redis", "redis-core"):
         env.update(REDIS_URL=REDIS, LINIA_REDIS_PREFIX=f"benchchat{os.getpid()}:",
-                   LINIA_REDIS_LAYER="pubsub" if layer == "redis-pubsub" else "core")
+                   LINIA_REDIS_LAYER="core" if layer == "redis-core" else "pubsub")
     dbname = None
     if db == "postgres":
         import psycopg
@@ -357,7 +358,7 @@ def report(layer: str, db: str, sessions: int, interval: float, seconds: float, 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--layer", choices=["memory", "redis", "redis-pubsub", "both"], default="both")
+    parser.add_argument("--layer", choices=["memory", "redis", "redis-core", "both", "all"], default="both")
     parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--agents", type=int, default=50)
@@ -365,7 +366,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
     ok = True
-    for layer in (["memory", "redis"] if args.layer == "both" else [args.layer]):
+    layers = {"both": ["memory", "redis"], "all": ["memory", "redis", "redis-core"]}.get(args.layer, [args.layer])
+    for layer in layers:
         ok = run_layer(layer, args.db, args.sessions, args.agents, args.interval, args.seconds) and ok
     print("chat benchmark:", "PASS" if ok else "FAIL")
     return 0 if ok else 1

@@ -17,7 +17,8 @@ from django.db import connection
 db = settings.DATABASES["default"]
 out = {"home": str(settings.LINIA_HOME), "key": settings.SECRET_KEY, "engine": db["ENGINE"],
        "name": str(db["NAME"]), "host": db.get("HOST"), "port": db.get("PORT"), "user": db.get("USER"),
-       "debug": settings.DEBUG}
+       "debug": settings.DEBUG, "options": db.get("OPTIONS", {}),
+       "layer": settings.CHANNEL_LAYERS["default"]["BACKEND"]}
 if db["ENGINE"].endswith("sqlite3"):
     with connection.cursor() as cur:
         out["journal_mode"] = cur.execute("PRAGMA journal_mode").fetchone()[0]
@@ -26,7 +27,8 @@ if db["ENGINE"].endswith("sqlite3"):
 print(json.dumps(out))
 """
 
-CLEARED = {"LINIA_HOME", "LINIA_SECRET_KEY", "DATABASE_URL", "LINIA_DEBUG", "REDIS_URL"}
+CLEARED = {"LINIA_HOME", "LINIA_SECRET_KEY", "DATABASE_URL", "LINIA_DEBUG", "REDIS_URL", "LINIA_DB_PREPARE",
+           "LINIA_REDIS_LAYER"}
 
 
 def probe(cwd: Path, **env: str) -> dict[str, object]:
@@ -69,3 +71,25 @@ def test_postgres_url_is_parsed(tmp_path: Path) -> None:
     out = probe(tmp_path, LINIA_HOME=str(tmp_path), DATABASE_URL="postgres://linia@127.0.0.1:5433/linia_prod")
     assert (out["engine"], out["name"], out["host"], out["port"], out["user"]) == (
         "django.db.backends.postgresql", "linia_prod", "127.0.0.1", 5433, "linia")
+    options = out["options"]
+    assert isinstance(options, dict)
+    assert (options["server_side_binding"], options["prepare_threshold"]) == (True, 5)
+    assert "plan_cache_mode=force_custom_plan" in options["options"]
+
+
+def test_prepared_statements_can_be_turned_off_and_url_options_are_kept(tmp_path: Path) -> None:
+    url = "postgres://linia@127.0.0.1:5433/linia_prod?sslmode=require"
+    assert probe(tmp_path, LINIA_HOME=str(tmp_path), DATABASE_URL=url, LINIA_DB_PREPARE="0")["options"] == {
+        "sslmode": "require"}
+    options = probe(tmp_path, LINIA_HOME=str(tmp_path), DATABASE_URL=url)["options"]
+    assert isinstance(options, dict)
+    assert options["sslmode"] == "require" and options["server_side_binding"] is True
+
+
+def test_redis_pubsub_layer_is_the_default_and_core_can_be_chosen(tmp_path: Path) -> None:
+    redis = "redis://127.0.0.1:6379/15"  # only parsed: settings do not connect
+    assert probe(tmp_path, LINIA_HOME=str(tmp_path), REDIS_URL=redis)["layer"] == (
+        "channels_redis.pubsub.RedisPubSubChannelLayer")
+    assert probe(tmp_path, LINIA_HOME=str(tmp_path), REDIS_URL=redis, LINIA_REDIS_LAYER="core")["layer"] == (
+        "channels_redis.core.RedisChannelLayer")
+    assert probe(tmp_path, LINIA_HOME=str(tmp_path))["layer"] == "linia.core.channel_layer.InMemoryChannelLayer"

@@ -77,8 +77,8 @@ def test_demo_finds_the_local_redis_with_a_key_prefix_of_its_own(tmp_path: Path)
     assert redis_detect.detect(tmp_path, None) == (REDIS, redis_detect.prefix_for(tmp_path))
     url, prefix, detected, layer, huey = _settings_for(tmp_path, "demo", "--no-serve")
     assert (url, prefix, detected, huey) == (REDIS, redis_detect.prefix_for(tmp_path), True, "huey.RedisHuey")
-    assert layer == {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-        "hosts": [{"address": REDIS, "socket_timeout": None, "max_connections": 2000}], "prefix": f"{prefix}asgi"}}
+    assert layer == {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
+        "hosts": [{"address": REDIS, "socket_timeout": None}], "prefix": f"{prefix}asgi"}}
     # only the demo looks for Redis by itself; `linia serve` and the demo's own children follow REDIS_URL
     assert _settings_for(tmp_path, "serve")[:3] == ["", "", False]
     assert _settings_for(tmp_path, "worker", REDIS_URL=REDIS, LINIA_REDIS_PREFIX=str(prefix))[:3] == \

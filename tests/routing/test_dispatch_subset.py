@@ -101,3 +101,28 @@ def test_tasks_held_in_a_closed_queue_do_not_make_dispatch_load_everyone(monkeyp
     offers = offered_to(t)
     assert list(offers) == [call.pk] and all(Task.objects.get(pk=h.pk).status == "queued" for h in held)
     assert loaded == [2 * 4 + 8]  # the longest-idle few only: the held tasks were no shortfall
+
+
+def test_a_long_queue_with_agents_ringing_loads_the_agents_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every agent busy or ringing and many tasks waiting (a peak, or a server catching up): the dispatch builds
+    the engine once, not for a subset and then again for everyone, and offers what a full load offers."""
+    t = factories.tenant("acme")
+    q = queue(t)
+    agents = [agent(t, idle_minutes=60 - i) for i in range(6)]
+    for _ in range(4):
+        task(t, q)
+    assert len(offered_to(t)) == 4  # four agents ringing
+    waiting = [task(t, q) for _ in range(30)]
+    expected = full_load_offers(t, monkeypatch)
+    assert set(expected.values()) == {agents[4].pk, agents[5].pk}
+    builds: list[int] = []
+    build = dispatcher._build
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        builds.append(len(args[4]))  # the agents it was given
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher, "_build", counted)
+    assert offered_to(t) == expected
+    assert builds == [6]  # once, with everyone (the ringing four included)
+    assert Task.objects.filter(pk__in=[x.pk for x in waiting], status="queued").count() == 28

@@ -92,9 +92,9 @@ def _routable_sql(ringing: str) -> str:
 
 
 def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]:
-    """The `limit` longest-idle routable agents without a ringing offer (ties at the edge included);
-    True when these are all the routable agents, so a full load could find no one else.
-    Plain SQL: this runs for every offer."""
+    """The `limit` longest-idle routable agents without a ringing offer (ties at the edge included), and
+    False; or, when fewer are free, every routable agent (those ringing too) and True: a full load could
+    find no one else. Plain SQL: this runs for every offer."""
     prof = fastsql.table(AgentProfile)
     idle = "COALESCE(p.idle_since, p.presence_since)"
     params = [*ROUTABLE, False, tenant_id, *ROUTING_ROLES, ReservationStatus.PENDING]
@@ -102,8 +102,11 @@ def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]
     found = fastsql.fetch(f"{free} ORDER BY {idle}, p.user_id LIMIT %s", [*params, limit + 1])
     rows = [fastsql.load(AgentProfile, r) for r in found]
     if len(rows) <= limit:
-        ringing = fastsql.fetch_one(f"SELECT EXISTS(SELECT 1 FROM {prof} p WHERE {_routable_sql('IN')})", params)  # noqa: S608
-        return rows, not (ringing and ringing[0])
+        # Every routable agent without a ringing offer is here: with those ringing (usually few) this is
+        # everyone, so no second, full load follows (with a long queue that load was most of the dispatch).
+        ringing = fastsql.fetch(f"SELECT {fastsql.cols(AgentProfile, 'p')} FROM {prof} p "  # noqa: S608
+                                f"WHERE {_routable_sql('IN')}", params)
+        return rows + [fastsql.load(AgentProfile, r) for r in ringing], True
     rows.pop()
     if found[-1][-1] == found[-2][-1]:  # agents idle since the same instant: the engine breaks the tie, give it all
         seen = {p.user_id for p in rows}

@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> None:
     try:
         _run(args)
     except Exception as exc:  # a missing table means migrations have not run: say what to do, not a traceback
+        from django.core.exceptions import ImproperlyConfigured
+
+        if isinstance(exc, ImproperlyConfigured):  # a setting from the environment is wrong: it says which
+            print(f"linia: {exc}", file=sys.stderr)
+            sys.exit(2)
         if not _is_missing_table(exc):
             raise
         print(f"linia: the database at {_database_name()} is not set up ({exc}); run `linia migrate` first.",

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -164,7 +165,10 @@ if REDIS_URL:
         "hosts": [{"address": REDIS_URL, "socket_timeout": None,
                    "max_connections": int(os.environ.get("LINIA_REDIS_MAX_CONNECTIONS", "2000"))}],
         "prefix": f"{REDIS_PREFIX}asgi"}}}
-    if os.environ.get("LINIA_REDIS_LAYER", "pubsub") == "pubsub":
+    _layer = os.environ.get("LINIA_REDIS_LAYER", "pubsub").strip() or "pubsub"
+    if _layer not in ("pubsub", "core"):
+        raise ImproperlyConfigured(f"LINIA_REDIS_LAYER={_layer!r}: use pubsub (the default) or core")
+    if _layer == "pubsub":
         # channels-redis' Redis Pub/Sub layer (the default; "core" for the other): a group send is one PUBLISH
         # instead of several round trips and a Lua script (1,000 chat sessions: p99 51-72 ms against 354-370 ms,
         # docs/operations.md). Nothing is kept for a socket that is away, which Linia's pushes never rely on (a

@@ -29,6 +29,15 @@ def run(*args: str) -> int:
 
 
 @pytest.mark.django_db(transaction=False)
+def test_a_wrong_setting_in_the_environment_exits_2_with_the_setting_named(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL"}}
+    env.update(LINIA_HOME=str(tmp_path), REDIS_URL="redis://127.0.0.1:6379/15", LINIA_REDIS_LAYER="pubsab")
+    proc = subprocess.run([str(LINIA), "check"], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == "linia: LINIA_REDIS_LAYER='pubsab': use pubsub (the default) or core"
+
+
+@pytest.mark.django_db(transaction=False)
 def test_createadmin_without_password_in_a_script_exits_2(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in {"LINIA_ADMIN_PASSWORD", "DATABASE_URL"}}
     env["LINIA_HOME"] = str(tmp_path)

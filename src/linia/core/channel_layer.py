@@ -36,7 +36,9 @@ class InMemoryChannelLayer(layers.InMemoryChannelLayer):  # type: ignore[misc]
         assert isinstance(message, dict), "message is not a dict"
         self.require_valid_channel_name(channel)
         assert "__asgi_channel__" not in message
-        queue = self.channels.setdefault(channel, asyncio.Queue(maxsize=self.get_capacity(channel)))
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
         try:
             queue.put_nowait((time.time() + self.expiry, message))
         except asyncio.QueueFull:

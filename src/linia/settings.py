@@ -157,24 +157,25 @@ if not REDIS_URL and sys.argv[1:2] == ["demo"]:  # `linia demo` uses a local Red
     REDIS_URL, REDIS_PREFIX = _detect_redis(LINIA_HOME, os.environ.get(_DEMO_REDIS))
     REDIS_DETECTED = bool(REDIS_URL)
 if REDIS_URL:
-    # socket_timeout None: redis-py 8 times reads out after 5 s by default, which cuts the channel layer's
-    # blocking receive and drops every idle websocket (redis/redis-py#4091, django/channels_redis#422).
-    # max_connections: redis-py 8 allows 100 connections per pool and then fails at once ("Too many
-    # connections"); a burst of websocket connects (each a group_add) would get HTTP 500 (benchmarks/chat.py).
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
-        "hosts": [{"address": REDIS_URL, "socket_timeout": None,
-                   "max_connections": int(os.environ.get("LINIA_REDIS_MAX_CONNECTIONS", "2000"))}],
-        "prefix": f"{REDIS_PREFIX}asgi"}}}
     _layer = os.environ.get("LINIA_REDIS_LAYER", "pubsub").strip() or "pubsub"
     if _layer not in ("pubsub", "core"):
         raise ImproperlyConfigured(f"LINIA_REDIS_LAYER={_layer!r}: use pubsub (the default) or core")
+    # socket_timeout None: redis-py 8 times reads out after 5 s by default, which cuts the channel layer's
+    # blocking receive and drops every idle websocket (redis/redis-py#4091, django/channels_redis#422).
+    _redis_host: dict[str, Any] = {"address": REDIS_URL, "socket_timeout": None}
     if _layer == "pubsub":
-        # channels-redis' Redis Pub/Sub layer (the default; "core" for the other): a group send is one PUBLISH
-        # instead of several round trips and a Lua script (1,000 chat sessions: p99 51-72 ms against 354-370 ms,
+        # channels-redis' Redis Pub/Sub layer (the default): a group send is one PUBLISH instead of several
+        # round trips and a Lua script (1,000 chat sessions: p99 51-72 ms against 354-370 ms,
         # docs/operations.md). Nothing is kept for a socket that is away, which Linia's pushes never rely on (a
         # reconnecting desk or widget reads its state from the database); Linia sends only to groups.
         CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer", "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_timeout": None}], "prefix": f"{REDIS_PREFIX}asgi"}}}
+            "hosts": [_redis_host], "prefix": f"{REDIS_PREFIX}asgi"}}}
+    else:
+        # max_connections: redis-py 8 allows 100 connections per pool and then fails at once ("Too many
+        # connections"); a burst of websocket connects (each a group_add) would get HTTP 500 (benchmarks/chat.py).
+        CHANNEL_LAYERS = {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {
+            "hosts": [{**_redis_host, "max_connections": int(os.environ.get("LINIA_REDIS_MAX_CONNECTIONS", "2000"))}],
+            "prefix": f"{REDIS_PREFIX}asgi"}}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
                           "KEY_PREFIX": REDIS_PREFIX}}
     HUEY = {"huey_class": "huey.RedisHuey", "name": f"{REDIS_PREFIX}linia", "url": REDIS_URL, "immediate": False}

@@ -31,11 +31,15 @@ CLEARED = {"LINIA_HOME", "LINIA_SECRET_KEY", "DATABASE_URL", "LINIA_DEBUG", "RED
            "LINIA_REDIS_LAYER"}
 
 
-def probe(cwd: Path, **env: str) -> dict[str, object]:
+def run_probe(cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k not in CLEARED}
     full.update(env, DJANGO_SETTINGS_MODULE="linia.settings")
-    proc = subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, env=full, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-c", PROBE], cwd=cwd, env=full, capture_output=True, text=True,
                           timeout=120, check=False)
+
+
+def probe(cwd: Path, **env: str) -> dict[str, object]:
+    proc = run_probe(cwd, **env)
     assert proc.returncode == 0, proc.stderr
     result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
@@ -93,9 +97,5 @@ def test_redis_pubsub_layer_is_the_default_and_core_can_be_chosen(tmp_path: Path
     assert probe(tmp_path, LINIA_HOME=str(tmp_path), REDIS_URL=redis, LINIA_REDIS_LAYER="core")["layer"] == (
         "channels_redis.core.RedisChannelLayer")
     assert probe(tmp_path, LINIA_HOME=str(tmp_path))["layer"] == "linia.core.channel_layer.InMemoryChannelLayer"
-    full = {k: v for k, v in os.environ.items() if k not in CLEARED}
-    full.update(LINIA_HOME=str(tmp_path), REDIS_URL=redis, LINIA_REDIS_LAYER="pubsab",
-                DJANGO_SETTINGS_MODULE="linia.settings")
-    proc = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, env=full, capture_output=True, text=True,
-                          timeout=120, check=False)
+    proc = run_probe(tmp_path, LINIA_HOME=str(tmp_path), REDIS_URL=redis, LINIA_REDIS_LAYER="pubsab")
     assert proc.returncode != 0 and "LINIA_REDIS_LAYER='pubsab': use pubsub (the default) or core" in proc.stderr

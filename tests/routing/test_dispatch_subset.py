@@ -1,5 +1,6 @@
-"""Dispatch loads only the longest-idle agents when every queue picks longest idle: the offers must be
-exactly those a load of every agent gives (the full load is the reference, run on a copy of the state)."""
+"""Dispatch loads only the longest-idle agents when every queue picks longest idle, only agents with room,
+and with a backlog only the oldest tasks of each requirement: the offers must be exactly those a load of
+every agent and every task gives (the full load is the reference, run on a copy of the state)."""
 
 from __future__ import annotations
 
@@ -9,18 +10,26 @@ import pytest
 from django.utils import timezone
 
 from linia.core.models import Tenant
-from linia.routing import dispatcher
-from linia.routing.models import Queue, Task
+from linia.routing import actions, dispatcher
+from linia.routing.actions import ROUTABLE, ROUTING_ROLES
+from linia.routing.models import AgentProfile, Queue, Task
 from tests import factories
-from tests.routing.helpers import agent, offered_to, queue, task
+from tests.routing.helpers import agent, offered_to, pending_for, queue, task
 
 pytestmark = pytest.mark.django_db
 
 
 def full_load_offers(t: Tenant, monkeypatch: pytest.MonkeyPatch) -> dict[int, int]:
     """What a dispatch offers when it loads every routable agent (the subset path switched off)."""
+    def everyone(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]:
+        return list(AgentProfile.objects.filter(presence__in=ROUTABLE, not_responding=False,
+                                                user__memberships__tenant_id=tenant_id,
+                                                user__memberships__role__in=ROUTING_ROLES)), True
+
     with monkeypatch.context() as m:
-        m.setattr(dispatcher, "_longest_idle", lambda tenant_id, limit: (list(dispatcher._routable(tenant_id)), True))
+        m.setattr(dispatcher, "_longest_idle", everyone)
+        m.setattr(dispatcher, "FEW_TASKS", 10**9)
+        m.setattr(dispatcher, "PER_CLASS", 10**9)
         from django.db import transaction
 
         with transaction.atomic():
@@ -124,5 +133,83 @@ def test_a_long_queue_with_agents_ringing_loads_the_agents_once(monkeypatch: pyt
 
     monkeypatch.setattr(dispatcher, "_build", counted)
     assert offered_to(t) == expected
-    assert builds == [6]  # once, with everyone (the ringing four included)
+    assert builds == [2]  # once, with the two who have room (the ringing four cannot take a call)
     assert Task.objects.filter(pk__in=[x.pk for x in waiting], status="queued").count() == 28
+
+
+def _counting_builds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """(tasks, agents) of every engine build from now on."""
+    builds: list[tuple[int, int]] = []
+    build = dispatcher._build
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        builds.append((len(args[3]), len(args[4])))
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(dispatcher, "_build", counted)
+    return builds
+
+
+def test_a_backlog_loads_only_the_oldest_tasks_and_the_agents_with_room(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A peak: more calls wait than agents are free. Each dispatch loads the oldest few calls (per queue and
+    requirement) and only the agents who can take one, and offers the oldest calls as a full load would."""
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 4)
+    t = factories.tenant("acme")
+    q = queue(t)
+    busy = [agent(t, idle_minutes=60 - i) for i in range(5)]
+    for _ in range(5):
+        task(t, q)
+    assert len(offered_to(t)) == 5
+    for res in [r for a in busy for r in pending_for(a)]:
+        actions.accept_offer(res.agent, res.pk)
+    free = [agent(t, idle_minutes=30), agent(t, idle_minutes=20)]
+    backlog = [task(t, q) for _ in range(12)]
+    spanish = task(t, q, language="es")  # another requirement: loaded on its own account
+    expected = full_load_offers(t, monkeypatch)
+    builds = _counting_builds(monkeypatch)
+    assert offered_to(t) == expected == {backlog[0].pk: free[0].pk, backlog[1].pk: free[1].pk}
+    assert builds == [(4 + 1, 2)]  # four of the twelve, the one in Spanish; the two free agents, not the five busy
+    assert Task.objects.get(pk=spanish.pk).status == "queued"
+
+
+def test_room_left_for_a_deeper_task_loads_the_whole_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both queues' lines are longer than the bound; the only free agent lacks the Polish queue's skill, so it
+    takes the general line's oldest call, as with everything loaded."""
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 3)
+    t = factories.tenant("acme")
+    polish = queue(t, "polish", required_skills={"pl": 5})
+    general = queue(t, "general")
+    for _ in range(5):
+        task(t, polish)
+    first = [task(t, general) for _ in range(5)]
+    free = agent(t, idle_minutes=10)  # no Polish: only the general calls fit
+    expected = full_load_offers(t, monkeypatch)
+    assert offered_to(t) == expected == {first[0].pk: free.pk}
+
+
+def test_a_declined_task_deep_in_a_backlog_is_still_excluded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 2)
+    t = factories.tenant("acme")
+    q = queue(t)
+    a = agent(t, idle_minutes=10)
+    calls = [task(t, q) for _ in range(5)]
+    for c in calls[:3]:  # a declined the three oldest
+        Task.objects.filter(pk=c.pk).update(excluded_agents=[a.pk])
+    expected = full_load_offers(t, monkeypatch)
+    assert offered_to(t) == expected == {calls[3].pk: a.pk}
+
+
+def test_the_ticker_pass_loads_the_whole_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overflow and max wait count from each task's own stage start: the once-a-second ticker pass loads every
+    queued task, so those rules reach tasks deep in a line too; event-driven dispatches load the bound."""
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 2)
+    t = factories.tenant("acme")
+    q = queue(t, max_wait_seconds=60)
+    calls = [task(t, q) for _ in range(5)]
+    builds = _counting_builds(monkeypatch)
+    assert offered_to(t) == {}
+    assert builds == [(2, 0)]
+    later = timezone.now() + timedelta(seconds=61)
+    assert dispatcher.tick(later) == 0
+    assert builds[1:] == [(5, 0)]
+    assert Task.objects.filter(pk__in=[c.pk for c in calls], status="cancelled").count() == 5

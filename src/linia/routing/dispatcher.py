@@ -4,7 +4,9 @@ Two short transactions, each under the tenant's routing lock:
 1. timers (only when one is due): expire due offers (ring-no-answer: reservation expired, agent
    not_responding, task back in place) and end due wrap-ups — locking just those agents;
 2. offers (only when a task waits): load the waiting tasks and, for longest-idle queues, only the
-   longest-idle routable agents (enough for the tasks, all of them when that proves too few); ``step(now)``;
+   longest-idle routable agents (enough for the tasks, every agent with room when that proves too few);
+   with a backlog only the oldest PER_CLASS tasks of each queue and requirement and only agents with room
+   (so a peak does not make every dispatch slower: that fed on itself, see docs/operations.md); ``step(now)``;
    then lock the chosen agents (primary-key order) and re-read their presence and load: an agent whose
    load grew meanwhile (another tenant's dispatch) or who left the routable states loses this step's
    offers; those tasks stay queued for the next dispatch. Offers become Reservations, overflow moves and
@@ -18,6 +20,7 @@ opening hours are evaluated by the engine at the step's ``now`` (see ``_open_at`
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -53,6 +56,13 @@ from linia.routing.models import (
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+Loads = dict[int, Counter[str]]  # agent id -> channel -> accepted tasks + ringing offers
+LoadPair = tuple[Loads, Loads]  # (accepted tasks, ringing offers), each agent id -> channel -> count
+# Up to this many waiting tasks, the longest-idle few agents are tried first (one short read); beyond it, or
+# when they were too few, every agent with room is found with one narrow read of all routable agents.
+FEW_TASKS = 16
+# With a backlog only this many of each queue's tasks per requirement are loaded, the oldest (see _waiting).
+PER_CLASS = 64
 
 
 def _ts(value: datetime | None) -> float:
@@ -77,18 +87,20 @@ def _due_agents(tenant_id: int, now: datetime) -> list[int]:
     return [*rang_out.values_list("agent_id", flat=True), *wrapped.values_list("user_id", flat=True)]
 
 
-def _routable(tenant_id: int) -> Any:
-    return AgentProfile.objects.filter(presence__in=ROUTABLE, not_responding=False, user_id__in=_members(tenant_id))
-
-
-def _routable_sql(ringing: str) -> str:
-    """Routable agents of a tenant (params: tenant, roles) with (``IN``) or without (``NOT IN``) a ringing
-    offer (param: the pending status)."""
+def _routable_sql(ringing: str | None = None) -> str:
+    """Routable agents of a tenant (params: routable states, False, tenant, roles); with ``ringing`` ("IN" or
+    "NOT IN") only those with or without a ringing offer (one more param: the pending status)."""
     member, res = fastsql.table(Membership), fastsql.table(Reservation)
-    return (f"p.presence IN ({fastsql.placeholders(len(ROUTABLE))}) AND p.not_responding = %s "  # noqa: S608
-            f"AND p.user_id IN (SELECT m.user_id FROM {member} m WHERE m.tenant_id = %s "
-            f"AND m.role IN ({fastsql.placeholders(len(ROUTING_ROLES))})) "
-            f"AND p.user_id {ringing} (SELECT r.agent_id FROM {res} r WHERE r.status = %s)")
+    sql = (f"p.presence IN ({fastsql.placeholders(len(ROUTABLE))}) AND p.not_responding = %s "  # noqa: S608
+           f"AND p.user_id IN (SELECT m.user_id FROM {member} m WHERE m.tenant_id = %s "
+           f"AND m.role IN ({fastsql.placeholders(len(ROUTING_ROLES))}))")
+    if ringing:
+        sql += f" AND p.user_id {ringing} (SELECT r.agent_id FROM {res} r WHERE r.status = %s)"  # noqa: S608
+    return sql
+
+
+def _routable_params(tenant_id: int) -> list[Any]:
+    return [*ROUTABLE, False, tenant_id, *ROUTING_ROLES]
 
 
 def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]:
@@ -97,7 +109,7 @@ def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]
     find no one else. Plain SQL: this runs for every offer."""
     prof = fastsql.table(AgentProfile)
     idle = "COALESCE(p.idle_since, p.presence_since)"
-    params = [*ROUTABLE, False, tenant_id, *ROUTING_ROLES, ReservationStatus.PENDING]
+    params = [*_routable_params(tenant_id), ReservationStatus.PENDING]
     free = f"SELECT {fastsql.cols(AgentProfile, 'p')}, {idle} FROM {prof} p WHERE {_routable_sql('NOT IN')}"  # noqa: S608
     found = fastsql.fetch(f"{free} ORDER BY {idle}, p.user_id LIMIT %s", [*params, limit + 1])
     rows = [fastsql.load(AgentProfile, r) for r in found]
@@ -113,6 +125,40 @@ def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]
         tied = fastsql.fetch(f"{free} AND {idle} = %s", [*params, found[-1][-1]])
         rows += [p for p in (fastsql.load(AgentProfile, r) for r in tied) if p.user_id not in seen]
     return rows, False
+
+
+def _free_agents(tenant_id: int, channels: set[str], limit: int | None) -> tuple[list[AgentProfile], LoadPair, bool]:
+    """Routable agents with room on one of ``channels`` (their capacity against what they hold and are offered in
+    every tenant, by the engine's rules): nobody else can be offered anything in this step. With a backlog most
+    agents are full, and building them all was most of each dispatch; a narrow read of every routable agent and
+    its load finds the few with room. ``limit``: only the longest-idle that many (ties at the edge included),
+    and whether that was all of them."""
+    prof = fastsql.table(AgentProfile)
+    where, params = _routable_sql(), _routable_params(tenant_id)
+    idle = "COALESCE(p.idle_since, p.presence_since)"
+    narrow = fastsql.fetch(f"SELECT p.user_id, p.capacity, {idle} FROM {prof} p WHERE {where} "  # noqa: S608
+                           f"ORDER BY {idle}, p.user_id", params)
+    assigned, pending = _loads_in(f"SELECT p.user_id FROM {prof} p WHERE {where}", params)  # noqa: S608
+    roomy = [(user_id, since) for user_id, raw, since in narrow
+             if _has_room(raw, assigned[user_id] + pending[user_id], pending[user_id], channels)]
+    complete = limit is None or len(roomy) <= limit
+    if not complete:
+        assert limit is not None
+        edge = roomy[limit - 1][1]
+        roomy = roomy[:limit] + [r for r in roomy[limit:] if r[1] == edge]  # the engine breaks ties at the edge
+    ids = [user_id for user_id, _ in roomy]
+    if not ids:
+        return [], (assigned, pending), complete
+    rows = fastsql.fetch(f"SELECT {fastsql.cols(AgentProfile, 'p')} FROM {prof} p "  # noqa: S608
+                         f"WHERE p.user_id IN ({fastsql.placeholders(len(ids))})", ids)
+    return [fastsql.load(AgentProfile, r) for r in rows], (assigned, pending), complete
+
+
+def _has_room(raw_capacity: Any, load: Counter[str], ringing: Counter[str], channels: set[str]) -> bool:
+    caps = json.loads(raw_capacity) if isinstance(raw_capacity, str) else raw_capacity
+    profile = AgentProfile(capacity=caps if isinstance(caps, dict) else {})
+    capacity = {c: profile.capacity_for(c) for c in channels}
+    return bool(engine.free_channels(capacity, load, ringing=[c for c, n in ringing.items() if n]))
 
 
 def _expire_due(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> int:
@@ -141,18 +187,23 @@ def _end_due_wrapups(profiles: dict[int, AgentProfile], now: datetime) -> None:
             end_wrapup(profile, now, None, agent_tenant_ids(profile.user_id))
 
 
-def _loads(user_ids: list[int]) -> tuple[dict[int, Counter[str]], dict[int, Counter[str]]]:
+def _loads(user_ids: list[int]) -> LoadPair:
     """Per agent and channel, across all tenants: accepted tasks, and pending offers."""
+    if not user_ids:
+        return defaultdict(Counter), defaultdict(Counter)
+    return _loads_in(fastsql.placeholders(len(user_ids)), user_ids)
+
+
+def _loads_in(agents: str, params: list[Any]) -> LoadPair:
+    """``_loads`` of the agents that ``agents`` lists: placeholders, or a sub-select (with its params)."""
     assigned: dict[int, Counter[str]] = defaultdict(Counter)
     pending: dict[int, Counter[str]] = defaultdict(Counter)
-    if not user_ids:
-        return assigned, pending
-    task, res, ids = fastsql.table(Task), fastsql.table(Reservation), fastsql.placeholders(len(user_ids))
+    task, res = fastsql.table(Task), fastsql.table(Reservation)
     sql = (f"SELECT 1, t.assigned_to_id, t.channel, COUNT(*) FROM {task} t "  # noqa: S608
-           f"WHERE t.assigned_to_id IN ({ids}) AND t.status = %s GROUP BY t.assigned_to_id, t.channel "
+           f"WHERE t.assigned_to_id IN ({agents}) AND t.status = %s GROUP BY t.assigned_to_id, t.channel "
            f"UNION ALL SELECT 2, r.agent_id, t.channel, COUNT(*) FROM {res} r JOIN {task} t ON t.id = r.task_id "
-           f"WHERE r.agent_id IN ({ids}) AND r.status = %s GROUP BY r.agent_id, t.channel")
-    for which, agent_id, channel, n in fastsql.fetch(sql, [*user_ids, TaskStatus.ASSIGNED, *user_ids,
+           f"WHERE r.agent_id IN ({agents}) AND r.status = %s GROUP BY r.agent_id, t.channel")
+    for which, agent_id, channel, n in fastsql.fetch(sql, [*params, TaskStatus.ASSIGNED, *params,
                                                           ReservationStatus.PENDING]):
         (assigned if which == 1 else pending)[agent_id][channel] = n
     return assigned, pending
@@ -243,9 +294,6 @@ def engine_task(t: Task) -> engine.Task:
                        stage_started_at=_ts(t.stage_started_at) if t.stage_started_at else None)
 
 
-Loads = dict[int, Counter[str]]  # agent id -> channel -> accepted tasks + ringing offers
-
-
 def _queues(tenant_id: int) -> tuple[list[engine.Queue], dict[int, Queue]]:
     """The engine's queues and the active Queue rows by id (with their tenant, for opening hours)."""
     sql = (f"SELECT {fastsql.cols(Queue, 'q')}, {fastsql.cols(Tenant, 't')} FROM {fastsql.table(Queue)} q "  # noqa: S608
@@ -260,21 +308,42 @@ def _queues(tenant_id: int) -> tuple[list[engine.Queue], dict[int, Queue]]:
     return [e for e in (engine_queue(q, codes) for q in queues) if e is not None], {q.pk: q for q in queues}
 
 
-def _waiting(tenant_id: int, rows: dict[int, Queue]) -> list[Task]:
-    """The tenant's queued tasks, oldest first, with their Queue when it is active (else read on use)."""
-    sql = (f"SELECT {fastsql.cols(Task, 't')} FROM {fastsql.table(Task)} t "  # noqa: S608
-           "WHERE t.tenant_id = %s AND t.status = %s ORDER BY t.queued_at, t.id")
-    tasks = [fastsql.load(Task, r) for r in fastsql.fetch(sql, [tenant_id, TaskStatus.QUEUED])]
-    for t in tasks:
+def _waiting(tenant_id: int, rows: dict[int, Queue], per_class: int | None) -> tuple[list[Task], set[str]]:
+    """The tenant's queued tasks, oldest first, with their Queue when it is active (else read on use).
+
+    ``per_class``: only the first that many of each queue and requirement (channel, language, skills) in the
+    engine's order (priority, then time), and every task someone declined; a step cannot offer more tasks
+    than agents have room, so a backlog is not loaded whole into every dispatch. Also returns the channels
+    of the requirements cut short (empty: every queued task is here)."""
+    cols, table = fastsql.cols(Task, "t"), fastsql.table(Task)
+    where = "t.tenant_id = %s AND t.status = %s"
+    if per_class is None:
+        sql = f"SELECT {cols}, 0 FROM {table} t WHERE {where} ORDER BY t.queued_at, t.id"  # noqa: S608
+        params: list[Any] = [tenant_id, TaskStatus.QUEUED]
+    else:
+        # Declined tasks are ranked apart (all of them are loaded): they must not use up the others' places.
+        ranked = (f"SELECT {cols}, ROW_NUMBER() OVER (PARTITION BY t.queue_id, t.channel, t.language, "  # noqa: S608
+                  f"t.required_skills, t.excluded_agents <> '[]' ORDER BY t.priority DESC, t.queued_at, t.id) AS rn "
+                  f"FROM {table} t WHERE {where}")
+        sql = (f"SELECT * FROM ({ranked}) t WHERE t.rn <= %s OR t.excluded_agents <> '[]' "  # noqa: S608
+               "ORDER BY t.queued_at, t.id")
+        params = [tenant_id, TaskStatus.QUEUED, per_class + 1]
+    tasks, cut = [], set()
+    for r in fastsql.fetch(sql, params):
+        t = fastsql.load(Task, r)
+        if per_class is not None and r[-1] > per_class and not t.excluded_agents:
+            cut.add(t.channel)  # the first task past the bound: this requirement has more than were loaded
+            continue
         if t.queue_id in rows:
             fastsql.attach(t, "queue", rows[t.queue_id])
-    return tasks
+        tasks.append(t)
+    return tasks, cut
 
 
 def _build(tenant_id: int, now: datetime, queues: list[engine.Queue], waiting: list[Task],
-           profiles: list[AgentProfile]) -> tuple[engine.Router, dict[str, Task], Loads]:
+           profiles: list[AgentProfile], known_loads: LoadPair | None = None) -> tuple[engine.Router, dict[str, Task], Loads]:
     routable = [p for p in profiles if p.presence in ROUTABLE and not p.not_responding]
-    assigned, pending = _loads([p.user_id for p in routable])
+    assigned, pending = known_loads or _loads([p.user_id for p in routable])
     agents = [a for a in (engine_agent(p, tenant_id, assigned[p.user_id], pending[p.user_id]) for p in routable)
               if a is not None]
     router = engine.Router(queues=queues, agents=agents)
@@ -294,25 +363,48 @@ def _build(tenant_id: int, now: datetime, queues: list[engine.Queue], waiting: l
     return router, tasks, loads
 
 
-def _step(tenant_id: int, now: datetime) -> tuple[list[Any], dict[str, Task], Loads]:
-    """One engine step over the waiting tasks and as few agents as give the same decisions."""
+def _step(tenant_id: int, now: datetime, *, whole: bool = False) -> tuple[list[Any], dict[str, Task], Loads]:
+    """One engine step over the waiting tasks and as few agents as give the same decisions.
+
+    ``whole``: every queued task (the ticker's pass, so overflow and max wait reach tasks deep in a backlog too);
+    otherwise at most PER_CLASS per requirement, and all of them only when an agent kept room on a channel
+    whose tasks were cut short (a deeper task might fit it)."""
     queues, rows = _queues(tenant_id)
-    waiting = _waiting(tenant_id, rows)
+    waiting, cut = _waiting(tenant_id, rows, None if whole else PER_CLASS)
     if not waiting:
         return [], {}, {}
-    if all(q.strategy == engine.Strategy.LONGEST_IDLE for q in queues):
+    idle_order = all(q.strategy == engine.Strategy.LONGEST_IDLE for q in queues)
+    if idle_order and not cut and len(waiting) <= FEW_TASKS:
         # Longest idle picks agents in idle order, so the longest-idle few choose exactly as all would,
-        # as long as every task found one; otherwise load everyone.
+        # as long as every task found one; otherwise load every agent with room.
         few, complete = _longest_idle(tenant_id, 2 * len(waiting) + 8)
         router, tasks, loads = _build(tenant_id, now, queues, waiting, few)
         decisions = router.step(_ts(now))
-        offered = {d.task_id for d in decisions if isinstance(d, engine.Offer)}
-        # Tasks held in a closed queue could not be offered to anyone: they are no reason to load everyone.
-        unserved = [t for t in tasks if t not in offered and _waiting_open(router, t)]
-        if complete or not unserved:
+        if (complete or not _unserved(router, decisions, tasks)) and not _room_for(cut, router):
             return decisions, tasks, loads
-    router, tasks, loads = _build(tenant_id, now, queues, waiting, list(_routable(tenant_id)))
+    channels = {t.channel for t in waiting}
+    agents, known, complete = _free_agents(tenant_id, channels, 2 * len(waiting) + 8 if idle_order else None)
+    router, tasks, loads = _build(tenant_id, now, queues, waiting, agents, known)
+    decisions = router.step(_ts(now))
+    more_tasks = _room_for(cut, router)
+    if not more_tasks and (complete or not _unserved(router, decisions, tasks)):
+        return decisions, tasks, loads
+    if more_tasks:
+        waiting, _ = _waiting(tenant_id, rows, None)
+    agents, known, _ = _free_agents(tenant_id, channels, None)
+    router, tasks, loads = _build(tenant_id, now, queues, waiting, agents, known)
     return router.step(_ts(now)), tasks, loads
+
+
+def _room_for(cut: set[str], router: engine.Router) -> bool:
+    """After a step, an agent still has room on a channel whose tasks were not all loaded."""
+    return bool(cut) and any(router.free_channels(a) & cut for a in router.agent_ids())
+
+
+def _unserved(router: engine.Router, decisions: list[Any], tasks: dict[str, Task]) -> bool:
+    """Some task that could be offered (not held in a closed queue) got no offer in this step."""
+    offered = {d.task_id for d in decisions if isinstance(d, engine.Offer)}
+    return any(t not in offered and _waiting_open(router, t) for t in tasks)
 
 
 def _waiting_open(router: engine.Router, task_id: str) -> bool:
@@ -425,22 +517,22 @@ def _run_timers(tenant_id: int, now: datetime) -> int:
     return expired
 
 
-def _offer(tenant_id: int, now: datetime) -> list[Reservation]:
+def _offer(tenant_id: int, now: datetime, whole: bool) -> list[Reservation]:
     """Offer the waiting tasks (some wait); a task added meanwhile is dispatched by whoever adds it."""
     with transaction.atomic():
         lock_tenant(tenant_id)
-        decisions, tasks, loads = _step(tenant_id, now)
+        decisions, tasks, loads = _step(tenant_id, now, whole=whole)
         offers = _persist(tenant_id, decisions, tasks, loads, now)
         if decisions:
             _queue_stats_soon(tenant_id)
     return offers
 
 
-def _dispatch(tenant_id: int, now: datetime) -> tuple[list[Reservation], int]:
+def _dispatch(tenant_id: int, now: datetime, *, whole: bool = False) -> tuple[list[Reservation], int]:
     due, waits = _work(tenant_id, now)  # nothing due and nothing waiting (most calls): one read, no transaction
     expired = _run_timers(tenant_id, now) if due else 0
     # An expired offer puts its task back in the queue: then something waits even if nothing did before.
-    return (_offer(tenant_id, now) if waits or expired else []), expired
+    return (_offer(tenant_id, now, whole) if waits or expired else []), expired
 
 
 def dispatch(tenant: Any, *, now: datetime | None = None) -> list[Reservation]:
@@ -479,7 +571,7 @@ def tick(now: datetime | None = None) -> int:
     finish_due_wrapups(now)
     tenant_ids = set(Task.objects.filter(status__in=(TaskStatus.QUEUED, TaskStatus.RESERVED))
                      .values_list("tenant_id", flat=True).order_by())
-    return sum(len(_dispatch(t, now)[0]) for t in sorted(tenant_ids))
+    return sum(len(_dispatch(t, now, whole=True)[0]) for t in sorted(tenant_ids))
 
 
 def recover() -> int:

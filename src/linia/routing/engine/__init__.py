@@ -33,6 +33,7 @@ from linia.routing.engine.model import (
     TaskInfo,
     TaskStatus,
     TransferFallback,
+    free_channels,
     requirement_for,
 )
 from linia.routing.engine.router import Router
@@ -66,5 +67,6 @@ __all__ = [
     "TaskInfo",
     "TaskStatus",
     "TransferFallback",
+    "free_channels",
     "requirement_for",
 ]

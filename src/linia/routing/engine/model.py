@@ -7,7 +7,7 @@ reads a clock itself, which keeps it deterministic.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -64,6 +64,21 @@ class EngineError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+def free_channels(capacity: Mapping[str, int], load: Mapping[str, int], ringing: Collection[str] = (),
+                  blocks: Mapping[str, frozenset[str]] = DEFAULT_BLOCKS) -> frozenset[str]:
+    """Channels on which an agent may get an offer, by the router's rules: below capacity, no ringing offer on
+    the channel, and not blocked by what it holds or is offered (a call blocks new chats). ``load`` counts
+    accepted tasks and ringing offers. The dispatcher uses it to leave agents with no room out of a step."""
+    blocked: set[str] = set()
+    for channel, n in load.items():
+        if n > 0:
+            blocked.update(blocks.get(channel, ()))
+    for channel in ringing:
+        blocked.update(blocks.get(channel, ()))
+    return frozenset(c for c, cap in capacity.items()
+                     if c not in ringing and c not in blocked and load.get(c, 0) < cap)
 
 
 def _check_levels(levels: Mapping[str, int], what: str) -> None:

@@ -978,6 +978,10 @@ class Router:
     def agent_ids(self) -> list[str]:
         return sorted(self._agents)
 
+    def free_channels(self, agent_id: str) -> frozenset[str]:
+        """Channels on which the agent could take an offer now (after a step: room nothing waiting used)."""
+        return self._agent(agent_id).compute_free()
+
     def queue(self, queue_id: str) -> Queue:
         return self._queues[queue_id]
 

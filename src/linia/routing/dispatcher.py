@@ -25,6 +25,7 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -136,11 +137,14 @@ def _free_agents(tenant_id: int, channels: set[str], limit: int | None) -> tuple
     prof = fastsql.table(AgentProfile)
     where, params = _routable_sql(), _routable_params(tenant_id)
     idle = "COALESCE(p.idle_since, p.presence_since)"
-    narrow = fastsql.fetch(f"SELECT p.user_id, p.capacity, {idle} FROM {prof} p WHERE {where} "  # noqa: S608
-                           f"ORDER BY {idle}, p.user_id", params)
+    # The idle rank, not the instant: equal ranks are the ties, and no timestamps to convert for every agent.
+    narrow = fastsql.fetch(f"SELECT p.user_id, p.capacity, RANK() OVER (ORDER BY {idle}) FROM {prof} p "  # noqa: S608
+                           f"WHERE {where} ORDER BY {idle}, p.user_id", params)
     assigned, pending = _loads_in(f"SELECT p.user_id FROM {prof} p WHERE {where}", params)  # noqa: S608
-    roomy = [(user_id, since) for user_id, raw, since in narrow
-             if _has_room(raw, assigned[user_id] + pending[user_id], pending[user_id], channels)]
+    wanted = frozenset(channels)
+    roomy = [(user_id, rank) for user_id, raw, rank in narrow
+             if _has_room(raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True),
+                          _items(assigned, pending, user_id), _ringing(pending, user_id), wanted)]
     complete = limit is None or len(roomy) <= limit
     if not complete:
         assert limit is not None
@@ -154,11 +158,24 @@ def _free_agents(tenant_id: int, channels: set[str], limit: int | None) -> tuple
     return [fastsql.load(AgentProfile, r) for r in rows], (assigned, pending), complete
 
 
-def _has_room(raw_capacity: Any, load: Counter[str], ringing: Counter[str], channels: set[str]) -> bool:
-    caps = json.loads(raw_capacity) if isinstance(raw_capacity, str) else raw_capacity
+def _items(assigned: Loads, pending: Loads, user_id: int) -> tuple[tuple[str, int], ...]:
+    if user_id not in assigned and user_id not in pending:  # most agents, and no Counter made for them
+        return ()
+    return tuple(sorted((assigned[user_id] + pending[user_id]).items()))
+
+
+def _ringing(pending: Loads, user_id: int) -> tuple[str, ...]:
+    return tuple(sorted(c for c, n in pending[user_id].items() if n)) if user_id in pending else ()
+
+
+@lru_cache(maxsize=4096)
+def _has_room(raw_capacity: str, load: tuple[tuple[str, int], ...], ringing: tuple[str, ...],
+              channels: frozenset[str]) -> bool:
+    """Agents mostly share a few capacities and loads: each combination is worked out once."""
+    caps = json.loads(raw_capacity)
     profile = AgentProfile(capacity=caps if isinstance(caps, dict) else {})
     capacity = {c: profile.capacity_for(c) for c in channels}
-    return bool(engine.free_channels(capacity, load, ringing=[c for c, n in ringing.items() if n]))
+    return bool(engine.free_channels(capacity, dict(load), ringing))
 
 
 def _expire_due(tenant_id: int, now: datetime, profiles: dict[int, AgentProfile]) -> int:

@@ -59,10 +59,8 @@ log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Loads = dict[int, Counter[str]]  # agent id -> channel -> accepted tasks + ringing offers
 LoadPair = tuple[Loads, Loads]  # (accepted tasks, ringing offers), each agent id -> channel -> count
-# Up to this many waiting tasks, the longest-idle few agents are tried first (one short read); beyond it, or
-# when they were too few, every agent with room is found with one narrow read of all routable agents.
-FEW_TASKS = 16
-# With a backlog only this many of each queue's tasks per requirement are loaded, the oldest (see _waiting).
+# With a backlog only this many of each queue's tasks per requirement are loaded, the oldest (see _waiting),
+# and the agents are those with room (_free_agents) rather than the longest-idle few (_longest_idle).
 PER_CLASS = 64
 
 
@@ -391,9 +389,10 @@ def _step(tenant_id: int, now: datetime, *, whole: bool = False) -> tuple[list[A
     if not waiting:
         return [], {}, {}
     idle_order = all(q.strategy == engine.Strategy.LONGEST_IDLE for q in queues)
-    if idle_order and not cut and len(waiting) <= FEW_TASKS:
+    if idle_order and not cut:
         # Longest idle picks agents in idle order, so the longest-idle few choose exactly as all would,
-        # as long as every task found one; otherwise load every agent with room.
+        # as long as every task found one; otherwise load every agent with room. (A backlog skips this: the
+        # longest idle are then mostly full, and the narrow read finds those with room at once.)
         few, complete = _longest_idle(tenant_id, 2 * len(waiting) + 8)
         router, tasks, loads = _build(tenant_id, now, queues, waiting, few)
         decisions = router.step(_ts(now))

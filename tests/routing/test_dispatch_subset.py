@@ -212,3 +212,28 @@ def test_the_ticker_pass_loads_the_whole_backlog(monkeypatch: pytest.MonkeyPatch
     assert dispatcher.tick(later) == 0
     assert builds[1:] == [(5, 0)]
     assert Task.objects.filter(pk__in=[c.pk for c in calls], status="cancelled").count() == 5
+
+
+def test_agents_with_room_are_found_by_their_own_capacity_and_what_they_hold(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The narrow read with a backlog: capacity from the agent's profile (or the default), a held call blocks
+    chats, a ringing offer fills its channel; an odd capacity value is left to the engine's rule."""
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 1)
+    t = factories.tenant("acme")
+    q = queue(t)
+    two_calls = agent(t, idle_minutes=50, capacity={"call": 2})
+    one_call = agent(t, idle_minutes=49)
+    odd = agent(t, idle_minutes=48, capacity={"call": "two"})
+    chatting = agent(t, idle_minutes=47)
+    for who, channel in ((two_calls, "call"), (one_call, "call"), (odd, "call"), (chatting, "chat")):
+        held = task(t, q, channel=channel)
+        Task.objects.filter(pk=held.pk).update(status="assigned", assigned_to=who)
+    calls = [task(t, q) for _ in range(3)]
+    chats = [task(t, q, channel="chat") for _ in range(3)]
+    expected = full_load_offers(t, monkeypatch)
+    builds = _counting_builds(monkeypatch)
+    # A held chat does not block calls: the chatting agent takes the older second call, not a chat.
+    assert offered_to(t) == expected == {calls[0].pk: two_calls.pk, calls[1].pk: chatting.pk}
+    # First one call and one chat (the bound) and only the two agents with room; the chatting agent kept room
+    # for calls, which were cut short, so the whole line was loaded to find it the oldest one.
+    assert builds == [(2, 2), (len(calls) + len(chats), 2)]
+    assert len(pending_for(odd)) == 0 and len(pending_for(one_call)) == 0

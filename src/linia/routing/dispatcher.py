@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -134,11 +135,16 @@ def _free_agents(tenant_id: int, channels: set[str], limit: int | None) -> tuple
     and whether that was all of them."""
     prof = fastsql.table(AgentProfile)
     where, params = _routable_sql(), _routable_params(tenant_id)
+    room, room_params = _room_sql(sorted(channels))
     idle = "COALESCE(p.idle_since, p.presence_since)"
     # The idle rank, not the instant: equal ranks are the ties, and no timestamps to convert for every agent.
-    narrow = fastsql.fetch(f"SELECT p.user_id, p.capacity, RANK() OVER (ORDER BY {idle}) FROM {prof} p "  # noqa: S608
-                           f"WHERE {where} ORDER BY {idle}, p.user_id", params)
-    assigned, pending = _loads_in(f"SELECT p.user_id FROM {prof} p WHERE {where}", params)  # noqa: S608
+    # Ranked before the room filter, so the ranks (and ties) are those among all routable agents.
+    ranked = (f"SELECT p.user_id, p.capacity, RANK() OVER (ORDER BY {idle}) AS idle_rank, {idle} AS idle_at "  # noqa: S608
+              f"FROM {prof} p WHERE {where}")
+    narrow = fastsql.fetch(f"SELECT p.user_id, p.capacity, p.idle_rank FROM ({ranked}) p WHERE {room} "  # noqa: S608
+                           "ORDER BY p.idle_at, p.user_id", [*params, *room_params])
+    ids = [r[0] for r in narrow]
+    assigned, pending = _loads(ids)
     wanted = frozenset(channels)
     roomy = [(user_id, rank) for user_id, raw, rank in narrow
              if _has_room(raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True),
@@ -154,6 +160,47 @@ def _free_agents(tenant_id: int, channels: set[str], limit: int | None) -> tuple
     rows = fastsql.fetch(f"SELECT {fastsql.cols(AgentProfile, 'p')} FROM {prof} p "  # noqa: S608
                          f"WHERE p.user_id IN ({fastsql.placeholders(len(ids))})", ids)
     return [fastsql.load(AgentProfile, r) for r in rows], (assigned, pending), complete
+
+
+def _room_sql(channels: list[str]) -> tuple[str, list[Any]]:
+    """A condition on agent rows ``p`` (user_id, capacity) that holds for every agent with room on one of
+    ``channels`` (engine.free_channels' rules in SQL): no ringing offer on the channel or on one that blocks
+    it, nothing held that blocks it, fewer held than its capacity. It only narrows: _has_room decides, so a
+    capacity that is not a plain number counts as unlimited here."""
+    task, res = fastsql.table(Task), fastsql.table(Reservation)
+    parts, params = [], []
+    for channel in channels:
+        blockers = sorted(b for b, blocked in engine.DEFAULT_BLOCKS.items() if channel in blocked)
+        ringing = [channel, *blockers]
+        clauses = [f"NOT EXISTS (SELECT 1 FROM {res} r JOIN {task} t ON t.id = r.task_id "  # noqa: S608
+                   f"WHERE r.agent_id = p.user_id AND r.status = %s AND t.channel IN ({fastsql.placeholders(len(ringing))}))"]
+        params += [ReservationStatus.PENDING, *ringing]
+        if blockers:
+            clauses.append(f"NOT EXISTS (SELECT 1 FROM {task} t WHERE t.assigned_to_id = p.user_id "  # noqa: S608
+                           f"AND t.status = %s AND t.channel IN ({fastsql.placeholders(len(blockers))}))")
+            params += [TaskStatus.ASSIGNED, *blockers]
+        clauses.append(f"(SELECT COUNT(*) FROM {task} t WHERE t.assigned_to_id = p.user_id "  # noqa: S608
+                       f"AND t.status = %s AND t.channel = %s) < {_capacity_sql(channel)}")
+        params += [TaskStatus.ASSIGNED, channel]
+        parts.append("(" + " AND ".join(clauses) + ")")
+    return "(" + " OR ".join(parts) + ")", params
+
+
+def _capacity_sql(channel: str) -> str:
+    """The agent's capacity on a channel (a known channel name, not user input): its own number, the default
+    when it has none, and 1000 for anything else (unlimited for the narrowing)."""
+    if not re.fullmatch(r"[a-z_]{1,20}", channel):
+        return "1000"  # not a channel name: nothing to look up (and nothing to put in SQL)
+    default = engine.DEFAULT_CAPACITY.get(channel, 1)
+    key = json.dumps(channel)  # the channel names are fixed words: quoted for JSON and SQL alike
+    if connection.vendor == "sqlite":
+        path = f"'$.{key}'"
+        return (f"(CASE WHEN json_type(p.capacity, {path}) IS NULL THEN {default} "
+                f"WHEN json_type(p.capacity, {path}) = 'integer' THEN json_extract(p.capacity, {path}) ELSE 1000 END)")
+    literal = f"'{channel}'"
+    return (f"(CASE WHEN p.capacity -> {literal} IS NULL THEN {default} "
+            f"WHEN jsonb_typeof(p.capacity -> {literal}) = 'number' THEN (p.capacity ->> {literal})::numeric "
+            "ELSE 1000 END)")
 
 
 def _items(assigned: Loads, pending: Loads, user_id: int) -> tuple[tuple[str, int], ...]:

@@ -8,9 +8,11 @@ from django.views.i18n import set_language
 from django.views.static import serve
 
 from linia.api.api import api
+from linia.core.health import healthz
 from linia.portal import views as portal_views
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),  # for load balancers and supervisors (docs/operations.md)
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/login/", portal_views.LoginView.as_view(), name="login"),  # lands by role (portal or desk)

@@ -236,6 +236,27 @@ def insert_unless_exists(obj: M, *, exprs: dict[str, tuple[str, Sequence[Any]]] 
 
 
 @cache
+def _insert_rows_sql(model: type[Model], vendor: str, rows: int) -> tuple[str, tuple[Field[Any, Any], ...]]:
+    fields = tuple(f for f in _fields(model) if not f.primary_key)
+    quote = connection.ops.quote_name
+    one = "(" + placeholders(len(fields)) + ")"
+    sql = (f"INSERT INTO {table(model)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+           f"VALUES {', '.join([one] * rows)}")
+    return sql, fields
+
+
+def insert_rows(objs: Sequence[Model]) -> None:
+    """INSERT new instances of one model in one statement (as ``insert`` would each, but without reading their
+    primary keys back: for rows nobody looks at again in the same code, such as event-log rows)."""
+    if not objs:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    sql, fields = _insert_rows_sql(type(objs[0]), conn.vendor, len(objs))
+    params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for obj in objs for f in fields]
+    _run(sql, params, _COUNT)
+
+
+@cache
 def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
     meta = model._meta
     fields = tuple(f for f in _fields(model) if f.name in names)

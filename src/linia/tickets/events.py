@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.utils import timezone
@@ -9,15 +12,46 @@ from django.utils import timezone
 from linia.core import fastsql
 from linia.tickets.models import Event, Ticket
 
+_batch = threading.local()  # .rows: the events of the open batch in this thread (None: no batch)
+
 
 def emit(tenant_id: int, kind: str, *, ticket: Ticket | None = None, actor: Any = None,
-         data: dict[str, Any] | None = None) -> Event:
+         data: dict[str, Any] | None = None) -> None:
     # A plain INSERT: every state change writes one or more of these, and Event has no signal receivers.
-    return fastsql.insert(Event(
+    event = Event(
         tenant_id=tenant_id,
         kind=kind,
         ticket=ticket,
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         data=data or {},
         created_at=timezone.now(),
-    ))
+    )
+    rows = getattr(_batch, "rows", None)
+    if rows is None:
+        fastsql.insert(event)
+    else:
+        rows.append(event)
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """Events emitted inside are written together, in one INSERT, when the outermost batch ends without an
+    error: open it inside the action's transaction, so they commit (or roll back) with its other writes. The
+    hot paths (a CTI event, an offer, an accept, a completion) write 2-3 events each: one round trip, not 3.
+    An inner batch that fails drops its own events and no others, as a savepoint drops its writes: wrap every
+    savepoint whose error is caught inside a batch in a batch of its own."""
+    rows = getattr(_batch, "rows", None)
+    outermost = rows is None
+    if rows is None:
+        rows = _batch.rows = []
+    mark = len(rows)
+    try:
+        yield
+    except BaseException:
+        del rows[mark:]
+        raise
+    finally:
+        if outermost:
+            _batch.rows = None
+    if outermost:
+        fastsql.insert_rows(rows)

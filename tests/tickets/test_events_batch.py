@@ -1,0 +1,57 @@
+"""events.batched(): the events of a block are written in one INSERT at its end, in order, and dropped with
+a failing block (an inner block drops only its own)."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from linia.tickets.events import batched, emit
+from linia.tickets.models import Event
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def kinds() -> list[str]:
+    return list(Event.objects.order_by("id").values_list("kind", flat=True))
+
+
+def test_a_batch_writes_its_events_in_one_statement_in_order() -> None:
+    t = factories.tenant("acme")
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries, batched():
+        for kind in ("a.one", "a.two", "a.three"):
+            emit(t.pk, kind, data={"n": kind})
+        assert kinds() == []  # nothing written before the block ends
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT INTO \"tickets_event\"")]
+    assert len(inserts) == 1
+    assert kinds() == ["a.one", "a.two", "a.three"]
+    assert Event.objects.get(kind="a.two").data == {"n": "a.two"}
+
+
+def test_a_failing_inner_batch_drops_only_its_own_events() -> None:
+    t = factories.tenant("acme")
+    with transaction.atomic(), batched():
+        emit(t.pk, "outer.before")
+        try:
+            with transaction.atomic(), batched():
+                emit(t.pk, "inner.lost")
+                raise ValueError("refused")
+        except ValueError:
+            pass
+        with transaction.atomic(), batched():
+            emit(t.pk, "inner.kept")
+        emit(t.pk, "outer.after")
+    assert kinds() == ["outer.before", "inner.kept", "outer.after"]
+
+
+def test_a_failing_batch_writes_nothing_and_the_next_one_starts_empty() -> None:
+    t = factories.tenant("acme")
+    with pytest.raises(ValueError), transaction.atomic(), batched():
+        emit(t.pk, "lost")
+        raise ValueError("refused")
+    with transaction.atomic(), batched():
+        emit(t.pk, "kept")
+    emit(t.pk, "unbatched")  # outside a batch: written at once, as before
+    assert kinds() == ["kept", "unbatched"]

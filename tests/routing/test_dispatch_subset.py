@@ -237,3 +237,16 @@ def test_agents_with_room_are_found_by_their_own_capacity_and_what_they_hold(mon
     # for calls, which were cut short, so the whole line was loaded to find it the oldest one.
     assert builds == [(2, 2), (len(calls) + len(chats), 2)]
     assert len(pending_for(odd)) == 0 and len(pending_for(one_call)) == 0
+
+
+def test_a_capacity_that_is_no_whole_number_counts_as_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine takes the default for such a value (3 chats): the narrowing in SQL must not leave the agent out."""
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 1)
+    t = factories.tenant("acme")
+    q = queue(t)
+    fraction = agent(t, idle_minutes=10, capacity={"chat": 0.5})
+    held = task(t, q, channel="chat")
+    Task.objects.filter(pk=held.pk).update(status="assigned", assigned_to=fraction)
+    chats = [task(t, q, channel="chat") for _ in range(3)]
+    expected = full_load_offers(t, monkeypatch)
+    assert offered_to(t) == expected == {chats[0].pk: fraction.pk}

@@ -199,9 +199,9 @@ def _capacity_sql(channel: str) -> str:
         return (f"(CASE WHEN json_type(p.capacity, {path}) IS NULL THEN {default} "
                 f"WHEN json_type(p.capacity, {path}) = 'integer' THEN json_extract(p.capacity, {path}) ELSE 1000 END)")
     literal = f"'{channel}'"
-    return (f"(CASE WHEN p.capacity -> {literal} IS NULL THEN {default} "
-            f"WHEN jsonb_typeof(p.capacity -> {literal}) = 'number' THEN (p.capacity ->> {literal})::numeric "
-            "ELSE 1000 END)")
+    return (f"(CASE WHEN p.capacity -> {literal} IS NULL THEN {default} "  # whole numbers only, as capacity_for
+            f"WHEN jsonb_typeof(p.capacity -> {literal}) = 'number' AND p.capacity ->> {literal} ~ '^-?[0-9]+$' "
+            f"THEN (p.capacity ->> {literal})::numeric ELSE 1000 END)")
 
 
 def _items(assigned: Loads, pending: Loads, user_id: int) -> tuple[tuple[str, int], ...]:
@@ -444,7 +444,7 @@ def _step(tenant_id: int, now: datetime, *, whole: bool = False) -> tuple[list[A
         few, complete = _longest_idle(tenant_id, 2 * len(waiting) + 8)
         router, tasks, loads = _build(tenant_id, now, queues, waiting, few)
         decisions = router.step(_ts(now))
-        if (complete or not _unserved(router, decisions, tasks)) and not _room_for(cut, router):
+        if complete or not _unserved(router, decisions, tasks):
             return decisions, tasks, loads
     channels = {t.channel for t in waiting}
     agents, known, complete = _free_agents(tenant_id, channels, 2 * len(waiting) + 8 if idle_order else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
@@ -81,3 +82,26 @@ def test_plus_in_address_and_unknown_queue_are_form_errors() -> None:
     errors = resp.context["adminform"].form.errors
     assert "address" in errors and "queue" in errors
     assert not Mailbox.objects.exists()
+
+
+def test_a_queue_that_cannot_take_mail_is_a_form_error() -> None:
+    from django.utils import translation
+
+    from linia.routing.models import Queue
+
+    t = f.tenant()
+    Queue.objects.create(tenant=t, code="calls", name="Calls", channels=["call"])
+    Queue.objects.create(tenant=t, code="old-mail", name="Old", channels=["email"], is_active=False)
+    Queue.objects.create(tenant=t, code="mail", name="Mail", channels=["email"])
+    client = staff_of(t)
+    for code, message in (("calls", 'does not serve the "email" channel'), ("old-mail", "is not active")):
+        resp = client.post(reverse("admin:intake_email_mailbox_add"), form(address="support@shop.example", queue=code))
+        assert message in resp.context["adminform"].form.errors["queue"][0]
+    with translation.override("ru"):
+        mailbox = Mailbox(tenant=t, address="support@shop.example", queue="calls")
+        with pytest.raises(ValidationError) as raised:
+            mailbox.full_clean()
+        assert "не обслуживает канал" in raised.value.message_dict["queue"][0]
+    assert not Mailbox.objects.exists()
+    resp = client.post(reverse("admin:intake_email_mailbox_add"), form(address="support@shop.example", queue="mail"))
+    assert resp.status_code == 302 and Mailbox.objects.get().queue == "mail"

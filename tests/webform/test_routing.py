@@ -116,8 +116,10 @@ def test_clean_refuses_a_queue_the_form_cannot_be_routed_to(world: World) -> Non
     Queue.objects.create(tenant=world.tenant, code="calls", name="Calls", channels=["call"])
     Queue.objects.create(tenant=world.other, code="beta-forms", name="Beta forms", channels=["ticket"])
     Queue.objects.create(tenant=world.tenant, code="forms", name="Forms", channels=["ticket"])
+    Queue.objects.create(tenant=world.tenant, code="old-forms", name="Old", channels=["ticket"], is_active=False)
     for code, message in [("nope", "No routing queue with this code"), ("beta-forms", "No routing queue"),
-                          ("calls", 'Queue calls does not serve the "ticket" channel')]:
+                          ("calls", 'Queue calls does not serve the "ticket" channel'),
+                          ("old-forms", "Queue old-forms is not active")]:
         world.form.queue = code
         with pytest.raises(ValidationError) as raised:
             world.form.full_clean()

@@ -50,8 +50,16 @@ class Mailbox(TenantOwned):
         if self.queue and self.tenant_id:
             from linia.routing.models import Queue
 
-            if not Queue.objects.filter(tenant_id=self.tenant_id, code=self.queue).exists():
+            # Mail is routed on the "email" channel: a queue that cannot take it would leave every message unrouted.
+            queue = Queue.objects.filter(tenant_id=self.tenant_id, code=self.queue).first()
+            if queue is None:
                 errors["queue"] = _("No routing queue with this code in the tenant.")
+            elif not queue.is_active:
+                errors["queue"] = _("Queue %(code)s is not active: activate it or choose another queue.") % {
+                    "code": self.queue}
+            elif "email" not in (queue.channels or []):
+                errors["queue"] = _('Queue %(code)s does not serve the "email" channel: add "email" to its '
+                                    "channels or choose another queue.") % {"code": self.queue}
         if errors:
             raise ValidationError(errors)
 

@@ -69,6 +69,10 @@ class WebForm(TenantOwned):
             if queue is None:
                 raise ValidationError({"queue": ValidationError(
                     _("No routing queue with this code in the tenant."), code="unknown_queue")})
+            if not queue.is_active:
+                raise ValidationError({"queue": ValidationError(
+                    _("Queue %(code)s is not active: activate it or choose another queue."), code="queue_inactive",
+                    params={"code": self.queue})})
             if ROUTING_CHANNEL not in (queue.channels or []):
                 raise ValidationError({"queue": ValidationError(
                     _('Queue %(code)s does not serve the "ticket" channel: add "ticket" to its channels or '

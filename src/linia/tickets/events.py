@@ -16,8 +16,9 @@ _batch = threading.local()  # .rows: the events of the open batch in this thread
 
 
 def emit(tenant_id: int, kind: str, *, ticket: Ticket | None = None, actor: Any = None,
-         data: dict[str, Any] | None = None) -> None:
-    # A plain INSERT: every state change writes one or more of these, and Event has no signal receivers.
+         data: dict[str, Any] | None = None) -> Event:
+    """Write one event row (a plain INSERT: Event has no signal receivers), or inside ``batched()`` keep it
+    for the batch's one INSERT: then the returned event has no primary key."""
     event = Event(
         tenant_id=tenant_id,
         kind=kind,
@@ -28,9 +29,9 @@ def emit(tenant_id: int, kind: str, *, ticket: Ticket | None = None, actor: Any 
     )
     rows = getattr(_batch, "rows", None)
     if rows is None:
-        fastsql.insert(event)
-    else:
-        rows.append(event)
+        return fastsql.insert(event)
+    rows.append(event)
+    return event
 
 
 @contextmanager

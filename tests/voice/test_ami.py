@@ -184,7 +184,12 @@ def test_ami_command_reports_a_refused_login(world: World) -> None:
                          "--secret", "wrong", "--tenant", world.a.tenant.slug, stdout=io.StringIO())
         assert caught.value.returncode == 2 and server.logins[0]["secret"] == "wrong"
     finally:
-        listener.close()
+        # The server belongs to the loop's thread: close it there (closing it from here raced the loop).
+        async def stop() -> None:
+            listener.close()
+            await listener.wait_closed()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
         loop.close()

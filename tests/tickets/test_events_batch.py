@@ -55,3 +55,21 @@ def test_a_failing_batch_writes_nothing_and_the_next_one_starts_empty() -> None:
         emit(t.pk, "kept")
     emit(t.pk, "unbatched")  # outside a batch: written at once, as before
     assert kinds() == ["kept", "unbatched"]
+
+
+def test_events_atomic_rolls_back_a_caught_savepoint_with_its_event_rows() -> None:
+    from linia.tickets import events
+
+    t = factories.tenant("acme")
+    with events.atomic():
+        emit(t.pk, "kept.before")
+        try:
+            with events.atomic():
+                emit(t.pk, "lost")
+                t.name = "Renamed"
+                t.save(update_fields=["name"])
+                raise ValueError("refused")
+        except ValueError:
+            pass
+    t.refresh_from_db()
+    assert kinds() == ["kept.before"] and t.name != "Renamed"

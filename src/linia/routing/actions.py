@@ -37,7 +37,8 @@ from linia.routing.models import (
     TaskStatus,
 )
 from linia.routing.serialize import queue_stats_payload, task_brief
-from linia.tickets.events import batched, emit
+from linia.tickets import events
+from linia.tickets.events import emit
 from linia.tickets.models import Interaction, Ticket
 
 ROUTABLE = (PresenceState.AVAILABLE, PresenceState.BUSY)
@@ -412,7 +413,7 @@ def accept_offer(actor: Any, reservation_id: int, *, tenant: Tenant | int | None
                  now: datetime | None = None) -> Task:
     """The offered agent takes the task. An expired, declined or withdrawn offer: 409 offer_expired."""
     now = now or timezone.now()
-    with transaction.atomic(), batched():
+    with events.atomic():
         res, profile, tenant_ids = _locked_offer(actor, reservation_id, tenant)
         if res.status != ReservationStatus.PENDING or res.expires_at <= now:
             raise Conflict("offer_expired", "This offer has expired or was withdrawn.")
@@ -583,7 +584,7 @@ def complete_task(actor: Any, task_id: int, disposition: str = "", *, tenant: Te
     they are not read again. ``_savepoint=False``: the caller's own savepoint undoes a refusal."""
     found = _found if _found is not None and actor is None and tenant is None else _task_for(actor, task_id, tenant)
     now = now or timezone.now()
-    with transaction.atomic(savepoint=_savepoint), batched():
+    with events.atomic(savepoint=_savepoint):
         task, profile, assigned, tenant_ids = _locked_task_of_agent(task_id, found.tenant_id, found.assigned_to_id or 0)
         if task.status != TaskStatus.ASSIGNED or task.assigned_to_id is None:
             raise Conflict("invalid_state", f"Only an assigned task can be completed (this one is {task.status}).")

@@ -55,7 +55,7 @@ from linia.routing.models import (
     Task,
     TaskStatus,
 )
-from linia.tickets.events import batched
+from linia.tickets import events
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -572,7 +572,7 @@ def _work(tenant_id: int, now: datetime) -> tuple[bool, bool]:
 
 def _run_timers(tenant_id: int, now: datetime) -> int:
     """Ring-no-answer and wrap-up ends of this tenant (one is due); returns how many offers expired."""
-    with transaction.atomic(), batched():
+    with events.atomic():
         lock_tenant(tenant_id)
         profiles = lock_agents(_due_agents(tenant_id, now))  # re-read under the lock
         expired = _expire_due(tenant_id, now, profiles)
@@ -583,7 +583,7 @@ def _run_timers(tenant_id: int, now: datetime) -> int:
 
 def _offer(tenant_id: int, now: datetime, whole: bool) -> list[Reservation]:
     """Offer the waiting tasks (some wait); a task added meanwhile is dispatched by whoever adds it."""
-    with transaction.atomic(), batched():
+    with events.atomic():
         lock_tenant(tenant_id)
         decisions, tasks, loads = _step(tenant_id, now, whole=whole)
         offers = _persist(tenant_id, decisions, tasks, loads, now)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from linia.core import fastsql
@@ -39,8 +40,8 @@ def batched() -> Iterator[None]:
     """Events emitted inside are written together, in one INSERT, when the outermost batch ends without an
     error: open it inside the action's transaction, so they commit (or roll back) with its other writes. The
     hot paths (a CTI event, an offer, an accept, a completion) write 2-3 events each: one round trip, not 3.
-    An inner batch that fails drops its own events and no others, as a savepoint drops its writes: wrap every
-    savepoint whose error is caught inside a batch in a batch of its own."""
+    An inner batch that fails drops its own events and no others, as a savepoint drops its writes; ``atomic``
+    pairs the two, so that a savepoint and its batch cannot be opened one without the other."""
     rows = getattr(_batch, "rows", None)
     outermost = rows is None
     if rows is None:
@@ -56,3 +57,11 @@ def batched() -> Iterator[None]:
             _batch.rows = None
     if outermost:
         fastsql.insert_rows(rows)
+
+
+@contextmanager
+def atomic(*, savepoint: bool = True) -> Iterator[None]:
+    """``transaction.atomic`` whose events are ``batched()``: the block and its event rows commit, or roll back,
+    together, so a savepoint whose error is caught also drops the event rows it emitted."""
+    with transaction.atomic(savepoint=savepoint), batched():
+        yield

@@ -27,8 +27,9 @@ from linia.core.permissions import Perm, require
 from linia.intake.voice import callflow
 from linia.intake.voice.cti import CtiInput
 from linia.intake.voice.models import Call, CtiEvent, Line, LineMode, RejectedCtiEvent
+from linia.tickets import events
 from linia.tickets.contacts import REGION_BY_LANGUAGE, normalize_phone
-from linia.tickets.events import batched, emit
+from linia.tickets.events import emit
 from linia.tickets.models import Channel, ContactIdentity, Interaction, Ticket
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ def receive_event(actor: Any, tenant: Tenant, event: CtiInput, *, source: str = 
 
 def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -> Outcome | tuple[int, str, str]:
     """The outcome, or (status, code, message) of a refusal (nothing changed)."""
-    with transaction.atomic(), batched():
+    with events.atomic():
         call, seen = _locked_call(tenant, line, event)
         if call is not None and seen:  # an accepted event always has its call
             return Outcome(call, duplicate=True)
@@ -358,7 +359,7 @@ def call_summary(call: Call) -> dict[str, Any]:
 def _routing_step(call: Call, what: str) -> Iterator[None]:
     """A routing refusal (e.g. an expired offer) must not undo the call record: the PBX is the truth."""
     try:
-        with transaction.atomic(), batched():  # a refusal drops the step's event rows with its other writes
+        with events.atomic():  # a refusal drops the step's event rows with its other writes
             yield
     except ActionError as exc:
         log.warning("call %s: routing %s refused: %s (%s)", call.pbx_call_id, what, exc.code, exc.message)

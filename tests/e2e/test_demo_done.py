@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.demo_process import ARGS, CHROMIUM, login, running_demo, shell, shot
+from tests.liveserver import LINIA
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -58,6 +60,31 @@ print(json.dumps([[t.channel, t.status, t.ticket.channel if t.ticket else None,
                    sorted(t.ticket.tags.values_list("name", flat=True)) if t.ticket else []]
                   for t in Task.objects.filter(assigned_to__username="{AGENT}").select_related("ticket")]))
 """
+
+# What routing did with quickdrop's chats lately: printed when the offer does not come, to tell a quiet simulator
+# from a chat that went elsewhere or never got an offer.
+CHATS_SEEN = """
+from datetime import timedelta
+from django.utils import timezone
+from linia.routing.models import Reservation, Task
+since = timezone.now() - timedelta(seconds=120)
+for t in Task.objects.filter(tenant__slug="quickdrop", channel="chat", created_at__gte=since).order_by("pk"):
+    offers = [(r.agent.username, r.status, r.offered_at.strftime("%H:%M:%S")) for r in
+              Reservation.objects.filter(task=t).select_related("agent").order_by("pk")]
+    print(t.pk, t.status, t.created_at.strftime("%H:%M:%S"), t.assigned_to_id, offers)
+print("now", timezone.now().strftime("%H:%M:%S"))
+"""
+
+
+def routing_story(demo: dict[str, Any]) -> str:
+    """The quickdrop chats of the last two minutes, the simulator's last lines and the demo's errors."""
+    chats = subprocess.run([LINIA, "shell", "-c", CHATS_SEEN], env=demo["env"], capture_output=True, text=True,
+                           timeout=60)
+    sim = (demo["home"] / "simulate-quickdrop.log")
+    sim_tail = sim.read_text().splitlines()[-5:] if sim.exists() else ["(no simulator log)"]
+    log = demo["home"] / "demo.log"  # the demo's LINIA_HOME is the test's tmp_path, where its output goes
+    errors = [line for line in log.read_text().splitlines() if re.search(r"Error|Traceback|locked", line)][-15:]
+    return "\n".join(["chats:", chats.stdout + chats.stderr[-2000:], "simulator:", *sim_tail, "errors:", *errors])
 
 
 @pytest.fixture
@@ -95,7 +122,10 @@ def test_agent_takes_a_simulated_chat_registers_a_ticket_wraps_up_and_the_superv
             shot(agent, "02-agent-ready")
 
             offer = agent.locator("#offer")
-            expect(offer).to_be_visible(timeout=OFFER_WAIT_S)  # a chat made by the simulator
+            try:
+                expect(offer).to_be_visible(timeout=OFFER_WAIT_S)  # a chat made by the simulator
+            except AssertionError as no_offer:
+                raise AssertionError(f"{no_offer}\n{routing_story(demo)}") from None
             expect(agent.locator("#offer-title")).to_contain_text("Chat")
             expect(agent.locator("#offer-body")).to_contain_text("Chat")
             expect(agent).to_have_title(re.compile(r"^● Incoming · "))

@@ -63,3 +63,16 @@ def test_statements_are_recorded_when_something_watches() -> None:
         assert fastsql.fetch_one("SELECT %s", [7]) == (7,)
         assert fastsql.fetch("SELECT %s UNION ALL SELECT %s", [1, 2]) == [(1,), (2,)]
     assert len(ctx.captured_queries) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_go_on_after_an_error_and_after_a_reconnect() -> None:
+    from django.db import DatabaseError
+
+    assert fastsql.fetch_one("SELECT %s", [1]) == (1,)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        fastsql.fetch_one("SELECT no_such_column FROM tickets_contact", [])
+    assert fastsql.fetch_one("SELECT %s", [2]) == (2,)  # the same connection, after the failed statement
+    connection.close()
+    assert fastsql.fetch_one("SELECT %s", [3]) == (3,)  # a new connection gets a new cursor
+    assert fastsql.fetch("SELECT %s UNION ALL SELECT %s", [4, 5]) == [(4,), (5,)]

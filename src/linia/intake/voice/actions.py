@@ -178,7 +178,7 @@ def receive_event(actor: Any, tenant: Tenant, event: CtiInput, *, source: str = 
 def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -> Outcome | tuple[int, str, str]:
     """The outcome, or (status, code, message) of a refusal (nothing changed)."""
     with events.atomic():
-        call, seen = _locked_call(tenant, line, event)
+        call, seen, task_seen = _locked_call(tenant, line, event)
         if call is not None and seen:  # an accepted event always has its call
             return Outcome(call, duplicate=True)
         if call is not None and call.line_id != line.pk:
@@ -203,7 +203,7 @@ def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -
              data={"call_id": event.call_id, "call": call.pk, "line": line.number, "state": call.state,
                    "agent_extension": call.agent_extension, "queue": call.queue_code})
         if line.mode == LineMode.ROUTE:
-            _route_side_effects(call, event)
+            _route_side_effects(call, event, task_seen)
         if event.event in {"ringing", "answered"} and call.agent_id is not None:
             _publish_screen_pop(call, call.agent_id)
         return Outcome(call, duplicate=False)
@@ -212,22 +212,32 @@ def _apply(tenant: Tenant, line: Line, event: CtiInput, raw: Any, source: str) -
 CALL_FIELDS = tuple(f.name for f in Call._meta.concrete_fields if not f.primary_key and f.name != "created_at")
 
 
-def _locked_call(tenant: Tenant, line: Line, event: CtiInput) -> tuple[Call | None, bool]:
-    """The call (locked on PostgreSQL) with its interaction, and whether this event (call id + sequence)
-    was already accepted: one plain read, as this runs for every CTI event."""
-    sql = (f"SELECT {fastsql.cols(Call, 'c')}, {fastsql.cols(Interaction, 'i')}, EXISTS(SELECT 1 FROM "  # noqa: S608
-           f"{fastsql.table(CtiEvent)} e WHERE e.tenant_id = c.tenant_id AND e.pbx_call_id = c.pbx_call_id "
-           f"AND e.sequence = %s) FROM {fastsql.table(Call)} c JOIN {fastsql.table(Interaction)} i "
-           f"ON i.id = c.interaction_id WHERE c.tenant_id = %s AND c.pbx_call_id = %s{fastsql.for_update('c')}")
+@dataclass(frozen=True)
+class TaskSeen:
+    """The call's routing task as the call's own read found it (not locked: routing re-checks under its locks)."""
+    status: str
+    assigned_to_id: int | None
+
+
+def _locked_call(tenant: Tenant, line: Line, event: CtiInput) -> tuple[Call | None, bool, TaskSeen | None]:
+    """The call (locked on PostgreSQL) with its interaction, whether this event (call id + sequence) was
+    already accepted, and its task's status: one plain read, as this runs for every CTI event."""
+    from linia.routing.models import Task
+
+    sql = (f"SELECT {fastsql.cols(Call, 'c')}, {fastsql.cols(Interaction, 'i')}, t.status, t.assigned_to_id, "  # noqa: S608
+           f"EXISTS(SELECT 1 FROM {fastsql.table(CtiEvent)} e WHERE e.tenant_id = c.tenant_id "
+           f"AND e.pbx_call_id = c.pbx_call_id AND e.sequence = %s) FROM {fastsql.table(Call)} c "
+           f"JOIN {fastsql.table(Interaction)} i ON i.id = c.interaction_id LEFT JOIN {fastsql.table(Task)} t "
+           f"ON t.id = c.task_id WHERE c.tenant_id = %s AND c.pbx_call_id = %s{fastsql.for_update('c')}")
     row = fastsql.fetch_one(sql, [event.sequence, tenant.pk, event.call_id])
     if row is None:
-        return None, False
+        return None, False, None
     call = fastsql.load(Call, row)
     fastsql.attach(call, "interaction", fastsql.load(Interaction, row, fastsql.width(Call)))
     fastsql.attach(call, "tenant", tenant)
     if call.line_id == line.pk:
         fastsql.attach(call, "line", line)
-    return call, bool(row[-1])
+    return call, bool(row[-1]), TaskSeen(row[-3], row[-2]) if row[-3] is not None else None
 
 
 def _new_call(tenant: Tenant, line: Line, event: CtiInput, state: str, at: datetime) -> Call:
@@ -365,12 +375,12 @@ def _routing_step(call: Call, what: str) -> Iterator[None]:
         log.warning("call %s: routing %s refused: %s (%s)", call.pbx_call_id, what, exc.code, exc.message)
 
 
-def _route_side_effects(call: Call, event: CtiInput) -> None:
+def _route_side_effects(call: Call, event: CtiInput, task_seen: TaskSeen | None) -> None:
     handlers: dict[str, Callable[[], None]] = {
         "offered": lambda: _ensure_task(call), "queued": lambda: _ensure_task(call),
         "answered": lambda: _accept(call, event.agent_extension),
         "abandoned": lambda: _abandon(call),
-        "ended": lambda: _end(call),
+        "ended": lambda: _end(call, task_seen),
     }
     handler = handlers.get(event.event)
     if handler is None:
@@ -416,21 +426,19 @@ def _abandon(call: Call) -> None:
         routing.abandon_task(None, call.task_id, reason="caller hung up")
 
 
-def _end(call: Call) -> None:
+def _end(call: Call, seen: TaskSeen | None) -> None:
     from linia.routing import actions as routing
     from linia.routing.models import Task
 
-    if call.task_id is None:
+    if call.task_id is None or seen is None:
         return
-    row = fastsql.fetch_one(f"SELECT status, tenant_id, assigned_to_id FROM {fastsql.table(Task)} WHERE id = %s",  # noqa: S608
-                            [call.task_id])
-    status = row[0] if row else None
-    if status == "assigned" and row is not None:
-        # The system completes it (no permission to check): the row just read is all complete_task would
-        # read first; _routing_step's savepoint undoes a refusal, so complete_task needs none of its own.
-        found = Task(pk=call.task_id, tenant_id=row[1], assigned_to_id=row[2])
+    if seen.status == "assigned":
+        # The system completes it (no permission to check): the call's read is all complete_task would read
+        # first (it re-checks the status under its locks); _routing_step's savepoint undoes a refusal, so
+        # complete_task needs none of its own.
+        found = Task(pk=call.task_id, tenant_id=call.tenant_id, assigned_to_id=seen.assigned_to_id)
         routing.complete_task(None, call.task_id, _found=found, _savepoint=False)
-    elif status in {"queued", "reserved"}:
+    elif seen.status in {"queued", "reserved"}:
         routing.abandon_task(None, call.task_id, reason="call ended before an agent answered")
 
 

@@ -37,7 +37,7 @@ AGENT, AGENT_NAME = "qd-agent1", "Priya Shah"  # a quickdrop agent the simulator
 SUPERVISOR = "qd-supervisor"
 SPEED = "20"  # quickdrop: a simulated call every ~4.5 s and a chat every ~9 s on average
 LIVE_S = 5_000  # ms: a change on one screen shows on the other within this
-OFFER_WAIT_S = 45_000  # ms: the next simulated chat is offered to us (P(no chat in 45 s) = e^-5)
+OFFER_WAIT_S = 90_000  # ms: the next simulated chat is offered to us (a chat every ~9 s: P(none in 90 s) = e^-10)
 
 pytestmark = [
     pytest.mark.slow,
@@ -99,7 +99,6 @@ def test_agent_takes_a_simulated_chat_registers_a_ticket_wraps_up_and_the_superv
     base = demo["base"]
     assert re.search(r"Realtime: (Redis|in-memory)", demo["log"]), demo["log"]
     assert sync_playwright is not None
-    started = time.monotonic()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
@@ -126,6 +125,7 @@ def test_agent_takes_a_simulated_chat_registers_a_ticket_wraps_up_and_the_superv
                 expect(offer).to_be_visible(timeout=OFFER_WAIT_S)  # a chat made by the simulator
             except AssertionError as no_offer:
                 raise AssertionError(f"{no_offer}\n{routing_story(demo)}") from None
+            offered = time.monotonic()  # how long the simulator's next chat takes is chance; the rest is ours
             expect(agent.locator("#offer-title")).to_contain_text("Chat")
             expect(agent.locator("#offer-body")).to_contain_text("Chat")
             expect(agent).to_have_title(re.compile(r"^● Incoming · "))
@@ -178,4 +178,4 @@ def test_agent_takes_a_simulated_chat_registers_a_ticket_wraps_up_and_the_superv
     tasks = json.loads(shell(demo["env"], REGISTERED))
     assert [(c, s in {"wrap_up", "completed"}, channel, answered, tags) for c, s, channel, answered, tags in tasks] \
         == [("chat", True, "chat", True, ["parcel-missing"])], tasks
-    assert time.monotonic() - started < 90  # the whole path, start-up excluded
+    assert time.monotonic() - offered < 60  # the agent's whole path from the offer on

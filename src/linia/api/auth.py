@@ -24,7 +24,7 @@ from django.utils import timezone
 from ninja.security import HttpBearer
 
 from linia.core.models import ApiToken, Membership, Tenant, User
-from linia.core.permissions import Perm, is_platform_admin, membership, require
+from linia.core.permissions import MEMBERSHIP_MEMO, Perm, is_platform_admin, membership, require
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_used_at is written at most this often (no write per request)
 
@@ -112,7 +112,7 @@ class TokenAuth(HttpBearer):
             found.last_used_at = _touch_id(found.token_id)
         # Each request gets its own copies: nothing a view memoises or changes on them outlives it.
         user, tenant = copy.copy(found.user), copy.copy(found.tenant)
-        user._linia_memberships = {tenant.pk: found.member} if found.member is not None else {}  # type: ignore[attr-defined]
+        setattr(user, MEMBERSHIP_MEMO, {tenant.pk: found.member} if found.member is not None else {})
         request.user = user
         return Principal(token_id=found.token_id, user=user, tenant=tenant)
 

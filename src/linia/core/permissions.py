@@ -53,15 +53,24 @@ def is_platform_admin(user: User | AnonymousUser) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
+MEMBERSHIP_MEMO = "_linia_memberships"  # per-request memo on the user object: {tenant id: membership or None}
+
+
 def membership(user: User | AnonymousUser, tenant: Tenant | int) -> Membership | None:
     if not user.is_authenticated or not user.is_active:
         return None
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    cache: dict[int, Membership | None] = getattr(user, "_linia_memberships", None) or {}
+    cache: dict[int, Membership | None] = getattr(user, MEMBERSHIP_MEMO, None) or {}
     if tenant_id not in cache:
         cache[tenant_id] = _membership_row(user.pk, tenant_id)
-        setattr(user, "_linia_memberships", cache)  # noqa: B010 (per-request memo on the user object)
+        setattr(user, MEMBERSHIP_MEMO, cache)
     return cache[tenant_id]
+
+
+def forget_memberships(user: User | AnonymousUser) -> None:
+    """Drop the memo: a user object that outlives a request (a websocket's) reads its memberships afresh.
+    (setattr, not the instance __dict__: a socket's user is a lazy object that forwards attributes.)"""
+    setattr(user, MEMBERSHIP_MEMO, {})
 
 
 def _membership_row(user_id: int, tenant_id: int) -> Membership | None:

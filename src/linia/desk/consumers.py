@@ -20,17 +20,18 @@ from django.utils.translation import gettext as _
 
 from linia.core.errors import ActionError
 from linia.core.models import Tenant, User
-from linia.core.permissions import PermissionDenied
+from linia.core.permissions import PermissionDenied, forget_memberships
 from linia.core.wsdb import WsDbConsumer, ws_db
 from linia.desk.messages import translated_error
 from linia.desk.realtime_access import agent_tenants, is_agent, supervised_tenants
 from linia.routing import actions, queries
 from linia.routing.models import OPEN_TASK, Queue, Task
-from linia.routing.realtime import agent_group, supervisor_group
+from linia.routing.realtime import ACCESS_CHANGED, agent_group, supervisor_group, user_group
 from linia.routing.serialize import task_brief
 
 log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
+CLOSE_ACCESS_CHANGED = 4409  # the desk reconnects at once and gets what the user may see now
 MAX_TEXT = 200
 OPEN_TASKS_SHOWN = 200
 
@@ -74,9 +75,10 @@ class _DeskConsumer(WsDbConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[m
         if not groups:
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        for group in groups:
+        for group in [*groups, user_group(user.pk)]:
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
+        self.access = sorted(groups)
         await self.send_snapshots()
 
     async def disconnect(self, code: int) -> None:
@@ -84,7 +86,29 @@ class _DeskConsumer(WsDbConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[m
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def linia_event(self, event: dict[str, Any]) -> None:
-        await self.send_json(event.get("payload") or {})
+        payload = event.get("payload") or {}
+        if payload.get("kind") == ACCESS_CHANGED:
+            await self.recheck_access()
+            return
+        await self.send_json(payload)
+
+    async def recheck_access(self) -> None:
+        """The user's memberships or account changed: a socket whose access changed closes, and the desk
+        reconnects at once to what the user may see now (or is refused with 4403)."""
+        groups = await ws_db(self.channel_name, self.current_groups)()
+        if groups != self.access:
+            await self.close(code=CLOSE_ACCESS_CHANGED)
+
+    def current_groups(self) -> list[str]:
+        self.forget_access()
+        if not User.objects.filter(pk=self.user.pk, is_active=True).exists():
+            return []
+        return sorted(self.allowed_groups())
+
+    def forget_access(self) -> None:
+        """Memberships are remembered on the user object per request; a socket lives for hours, so every
+        database hop reads them afresh (a removed agent or supervisor loses access at their next op)."""
+        forget_memberships(self.user)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any) -> None:
         try:
@@ -155,6 +179,7 @@ class _DeskConsumer(WsDbConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[m
         raise NotImplementedError
 
     def run_op(self, handler: Op, content: dict[str, Any]) -> dict[str, Any] | None:
+        self.forget_access()
         with translation.override(self.language()):
             try:
                 self.op_result = handler(self.user, content)
@@ -185,8 +210,12 @@ class _DeskConsumer(WsDbConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[m
         raise NotImplementedError
 
     async def send_snapshots(self) -> None:
-        for snapshot in await ws_db(self.channel_name, self.snapshots)():
+        for snapshot in await ws_db(self.channel_name, self.fresh_snapshots)():
             await self.send_json(snapshot)
+
+    def fresh_snapshots(self) -> list[dict[str, Any]]:
+        self.forget_access()
+        return self.snapshots()
 
 
 # --- agent ----------------------------------------------------------------------------------------------

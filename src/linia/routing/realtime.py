@@ -40,6 +40,14 @@ def supervisor_group(tenant_id: int) -> str:
     return f"supervisor-{tenant_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every desk socket of one user: told when the user's access changes (memberships, deactivation)."""
+    return f"user-{user_id}"
+
+
+ACCESS_CHANGED = "access_changed"
+
+
 async def _group_send(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

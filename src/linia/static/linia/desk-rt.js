@@ -78,7 +78,8 @@
       socket.onclose = function (ev) {
         socket = null;
         if (ev.code === 4403) { denied = true; setConn("offline", t("denied")); return; }
-        var delay = Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.8 + Math.random() * 0.4);
+        // 4409: the user's access changed; reconnect at once to what they may see now.
+        var delay = ev.code === 4409 ? 100 : Math.min(30000, 1000 * Math.pow(2, attempt)) * (0.8 + Math.random() * 0.4);
         attempt += 1;
         retryAt = Date.now() + delay;
         retryTimer = setTimeout(open, delay);

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import socket
 import struct
 import subprocess
@@ -34,7 +35,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 LIVE = 20_000  # ms: a reconnect waits for the widget's backoff (at most 15 s)
 
 try:
-    from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+    from playwright.sync_api import Browser, FilePayload, Page, Route, expect, sync_playwright
 except ImportError:  # pragma: no cover - depends on the machine
     sync_playwright = None  # type: ignore[assignment]
 
@@ -335,10 +336,32 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
             expect(desk_log.locator(".rt-msg-text", has_text=text)).to_have_count(1)  # once each at the desk too
         _shot(agent, "08b-desk-after-reconnect")
 
-        # a file with markup in its name comes back as a link with that name as text
+        # a file with markup in its name comes back as a link with that name as text; the answer to the first
+        # upload is lost on the way back (the server stored it), and the widget tries again by itself with the
+        # same client_id: one message
+        tries: list[str] = []
+
+        def answer_lost_once(route: Route) -> None:
+            tries.append(route.request.url)
+            if len(tries) == 1:
+                route.fetch()  # the server gets it and stores the file
+                route.abort("connectionreset")
+            else:
+                route.continue_()
+
+        uploads = re.compile(r"/files(\?|$)")
+        page.route(uploads, answer_lost_once)
         page.locator("input[type=file]").set_input_files(
             files=[FilePayload(name=FILE_NAME, mimeType="image/png", buffer=_png())])
-        expect(log.locator(".m.visitor img")).to_have_attribute("alt", FILE_NAME, timeout=LIVE)
+        expect(log.locator(".m.visitor img")).to_have_attribute("alt", FILE_NAME, timeout=LIVE)  # pushed at once
+        for _ in range(100):  # the retry follows a second later
+            if len(tries) == 2:
+                break
+            page.wait_for_timeout(100)
+        assert len(tries) == 2, tries
+        expect(page.locator("div.status[role=status]")).to_have_text("", timeout=LIVE)  # the retry got the stored message
+        expect(log.locator(".m.visitor img")).to_have_count(1)
+        page.unroute(uploads, answer_lost_once)
 
         # reload: the history comes back in order, once
         page.reload()

@@ -597,17 +597,28 @@
     wsSend({ type: "typing", on: on });
   }
 
-  function upload(file) {
+  // A network failure, 429 or 5xx is tried again (1, 2, 4 s) with the same client_id: the server stores the
+  // file once whatever the number of tries. A refusal (too large, blocked type) is shown at once.
+  var UPLOAD_TRIES = 4;
+  function upload(file, cid, attempt) {
     var max = config && config.max_file_bytes;
     if (max && file.size > max) { statusEl.textContent = t("tooBig", { n: Math.round(max / 1048576) }); return; }
-    var cid = uuid();
+    cid = cid || uuid();
+    attempt = attempt || 0;
     statusEl.textContent = t("uploading", { name: file.name });
     var fd = new FormData();
     fd.append("file", file); fd.append("client_id", cid);
     request("POST", "/sessions/" + encodeURIComponent(S.token) + "/files", fd, true).then(function (r) {
       statusEl.textContent = "";
       if (r.message) addMessage(r.message);
-    }, function (err) { statusEl.textContent = err.message; });
+    }, function (err) {
+      var transient = !err.status || err.status === 429 || err.status >= 500;
+      if (transient && attempt + 1 < UPLOAD_TRIES) {
+        setTimeout(function () { upload(file, cid, attempt + 1); }, 1000 * Math.pow(2, attempt));
+        return;
+      }
+      statusEl.textContent = err.message;
+    });
   }
 
   function showAgent(agent) {

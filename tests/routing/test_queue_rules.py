@@ -123,6 +123,24 @@ def test_after_a_move_the_new_queues_steps_count_from_the_move(t: Tenant) -> Non
     assert main.pk != third.pk
 
 
+def test_a_priority_raised_by_a_move_holds_in_the_new_queue(t: Tenant) -> None:
+    """The step that moves a task may raise its priority: the raise is stored with the move, so every later
+    dispatch (which rebuilds the engine from the database) still serves it first."""
+    backup = queue(t, "backup")
+    main = queue(t, "main", required_skills={"de": 5},
+                 overflow=[{"after_s": 60, "move_to_queue": "backup", "raise_priority": 5}])
+    a = agent(t)
+    actions.set_presence(a, a, "break")
+    now = timezone.now()
+    regular = task(t, backup, now=now - timedelta(seconds=30), priority=3)  # older, priority 3
+    moved = task(t, main, now=now)
+    offered_to(t, now + timedelta(seconds=61))
+    assert refresh(moved).queue_id == backup.pk and moved.priority == 5
+    actions.set_presence(a, a, "available")
+    assert offered_to(t, now + timedelta(seconds=62)) == {moved.pk: a.pk}  # 5 before 3, though younger
+    assert refresh(regular).status == TaskStatus.QUEUED
+
+
 # ---- chat first response --------------------------------------------------------------------------------
 
 

@@ -20,6 +20,7 @@ opening hours are evaluated by the engine at the step's ``now`` (see ``_open_at`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -443,13 +444,13 @@ def _step(tenant_id: int, now: datetime, *, whole: bool = False) -> tuple[list[A
         # longest idle are then mostly full, and the narrow read finds those with room at once.)
         few, complete = _longest_idle(tenant_id, 2 * len(waiting) + 8)
         router, tasks, loads = _build(tenant_id, now, queues, waiting, few)
-        decisions = router.step(_ts(now))
+        decisions = _decide(router, tasks, now)
         if complete or not _unserved(router, decisions, tasks):
             return decisions, tasks, loads
     channels = {t.channel for t in waiting}
     agents, known, complete = _free_agents(tenant_id, channels, 2 * len(waiting) + 8 if idle_order else None)
     router, tasks, loads = _build(tenant_id, now, queues, waiting, agents, known)
-    decisions = router.step(_ts(now))
+    decisions = _decide(router, tasks, now)
     more_tasks = _room_for(cut, router)
     if not more_tasks and (complete or not _unserved(router, decisions, tasks)):
         return decisions, tasks, loads
@@ -457,7 +458,18 @@ def _step(tenant_id: int, now: datetime, *, whole: bool = False) -> tuple[list[A
         waiting, _ = _waiting(tenant_id, rows, None)
     agents, known, _ = _free_agents(tenant_id, channels, None)
     router, tasks, loads = _build(tenant_id, now, queues, waiting, agents, known)
-    return router.step(_ts(now)), tasks, loads
+    return _decide(router, tasks, now), tasks, loads
+
+
+def _decide(router: engine.Router, tasks: dict[str, Task], now: datetime) -> list[Any]:
+    """The engine's step; a task that moved queue takes the priority it has now (a step may have raised it)
+    with it, so the next dispatch, which rebuilds the engine from the rows, serves it the same way."""
+    decisions = router.step(_ts(now))
+    for d in decisions:
+        if isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue:
+            with contextlib.suppress(engine.EngineError):  # it may have left in the same step (max wait)
+                tasks[d.task_id].priority = router.task(d.task_id).priority
+    return decisions
 
 
 def _room_for(cut: set[str], router: engine.Router) -> bool:
@@ -517,7 +529,7 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads
         if isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue:
             task = tasks[d.task_id]
             task.queue_id, task.stage_started_at = int(d.to_queue), now
-            task.save(update_fields=["queue", "stage_started_at"])
+            task.save(update_fields=["queue", "stage_started_at", "priority"])
             task_event(task, "task.overflowed", None, from_queue_id=int(d.from_queue), to_queue_id=int(d.to_queue),
                        step=d.step)
         elif isinstance(d, engine.MaxWaitExceeded):

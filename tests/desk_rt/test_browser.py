@@ -7,6 +7,7 @@ Redis channel layer to the server's websockets. Screenshots go to test-artifacts
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -232,6 +233,13 @@ def test_agent_desktop_reconnects_and_speaks_russian(server: dict[str, Any]) -> 
             page.evaluate("() => window.LiniaRT.conn.drop()")
             expect(page.locator("#conn")).not_to_have_text("Подключено", timeout=2000)
             expect(page.locator("#conn")).to_have_text("Подключено", timeout=10000)
+            expect(page.locator("#presence-label")).to_have_text("Доступен")
+            # the browser loses the network: shown at once (not when the socket times out), back when it returns
+            context.set_offline(True)
+            expect(page.locator("#conn")).to_have_class(re.compile("offline"), timeout=1000)
+            expect(page.locator("body")).to_have_class(re.compile("rt-disconnected"))
+            context.set_offline(False)
+            expect(page.locator("#conn")).to_have_text("Подключено", timeout=5000)
             expect(page.locator("#presence-label")).to_have_text("Доступен")
             page.keyboard.press("Shift+Slash")
             expect(page.locator("#shortcuts")).to_be_visible()

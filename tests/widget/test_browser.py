@@ -318,6 +318,7 @@ def test_customer_chats_with_an_agent_across_a_server_restart_and_a_reload(serve
 
         # the browser's network goes away (no close from the server): the message waits, then goes once
         page.context.set_offline(True)
+        expect(page.locator("[data-conn=down]")).to_have_count(1, timeout=1000)  # shown at once, not after 10 s
         page.keyboard.type("Back on the train")
         page.keyboard.press("Enter")
         page.wait_for_timeout(1500)

@@ -86,6 +86,26 @@
       };
     }
 
+    // The browser knows it lost the network before the socket does (a dead TCP connection can look open for
+    // minutes): show it at once, and dial again as soon as the network is back instead of at the next retry.
+    window.addEventListener("offline", function () {
+      if (!socket) return;
+      var dead = socket;
+      socket = null;
+      dead.onclose = null;
+      dead.close();
+      clearTimeout(retryTimer);
+      retryTimer = null;
+      setConn("offline", t("offline", { s: "…" }));
+    });
+    window.addEventListener("online", function () {
+      if (socket || denied) return;
+      clearTimeout(retryTimer);
+      retryTimer = null;
+      attempt = 0;
+      open();
+    });
+
     setInterval(function () {
       if (!socket && !denied && retryTimer) {
         setConn("offline", t("offline", { s: Math.max(0, Math.ceil((retryAt - Date.now()) / 1000)) }));

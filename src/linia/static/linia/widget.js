@@ -724,6 +724,19 @@
     } else statusEl.textContent = d.message || t("failed");
   }
   window.addEventListener("online", function () { if (!ws && S.token && screen === "chat") { wsBackoff = 0; connect(); } });
+  // The browser knows the network is gone before the socket does: say so at once; messages typed meanwhile
+  // wait as pending and go when the network is back ("online" above, or the fallback dial below).
+  window.addEventListener("offline", function () {
+    if (!ws || screen !== "chat") return;
+    var dead = ws;
+    ws = null; wsAlive = false;
+    dead.onclose = null;
+    dead.close();
+    panel.setAttribute("data-conn", "down");
+    statusEl.textContent = t("reconnecting");
+    clearTimeout(wsTimer);
+    wsTimer = setTimeout(connect, 15000);
+  });
 
   // ---- start -------------------------------------------------------------------------------
   function mount() {

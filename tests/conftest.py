@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.test.utils import override_settings
@@ -20,3 +21,18 @@ def _fresh_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_connections_left_at_teardown(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Worker threads of in-process servers (websocket database threads, HTTP pools) keep their own
+    PostgreSQL connections; at the end they would keep pytest-django from dropping the test database,
+    which then stays on the server after every run. Torn down before the database: end those sessions."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")

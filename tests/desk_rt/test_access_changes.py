@@ -69,6 +69,8 @@ def test_a_membership_changed_without_signals_counts_at_the_next_op(center: Cent
                                      .update)(role=Role.AGENT)
         await sup.send_json_to({"op": "set_state", "user_id": center.agent.pk, "state": "available"})
         assert (await receive_kind(sup, "error"))["op"] == "set_state"
+        await sup.send_json_to({"op": "snapshot"})  # no longer the tenant's supervisor: no figures of it
+        assert await sup.receive_nothing(timeout=0.5)
         await sup.disconnect()
 
     run(scenario)

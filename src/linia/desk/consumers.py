@@ -75,10 +75,10 @@ class _DeskConsumer(WsDbConsumer, AsyncJsonWebsocketConsumer):  # type: ignore[m
         if not groups:
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.access = sorted(groups)
         for group in [*groups, user_group(user.pk)]:
             await self.channel_layer.group_add(group, self.channel_name)
             self.joined.append(group)
-        self.access = sorted(groups)
         await self.send_snapshots()
 
     async def disconnect(self, code: int) -> None:
@@ -417,5 +417,6 @@ class SupervisorConsumer(_DeskConsumer):
         return [t.pk for t in self.tenants]
 
     def snapshots(self) -> list[dict[str, Any]]:
-        return [_supervisor_snapshot(tenant) for tenant in self.tenants]
+        still = {t.pk for t in supervised_tenants(self.user)}  # memberships as they are now
+        return [_supervisor_snapshot(tenant) for tenant in self.tenants if tenant.pk in still]
 

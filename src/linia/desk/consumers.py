@@ -25,9 +25,8 @@ from linia.core.wsdb import WsDbConsumer, ws_db
 from linia.desk.messages import translated_error
 from linia.desk.realtime_access import agent_tenants, is_agent, supervised_tenants
 from linia.routing import actions, queries
-from linia.routing.models import OPEN_TASK, Queue, Task
+from linia.routing.models import Queue, Task
 from linia.routing.realtime import ACCESS_CHANGED, agent_group, supervisor_group, user_group
-from linia.routing.serialize import task_brief
 
 log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
@@ -384,20 +383,11 @@ def _move_task(user: User, c: dict[str, Any]) -> Any:
     return actions.transfer_task(user, task_id, to_queue=_task_queue(task_id, c.get("queue_id")), tenant=tenant)
 
 
-def _open_tasks(tenant: Tenant) -> list[dict[str, Any]]:
-    """Waiting and in-progress contacts of the tenant, oldest first, for "move to queue"."""
-    tasks = (Task.objects.filter(tenant=tenant, status__in=OPEN_TASK).select_related("queue", "assigned_to")
-             .order_by("queued_at", "id")[:OPEN_TASKS_SHOWN])
-    return [{**task_brief(t), "agent_id": t.assigned_to_id,
-             "agent_name": (t.assigned_to.get_full_name() or t.assigned_to.username) if t.assigned_to else ""}
-            for t in tasks]
-
-
 def _supervisor_snapshot(tenant: Tenant) -> dict[str, Any]:
     # Never the cached copy: a snapshot older than the events already shown would undo them on screen.
     snapshot = queries.supervisor_snapshot(tenant, use_cache=False)
     return {**snapshot, "kind": "snapshot", "tenant_id": tenant.pk, "now": timezone.now().isoformat(),
-            "tasks": _open_tasks(tenant)}
+            "tasks": queries.open_tasks(tenant, OPEN_TASKS_SHOWN)}
 
 
 class SupervisorConsumer(_DeskConsumer):

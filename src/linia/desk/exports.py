@@ -1,4 +1,5 @@
-"""CSV and XLSX exports of the ticket list and the store list (times in the tenant's time zone)."""
+"""CSV and XLSX exports of the ticket list, the store list and the supervisor's live tables (times in the
+tenant's time zone)."""
 
 from __future__ import annotations
 
@@ -92,9 +93,65 @@ def tickets_response(qs: QuerySet[Ticket], tenant: Tenant, fmt: str) -> HttpResp
     return csv_response(ticket_header(), ticket_rows(qs, tenant), name)
 
 
+def table_response(kind: str, title: str, header: Sequence[str], rows: Iterable[Sequence[Any]], tenant: Tenant,
+                   fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """``rows`` as a file named ``<kind>-<tenant>-<local time>.<fmt>`` (the sheet titled ``title``)."""
+    name = f"{kind}-{tenant.slug}-{_stamp(tenant)}"
+    if fmt == "xlsx":
+        return xlsx_response(header, rows, name, title)
+    return csv_response(header, rows, name)
+
+
 def stores_response(header: Sequence[str], rows: Iterable[Sequence[Any]], tenant: Tenant,
                     fmt: str) -> HttpResponse | StreamingHttpResponse:
-    name = f"stores-{tenant.slug}-{_stamp(tenant)}"
-    if fmt == "xlsx":
-        return xlsx_response(header, rows, name, _("Stores"))
-    return csv_response(header, rows, name)
+    return table_response("stores", _("Stores"), header, rows, tenant, fmt)
+
+
+def duration(seconds: float | None) -> str:
+    """h:mm:ss (what the wallboard shows as time in state and waits)."""
+    if seconds is None:
+        return ""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
+
+
+def _number(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def supervisor_queue_rows(snapshot: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header = [_("Code"), _("Queue"), _("Open now"), _("Waiting"), _("Longest wait"), _("Offered today"),
+              _("Answered"), _("Abandoned"), _("Short abandoned"), _("Answered within T"), _("Target T (s)"),
+              _("Service level today (%)"), _("ASA (s)")]
+    rows = [[q["code"], q["name"], _("yes") if q["open"] else _("no"), q["waiting"],
+             duration(q["longest_wait_seconds"]), q["offered"], q["answered"], q["abandoned"], q["short_abandoned"],
+             q["answered_within_t"], q["target_answer_seconds"], _number(q["service_level"]),
+             _number(q["asa_seconds"])] for q in snapshot["queues"]]
+    return header, rows
+
+
+def supervisor_agent_rows(snapshot: dict[str, Any], tenant: Tenant,
+                          state_labels: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+    tz = _tz(tenant.time_zone)
+    header = [_("Agent"), _("State"), _("Reason"), _("In this state since"), _("Time in state"), _("Contacts"),
+              _("Not answering offers")]
+    rows = []
+    for a in snapshot["agents"]:
+        since = datetime.fromisoformat(a["since"]) if a["since"] else None
+        contacts = ", ".join(f"{channel} {n}" for channel, n in sorted(a["tasks"].items()))
+        rows.append([a["name"], state_labels.get(a["state"], a["state"]), a["reason"], _local(since, tz),
+                     duration(a["seconds_in_state"]), contacts, _("yes") if a["not_responding"] else ""])
+    return header, rows
+
+
+def supervisor_task_rows(tasks: list[dict[str, Any]], tenant: Tenant,
+                         task_labels: dict[str, str]) -> tuple[list[str], list[list[Any]]]:
+    tz = _tz(tenant.time_zone)
+    now = timezone.now()
+    header = ["#", _("Channel"), _("Queue"), _("Status"), _("Agent"), _("Queued at"), _("Waiting")]
+    rows = []
+    for t in tasks:
+        queued = datetime.fromisoformat(t["queued_at"]) if t["queued_at"] else None
+        rows.append([t["id"], t["channel"], t["queue"]["name"], task_labels.get(t["status"], t["status"]),
+                     t["agent_name"], _local(queued, tz), duration((now - queued).total_seconds() if queued else None)])
+    return header, rows

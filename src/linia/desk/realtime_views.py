@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,9 +26,11 @@ from django.utils.translation import pgettext_lazy
 from linia.core.errors import NotFound
 from linia.core.models import Membership, Tenant
 from linia.core.permissions import scope_tickets
+from linia.desk import exports
 from linia.desk.canned import responses_for_task
 from linia.desk.realtime_access import agent_tenants, is_agent, is_supervisor
 from linia.desk.views.common import desk_view, forbidden
+from linia.routing import queries
 from linia.routing.actions import ROUTING_ROLES
 from linia.routing.models import (
     BreakReason,
@@ -147,6 +156,31 @@ def supervisor_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         },
     }
     return render(request, "desk/supervisor.html", context)
+
+
+SUPERVISOR_TABLES = ("queues", "agents", "tasks")
+EXPORTED_TASKS = 10_000
+
+
+@desk_view()
+def supervisor_export(request: HttpRequest, tenant: Tenant, fmt: str) -> HttpResponse | StreamingHttpResponse:
+    """One of the supervisor view's tables as it is now (``?table=queues|agents|tasks``), CSV or XLSX."""
+    if not is_supervisor(request.user, tenant.pk):
+        return forbidden(request)
+    table = request.GET.get("table", "queues")
+    if table not in SUPERVISOR_TABLES:
+        return HttpResponseBadRequest(_("Unknown table %(table)s: choose queues, agents or tasks.") % {
+            "table": table[:40]}, content_type="text/plain; charset=utf-8")
+    if table == "tasks":
+        header, rows = exports.supervisor_task_rows(
+            queries.open_tasks(tenant, EXPORTED_TASKS), tenant, {str(v): str(lbl) for v, lbl in TaskStatus.choices})
+        return exports.table_response("contacts", _("Contacts"), header, rows, tenant, fmt)
+    snapshot = queries.supervisor_snapshot(tenant, use_cache=False)
+    if table == "agents":
+        header, rows = exports.supervisor_agent_rows(snapshot, tenant, _state_labels())
+        return exports.table_response("agents", _("Agents"), header, rows, tenant, fmt)
+    header, rows = exports.supervisor_queue_rows(snapshot)
+    return exports.table_response("queues", _("Queues"), header, rows, tenant, fmt)
 
 
 def _visible_task(user: Any, task_id: int) -> Task:

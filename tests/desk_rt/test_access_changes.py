@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
 
 from linia.core.models import Membership, Role
 from linia.routing import actions
@@ -12,6 +13,14 @@ from linia.routing.models import AgentProfile, PresenceState
 from tests.desk_rt.conftest import Center, communicator, receive_kind, run, session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def _connected(path: str, cookie: list[tuple[bytes, bytes]]) -> WebsocketCommunicator:
+    """A desk socket past its first snapshot."""
+    comm = communicator(path, cookie)
+    assert (await comm.connect())[0]
+    await receive_kind(comm, "snapshot")
+    return comm
 
 
 def _close_code(message: dict[str, object]) -> object:
@@ -23,9 +32,7 @@ def test_a_removed_supervisor_is_disconnected_and_refused(center: Center) -> Non
     cookie = session_cookie(center.supervisor)
 
     async def scenario() -> None:
-        sup = communicator(f"/ws/desk/supervisor/?tenant={center.tenant.pk}", cookie)
-        assert (await sup.connect())[0]
-        await receive_kind(sup, "snapshot")
+        sup = await _connected(f"/ws/desk/supervisor/?tenant={center.tenant.pk}", cookie)
         await database_sync_to_async(Membership.objects.filter(user=center.supervisor, tenant=center.tenant)
                                      .delete)()  # a queryset delete sends post_delete for each row
         assert _close_code(await sup.receive_output(timeout=3)) == 4409  # access changed: the desk reconnects
@@ -42,9 +49,7 @@ def test_an_unrelated_change_keeps_the_socket_open(center: Center) -> None:
     cookie = session_cookie(center.agent)
 
     async def scenario() -> None:
-        desk = communicator("/ws/desk/agent/", cookie)
-        assert (await desk.connect())[0]
-        await receive_kind(desk, "snapshot")
+        desk = await _connected("/ws/desk/agent/", cookie)
         member = await database_sync_to_async(Membership.objects.get)(user=center.agent, tenant=center.tenant)
         await database_sync_to_async(member.save)()  # saved as it was: what the user may see is the same
         await desk.send_json_to({"op": "presence", "state": "available"})
@@ -60,9 +65,7 @@ def test_a_membership_changed_without_signals_counts_at_the_next_op(center: Cent
     actions.set_presence(center.agent, center.agent, PresenceState.AVAILABLE)
 
     async def scenario() -> None:
-        sup = communicator(f"/ws/desk/supervisor/?tenant={center.tenant.pk}", cookie)
-        assert (await sup.connect())[0]
-        await receive_kind(sup, "snapshot")
+        sup = await _connected(f"/ws/desk/supervisor/?tenant={center.tenant.pk}", cookie)
         await sup.send_json_to({"op": "set_state", "user_id": center.agent.pk, "state": "break"})
         assert (await receive_kind(sup, "ack"))["op"] == "set_state"
         await database_sync_to_async(Membership.objects.filter(user=center.supervisor, tenant=center.tenant)
@@ -81,9 +84,7 @@ def test_a_deactivated_agent_is_disconnected(center: Center) -> None:
     cookie = session_cookie(center.agent)
 
     async def scenario() -> None:
-        desk = communicator("/ws/desk/agent/", cookie)
-        assert (await desk.connect())[0]
-        await receive_kind(desk, "snapshot")
+        desk = await _connected("/ws/desk/agent/", cookie)
         center.agent.is_active = False
         await database_sync_to_async(center.agent.save)()
         assert _close_code(await desk.receive_output(timeout=3)) == 4409

@@ -142,7 +142,8 @@ async def baseline(run: Run, agent: Agent, rate: float, seconds: float) -> list[
     return samples
 
 
-async def load(base: str, seed: dict[str, Any], rate: float, seconds: float, pid: int) -> dict[str, Any]:
+async def load(base: str, seed: dict[str, Any], rate: float, seconds: float, pid: int,
+               dbname: str | None) -> dict[str, Any]:
     run = Run(base, seed["token"], seed["line"])
     rng = random.Random(11)
     ws_url = base.replace("http://", "ws://") + "/ws/desk/agent/"
@@ -159,6 +160,7 @@ async def load(base: str, seed: dict[str, Any], rate: float, seconds: float, pid
     run.latencies.clear()
     calls: list[asyncio.Task[None]] = []
     cpu0, user0 = _cpu_seconds(pid), _cpu_seconds(pid, user_only=True)
+    db_cpu0, own_cpu0 = _database_cpu(dbname), time.process_time()
     t0 = time.monotonic()
     n = int(rate * seconds)
     behind = 0.0
@@ -179,12 +181,15 @@ async def load(base: str, seed: dict[str, Any], rate: float, seconds: float, pid
     for a in agents:
         await asyncio.gather(*a.jobs, return_exceptions=True)
     cpu, user = _cpu_seconds(pid) - cpu0, _cpu_seconds(pid, user_only=True) - user0
+    db_cpu1, own_cpu = _database_cpu(dbname), time.process_time() - own_cpu0
+    db_cpu = sum(v - db_cpu0.get(k, 0.0) for k, v in db_cpu1.items())
     for a in agents:
         if a.ws is not None:
             await a.ws.close()
     return {"sent": n, "offers": run.offers, "missing": len(run.sent), "completed": run.completed,
             "errors": run.errors[:5], "error_count": len(run.errors), "elapsed_s": elapsed,
-            "generator_behind_ms": behind * 1000, "server_cpu_s": cpu, "server_user_s": user, "idle_cpu": idle, "latencies": run.latencies, "baseline": base_samples,
+            "generator_behind_ms": behind * 1000, "server_cpu_s": cpu, "server_user_s": user, "idle_cpu": idle,
+            "database_cpu_s": db_cpu if dbname else None, "generator_cpu_s": own_cpu, "latencies": run.latencies, "baseline": base_samples,
             "baseline_cpu_s": base_cpu}
 
 
@@ -192,6 +197,24 @@ def _cpu_seconds(pid: int, *, user_only: bool = False) -> float:
     """User + system (or only user) CPU time of a process (Linux /proc), to report the server's cost per call."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + (0 if user_only else int(fields[12]))) / os.sysconf("SC_CLK_TCK")
+
+
+def _database_cpu(dbname: str | None) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the benchmark's database (the server runs on this
+    machine, so its processes share the cores with the server under test); {} for SQLite."""
+    if not dbname:
+        return {}
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [dbname])]
+    out = {}
+    for backend in pids:
+        try:
+            out[backend] = _cpu_seconds(backend)
+        except (OSError, IndexError):  # ended meanwhile, or a server on another machine
+            continue
+    return out
 
 
 def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
@@ -227,7 +250,7 @@ def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start; see {home / 'server.log'}") from None
                 time.sleep(0.3)
-        result = asyncio.run(load(base, seed, rate, seconds, server.pid))
+        result = asyncio.run(load(base, seed, rate, seconds, server.pid, dbname))
     finally:
         if server is not None:
             server.terminate()
@@ -257,6 +280,10 @@ def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
           f"per call (offered + accept + ended; user {1000 * result['server_user_s'] / calls:.1f} ms, system "
           f"{1000 * (result['server_cpu_s'] - result['server_user_s']) / calls:.1f} ms); idle, the server uses "
           f"{100 * result['idle_cpu']:.1f}% of a core")
+    others = f"this load generator {1000 * result['generator_cpu_s'] / calls:.1f} ms"
+    if result["database_cpu_s"] is not None:
+        others = f"PostgreSQL's backends {1000 * result['database_cpu_s'] / calls:.1f} ms, " + others
+    print(f"[{db}] the same machine's other CPU per call: {others}")
     print(f"[{db}] baseline (API read + websocket op): p50 {percentile(base_lat, 50):.1f} ms, p99 {b99:.1f} ms; "
           f"ratio p99 offer/baseline {p99 / b99:.1f}x; server CPU per baseline round {1000 * result['baseline_cpu_s']:.1f} ms")
     print(f"[{db}] {'PASS' if ok else 'FAIL'}: p99 {p99:.1f} ms (target < {TARGET_P99_MS:.0f} ms), "

@@ -58,6 +58,25 @@ def main() -> int:
                 conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
+def _backend_cpu_reader(connection: Any) -> Any:
+    """CPU seconds used so far by this connection's PostgreSQL backend (it runs on this machine), or 0."""
+    if connection.vendor != "postgresql":
+        return lambda: 0.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # a server on another machine
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / tick
+
+    return read
+
+
 def run(args: argparse.Namespace) -> int:
     import django
 
@@ -155,6 +174,8 @@ def run(args: argparse.Namespace) -> int:
             counts[name].append(len(sqls))
             begins[name].append(sum(1 for s in sqls if s.upper().startswith("SAVEPOINT")))
             shown.setdefault(name, sqls)
+    backend = _backend_cpu_reader(connection)
+    backend_before = backend()
     for i in range(args.calls):  # CPU, with nothing watching the statements
         call_id = f"timed-{i}"
         for name, step in steps.items():
@@ -163,6 +184,7 @@ def run(args: argparse.Namespace) -> int:
             t0 = time.process_time()
             step(call_id)
             cpu[name].append(time.process_time() - t0)
+    backend_ms = 1000 * (backend() - backend_before) / args.calls
     batch = 25
 
     def best(samples: list[float]) -> float:
@@ -181,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name:8s} {q:5.1f} statements ({sum(begins[name]) / args.calls:.1f} savepoints), {ms:5.2f} ms CPU "
               f"(best {batch} in a row: {low:5.2f} ms)")
     print(f"  total    {total_q:5.1f} statements, {total_cpu:5.2f} ms CPU per call (best stretches: {total_best:5.2f} ms)")
+    if connection.vendor == "postgresql":
+        print(f"  database server process: {backend_ms:5.2f} ms CPU per call")
     if args.show:
         for name, sqls in shown.items():
             print(f"--- {name}")

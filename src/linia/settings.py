@@ -137,12 +137,11 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     _db["TEST"] = {"NAME": os.environ.get("LINIA_TEST_SQLITE", "")} if os.environ.get("LINIA_TEST_SQLITE") else {}
 elif _db["ENGINE"].endswith("postgresql") and os.environ.get("LINIA_DB_PREPARE", "1") != "0":
-    # Parameters travel apart from the SQL (no quoting in Python) and a statement run 5 times on a connection
-    # is prepared there: less CPU per statement on both sides (measured in benchmarks/routing.py). Plans stay
-    # custom (planned for each call's values): a generic plan for "status = %s" would ignore that queued rows
-    # are few and completed ones many. LINIA_DB_PREPARE=0 for a pooler that cannot keep prepared statements.
-    _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5,
-                      "options": "-c plan_cache_mode=force_custom_plan", **_db.get("OPTIONS", {})}
+    # Parameters travel apart from the SQL (no quoting in Python), and the hot path's plain SQL is prepared
+    # on a connection once it ran there 5 times: PostgreSQL may then plan it once (a generic plan) instead of
+    # at every call. The ORM's statements are not prepared (linia.core.pgsession says why). LINIA_DB_PREPARE=0
+    # for a pooler that cannot keep prepared statements.
+    _db["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5, **_db.get("OPTIONS", {})}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -76,3 +76,31 @@ def test_statements_go_on_after_an_error_and_after_a_reconnect() -> None:
     connection.close()
     assert fastsql.fetch_one("SELECT %s", [3]) == (3,)  # a new connection gets a new cursor
     assert fastsql.fetch("SELECT %s UNION ALL SELECT %s", [4, 5]) == [(4,), (5,)]
+
+
+def test_literals_take_code_constants_only() -> None:
+    assert fastsql.literals("queued", "wrap_up") == "'queued', 'wrap_up'"
+    for bad in ("x'; DROP TABLE core_user; --", "Queued", "", "a b"):
+        with pytest.raises(ValueError, match="not a code constant"):
+            fastsql.literals(bad)
+
+
+def _prepared(fragment: str) -> list[tuple[str, int]]:
+    """This session's prepared statements containing ``fragment``: (text, generic plans so far)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement, generic_plans FROM pg_prepared_statements")
+        return [(sql, n) for sql, n in cursor.fetchall() if fragment in sql]
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_only_fastsql_statements_are_prepared_on_postgresql() -> None:
+    """fastsql's statements (constants in the text) are prepared after 5 runs and may use a generic plan; the
+    ORM's, whose values are all parameters, are never prepared, so each is planned for its values."""
+    t = factories.tenant("acme")
+    for _ in range(12):  # psycopg prepares at the 5th run; PostgreSQL tries a generic plan after 5 custom ones
+        assert not Interaction.objects.filter(tenant=t, channel="call").exists()
+        assert fastsql.fetch_one(f"SELECT COUNT(*) FROM {fastsql.table(Interaction)} "  # noqa: S608
+                                 f"WHERE tenant_id = %s AND channel = {fastsql.literals('call')}", [t.pk]) == (0,)
+    assert _prepared('"tickets_interaction"."channel" = $') == []
+    (statement, generic_plans), = _prepared("channel = 'call'")
+    assert generic_plans >= 1  # planned once for any tenant, no longer at every call

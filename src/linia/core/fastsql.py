@@ -5,7 +5,9 @@ Building a query is most of the CPU of a small read or write in Django (~0.2-0.5
 the source of truth: column lists, value preparation (``get_db_prep_save``) and converters
 (``from_db_value``, SQLite's text datetimes) all come from the model's fields, so a renamed or
 retyped field is picked up, and rows come back as ordinary model instances. Only table and column
-names (from the models, never from input) are put into the SQL text; every value is a parameter.
+names (from the models, never from input) and code constants are put into the SQL text; every other value
+is a parameter. The constants (statuses, states, roles: ``literals``) are in the text so that a prepared
+statement's generic plan sees them (see linia.core.pgsession).
 
 Statements run on the DB-API cursor with the checks and error translation of Django's cursor (its
 wrapper layers cost as much as a small statement), and rows become instances without Model.__init__'s
@@ -25,6 +27,8 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
+
+from linia.core import pgsession
 
 M = TypeVar("M", bound=Model)
 Converter = Callable[[Any, Any, Any], Any]
@@ -150,7 +154,7 @@ def _kept_cursor(conn: Any) -> Any:
     in full, so a reused cursor holds nothing open on the server; a reconnect gets a new cursor."""
     kept = getattr(conn, "_fastsql_cursor", None)
     if kept is None or kept[0] is not conn.connection:
-        kept = conn._fastsql_cursor = (conn.connection, conn.create_cursor())
+        kept = conn._fastsql_cursor = (conn.connection, pgsession.statement_cursor(conn.connection))
     return kept[1]
 
 
@@ -189,6 +193,19 @@ def dt(value: Any) -> Any:
 
 def placeholders(n: int) -> str:
     return ", ".join(["%s"] * n)
+
+
+_CONSTANT = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def literals(*values: str) -> str:
+    """Code constants (a status, a state, a role) as SQL string literals, for the statement text: a prepared
+    statement's generic plan then knows them ("status = 'queued'" is a few rows, "status = $1" an average
+    share). Only plain lower-case words are accepted: these are never input."""
+    for value in values:
+        if not _CONSTANT.fullmatch(value):
+            raise ValueError(f"not a code constant: {value!r}")
+    return ", ".join(f"'{value}'" for value in values)
 
 
 # --- writes -------------------------------------------------------------------------------------------

@@ -92,16 +92,16 @@ def agent_tenant_ids(user_id: int, known: list[int] | None = None) -> list[int]:
     if known is not None:
         return known
     sql = (f"SELECT tenant_id FROM {fastsql.table(Membership)} WHERE user_id = %s "  # noqa: S608
-           f"AND role IN ({fastsql.placeholders(len(ROUTING_ROLES))}) ORDER BY tenant_id")
-    return [r[0] for r in fastsql.fetch(sql, [user_id, *ROUTING_ROLES])]
+           f"AND role IN ({fastsql.literals(*ROUTING_ROLES)}) ORDER BY tenant_id")
+    return [r[0] for r in fastsql.fetch(sql, [user_id])]
 
 
-def _tenant_ids_sql(alias: str) -> tuple[str, list[Any]]:
-    """Two sub-selects to put after an agent profile's columns (params first): how many tenants the agent
+def _tenant_ids_sql(alias: str) -> str:
+    """Two sub-selects to put after an agent profile's columns: how many tenants the agent
     serves and the lowest one's id, so the usual agent of one tenant needs no agent_tenant_ids read."""
-    member, roles = fastsql.table(Membership), fastsql.placeholders(len(ROUTING_ROLES))
+    member, roles = fastsql.table(Membership), fastsql.literals(*ROUTING_ROLES)
     where = f"FROM {member} m WHERE m.user_id = {alias}.user_id AND m.role IN ({roles})"
-    return f"(SELECT COUNT(*) {where}), (SELECT MIN(m.tenant_id) {where})", [*ROUTING_ROLES, *ROUTING_ROLES]
+    return f"(SELECT COUNT(*) {where}), (SELECT MIN(m.tenant_id) {where})"
 
 
 def _tenant_ids_of(count: Any, lowest: Any) -> list[int] | None:
@@ -138,8 +138,9 @@ def _profile_for_update(user_id: int) -> AgentProfile:
 
 
 def _assigned_count(user_id: int) -> int:
-    sql = f"SELECT COUNT(*) FROM {fastsql.table(Task)} WHERE assigned_to_id = %s AND status = %s"  # noqa: S608
-    row = fastsql.fetch_one(sql, [user_id, TaskStatus.ASSIGNED])
+    sql = (f"SELECT COUNT(*) FROM {fastsql.table(Task)} WHERE assigned_to_id = %s "  # noqa: S608
+           f"AND status = {fastsql.literals(TaskStatus.ASSIGNED)}")
+    row = fastsql.fetch_one(sql, [user_id])
     return int(row[0]) if row else 0
 
 
@@ -373,13 +374,13 @@ def _locked_offer(actor: Any, reservation_id: int,
     if connection.vendor != "sqlite":
         checked = _reservation_for(actor, reservation_id, tenant)
         lock_tenant(checked.tenant_id)
-    tenants, tenant_params = _tenant_ids_sql("p")
+    tenants = _tenant_ids_sql("p")
     sql = (f"SELECT {fastsql.cols(Reservation, 'r')}, {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')}, "  # noqa: S608
            f"{fastsql.cols(AgentProfile, 'p')}, {tenants} FROM {fastsql.table(Reservation)} r "
            f"JOIN {fastsql.table(Task)} t ON t.id = r.task_id JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
            f"JOIN {fastsql.table(AgentProfile)} p ON p.user_id = r.agent_id "
            f"WHERE r.id = %s{fastsql.for_update('r', 't', 'p')}")
-    row = fastsql.fetch_one(sql, [*tenant_params, reservation_id])
+    row = fastsql.fetch_one(sql, [reservation_id])
     if row is None:  # no such offer, or its agent has no profile yet: the general way (creates the profile)
         return (*_locked_reservation(_reservation_for(actor, reservation_id, tenant)), None)
     locked = fastsql.load(Reservation, row)
@@ -619,13 +620,12 @@ def _locked_task_of_agent(task_id: int, tenant_id: int,
     count = "NULL"
     if connection.vendor == "sqlite":  # BEGIN IMMEDIATE: nothing changes between the snapshot and the locks
         count = (f"SELECT COUNT(*) FROM {fastsql.table(Task)} a "  # noqa: S608
-                 "WHERE a.assigned_to_id = p.user_id AND a.status = %s")
-    tenants, tenant_params = _tenant_ids_sql("p")
+                 f"WHERE a.assigned_to_id = p.user_id AND a.status = {fastsql.literals(TaskStatus.ASSIGNED)}")
+    tenants = _tenant_ids_sql("p")
     sql = (f"SELECT {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')}, {fastsql.cols(AgentProfile, 'p')}, "  # noqa: S608
            f"({count}), {tenants} FROM {fastsql.table(Task)} t JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
            f"JOIN {fastsql.table(AgentProfile)} p ON p.user_id = %s WHERE t.id = %s{fastsql.for_update('t', 'q', 'p')}")
-    row = fastsql.fetch_one(sql, [*([TaskStatus.ASSIGNED] if count != "NULL" else []), *tenant_params, agent_id,
-                                  task_id])
+    row = fastsql.fetch_one(sql, [agent_id, task_id])
     if row is None:  # no such task, or no profile for the agent: the general way
         task, profiles = _locked_task(task_id, tenant_id, [agent_id])
         return task, profiles.get(agent_id), None, None

@@ -90,19 +90,20 @@ def _due_agents(tenant_id: int, now: datetime) -> list[int]:
 
 
 def _routable_sql(ringing: str | None = None) -> str:
-    """Routable agents of a tenant (params: routable states, False, tenant, roles); with ``ringing`` ("IN" or
-    "NOT IN") only those with or without a ringing offer (one more param: the pending status)."""
+    """Routable agents of a tenant (param: the tenant); with ``ringing`` ("IN" or "NOT IN") only those with
+    or without a ringing offer."""
     member, res = fastsql.table(Membership), fastsql.table(Reservation)
-    sql = (f"p.presence IN ({fastsql.placeholders(len(ROUTABLE))}) AND p.not_responding = %s "  # noqa: S608
+    sql = (f"p.presence IN ({fastsql.literals(*ROUTABLE)}) AND NOT p.not_responding "  # noqa: S608
            f"AND p.user_id IN (SELECT m.user_id FROM {member} m WHERE m.tenant_id = %s "
-           f"AND m.role IN ({fastsql.placeholders(len(ROUTING_ROLES))}))")
+           f"AND m.role IN ({fastsql.literals(*ROUTING_ROLES)}))")
     if ringing:
-        sql += f" AND p.user_id {ringing} (SELECT r.agent_id FROM {res} r WHERE r.status = %s)"  # noqa: S608
+        sql += (f" AND p.user_id {ringing} (SELECT r.agent_id FROM {res} r "  # noqa: S608
+                f"WHERE r.status = {fastsql.literals(ReservationStatus.PENDING)})")
     return sql
 
 
 def _routable_params(tenant_id: int) -> list[Any]:
-    return [*ROUTABLE, False, tenant_id, *ROUTING_ROLES]
+    return [tenant_id]
 
 
 def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]:
@@ -111,7 +112,7 @@ def _longest_idle(tenant_id: int, limit: int) -> tuple[list[AgentProfile], bool]
     find no one else. Plain SQL: this runs for every offer."""
     prof = fastsql.table(AgentProfile)
     idle = "COALESCE(p.idle_since, p.presence_since)"
-    params = [*_routable_params(tenant_id), ReservationStatus.PENDING]
+    params = _routable_params(tenant_id)
     free = f"SELECT {fastsql.cols(AgentProfile, 'p')}, {idle} FROM {prof} p WHERE {_routable_sql('NOT IN')}"  # noqa: S608
     found = fastsql.fetch(f"{free} ORDER BY {idle}, p.user_id LIMIT %s", [*params, limit + 1])
     rows = [fastsql.load(AgentProfile, r) for r in found]
@@ -174,16 +175,18 @@ def _room_sql(channels: list[str]) -> tuple[str, list[Any]]:
     for channel in channels:
         blockers = sorted(b for b, blocked in engine.DEFAULT_BLOCKS.items() if channel in blocked)
         ringing = [channel, *blockers]
+        pending, assigned = fastsql.literals(ReservationStatus.PENDING), fastsql.literals(TaskStatus.ASSIGNED)
         clauses = [f"NOT EXISTS (SELECT 1 FROM {res} r JOIN {task} t ON t.id = r.task_id "  # noqa: S608
-                   f"WHERE r.agent_id = p.user_id AND r.status = %s AND t.channel IN ({fastsql.placeholders(len(ringing))}))"]
-        params += [ReservationStatus.PENDING, *ringing]
+                   f"WHERE r.agent_id = p.user_id AND r.status = {pending} "
+                   f"AND t.channel IN ({fastsql.placeholders(len(ringing))}))"]
+        params += ringing
         if blockers:
             clauses.append(f"NOT EXISTS (SELECT 1 FROM {task} t WHERE t.assigned_to_id = p.user_id "  # noqa: S608
-                           f"AND t.status = %s AND t.channel IN ({fastsql.placeholders(len(blockers))}))")
-            params += [TaskStatus.ASSIGNED, *blockers]
+                           f"AND t.status = {assigned} AND t.channel IN ({fastsql.placeholders(len(blockers))}))")
+            params += blockers
         clauses.append(f"(SELECT COUNT(*) FROM {task} t WHERE t.assigned_to_id = p.user_id "  # noqa: S608
-                       f"AND t.status = %s AND t.channel = %s) < {_capacity_sql(channel)}")
-        params += [TaskStatus.ASSIGNED, channel]
+                       f"AND t.status = {assigned} AND t.channel = %s) < {_capacity_sql(channel)}")
+        params += [channel]
         parts.append("(" + " AND ".join(clauses) + ")")
     return "(" + " OR ".join(parts) + ")", params
 
@@ -264,11 +267,12 @@ def _loads_in(agents: str, params: list[Any]) -> LoadPair:
     pending: dict[int, Counter[str]] = defaultdict(Counter)
     task, res = fastsql.table(Task), fastsql.table(Reservation)
     sql = (f"SELECT 1, t.assigned_to_id, t.channel, COUNT(*) FROM {task} t "  # noqa: S608
-           f"WHERE t.assigned_to_id IN ({agents}) AND t.status = %s GROUP BY t.assigned_to_id, t.channel "
+           f"WHERE t.assigned_to_id IN ({agents}) AND t.status = {fastsql.literals(TaskStatus.ASSIGNED)} "
+           "GROUP BY t.assigned_to_id, t.channel "
            f"UNION ALL SELECT 2, r.agent_id, t.channel, COUNT(*) FROM {res} r JOIN {task} t ON t.id = r.task_id "
-           f"WHERE r.agent_id IN ({agents}) AND r.status = %s GROUP BY r.agent_id, t.channel")
-    for which, agent_id, channel, n in fastsql.fetch(sql, [*params, TaskStatus.ASSIGNED, *params,
-                                                          ReservationStatus.PENDING]):
+           f"WHERE r.agent_id IN ({agents}) AND r.status = {fastsql.literals(ReservationStatus.PENDING)} "
+           "GROUP BY r.agent_id, t.channel")
+    for which, agent_id, channel, n in fastsql.fetch(sql, [*params, *params]):
         (assigned if which == 1 else pending)[agent_id][channel] = n
     return assigned, pending
 
@@ -380,10 +384,10 @@ def _waiting(tenant_id: int, rows: dict[int, Queue], per_class: int | None) -> t
     than agents have room, so a backlog is not loaded whole into every dispatch. Also returns the channels
     of the requirements cut short (empty: every queued task is here)."""
     cols, table = fastsql.cols(Task, "t"), fastsql.table(Task)
-    where = "t.tenant_id = %s AND t.status = %s"
+    where = f"t.tenant_id = %s AND t.status = {fastsql.literals(TaskStatus.QUEUED)}"
     if per_class is None:
         sql = f"SELECT {cols}, 0 FROM {table} t WHERE {where} ORDER BY t.queued_at, t.id"  # noqa: S608
-        params: list[Any] = [tenant_id, TaskStatus.QUEUED]
+        params: list[Any] = [tenant_id]
     else:
         # Declined tasks are ranked apart (all of them are loaded): they must not use up the others' places.
         ranked = (f"SELECT {cols}, ROW_NUMBER() OVER (PARTITION BY t.queue_id, t.channel, t.language, "  # noqa: S608
@@ -391,7 +395,7 @@ def _waiting(tenant_id: int, rows: dict[int, Queue], per_class: int | None) -> t
                   f"FROM {table} t WHERE {where}")
         sql = (f"SELECT * FROM ({ranked}) t WHERE t.rn <= %s OR t.excluded_agents <> '[]' "  # noqa: S608
                "ORDER BY t.queued_at, t.id")
-        params = [tenant_id, TaskStatus.QUEUED, per_class + 1]
+        params = [tenant_id, per_class + 1]
     tasks, cut = [], set()
     for r in fastsql.fetch(sql, params):
         t = fastsql.load(Task, r)
@@ -562,23 +566,23 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads
 # --- entry points ---------------------------------------------------------------------------------
 
 def _work_sql() -> str:
-    res, prof, task, member = (m._meta.db_table for m in (Reservation, AgentProfile, Task, Membership))
-    # Table names from the models (no user input); every value is a parameter.
-    rang = f"SELECT 1 FROM {res} r WHERE r.tenant_id = %s AND r.status = %s AND r.expires_at <= %s"  # noqa: S608
-    member_here = f"SELECT 1 FROM {member} m WHERE m.user_id = p.user_id AND m.tenant_id = %s AND m.role IN (%s, %s)"  # noqa: S608
-    wrapped = f"SELECT 1 FROM {prof} p WHERE p.presence = %s AND p.wrapup_until <= %s AND EXISTS({member_here})"  # noqa: S608
-    waiting = f"SELECT 1 FROM {task} t WHERE t.tenant_id = %s AND t.status = %s"  # noqa: S608
+    res, prof, task, member = (fastsql.table(m) for m in (Reservation, AgentProfile, Task, Membership))
+    pending, wrap_up = fastsql.literals(ReservationStatus.PENDING), fastsql.literals(PresenceState.WRAP_UP)
+    rang = f"SELECT 1 FROM {res} r WHERE r.tenant_id = %s AND r.status = {pending} AND r.expires_at <= %s"  # noqa: S608
+    member_here = (f"SELECT 1 FROM {member} m WHERE m.user_id = p.user_id AND m.tenant_id = %s "  # noqa: S608
+                   f"AND m.role IN ({fastsql.literals(*ROUTING_ROLES)})")
+    wrapped = f"SELECT 1 FROM {prof} p WHERE p.presence = {wrap_up} AND p.wrapup_until <= %s AND EXISTS({member_here})"  # noqa: S608
+    waiting = f"SELECT 1 FROM {task} t WHERE t.tenant_id = %s AND t.status = {fastsql.literals(TaskStatus.QUEUED)}"  # noqa: S608
     return f"SELECT EXISTS({rang}), EXISTS({wrapped}), EXISTS({waiting})"
 
 
 def _work(tenant_id: int, now: datetime) -> tuple[bool, bool]:
     """(a timer is due, a task waits) for the tenant: the conditions of _due_agents and _offer in one
     plain read (this runs after every change, so it skips the ORM's query building)."""
-    at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(_work_sql(), [tenant_id, ReservationStatus.PENDING, at, PresenceState.WRAP_UP, at, tenant_id,
-                                     *ROUTING_ROLES, tenant_id, TaskStatus.QUEUED])
-        rang, wrapped, waits = cursor.fetchone()
+    at = fastsql.dt(now)
+    row = fastsql.fetch_one(_work_sql(), [tenant_id, at, at, tenant_id, tenant_id])
+    assert row is not None
+    rang, wrapped, waits = row
     return bool(rang or wrapped), bool(waits)
 
 

@@ -127,9 +127,10 @@ def _agent_offers(user_id: int, now: datetime, tenant: Tenant | None) -> list[Re
     sql = (f"SELECT {fastsql.cols(Reservation, 'r')}, {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')} "  # noqa: S608
            f"FROM {fastsql.table(Reservation)} r JOIN {fastsql.table(Task)} t ON t.id = r.task_id "
            f"JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
-           f"WHERE r.agent_id = %s AND r.status = %s AND r.expires_at > %s{where} ORDER BY r.offered_at, r.id")
+           f"WHERE r.agent_id = %s AND r.status = {fastsql.literals(ReservationStatus.PENDING)} "
+           f"AND r.expires_at > %s{where} ORDER BY r.offered_at, r.id")
     offers = []
-    for row in fastsql.fetch(sql, [user_id, ReservationStatus.PENDING, fastsql.dt(now), *extra]):
+    for row in fastsql.fetch(sql, [user_id, fastsql.dt(now), *extra]):
         res = fastsql.load(Reservation, row)
         task = fastsql.load(Task, row, fastsql.width(Reservation))
         fastsql.attach(task, "queue", fastsql.load(Queue, row, fastsql.width(Reservation) + fastsql.width(Task)))
@@ -143,9 +144,10 @@ def _agent_tasks(user_id: int, tenant: Tenant | None) -> list[Task]:
     where, extra = _tenant_filter("t", tenant)
     sql = (f"SELECT {fastsql.cols(Task, 't')}, {fastsql.cols(Queue, 'q')} FROM {fastsql.table(Task)} t "  # noqa: S608
            f"JOIN {fastsql.table(Queue)} q ON q.id = t.queue_id "
-           f"WHERE t.assigned_to_id = %s AND t.status IN (%s, %s){where} ORDER BY t.queued_at, t.id")
+           f"WHERE t.assigned_to_id = %s AND t.status IN ({fastsql.literals(TaskStatus.ASSIGNED, TaskStatus.WRAP_UP)})"
+           f"{where} ORDER BY t.queued_at, t.id")
     tasks = []
-    for row in fastsql.fetch(sql, [user_id, TaskStatus.ASSIGNED, TaskStatus.WRAP_UP, *extra]):
+    for row in fastsql.fetch(sql, [user_id, *extra]):
         task = fastsql.load(Task, row)
         fastsql.attach(task, "queue", fastsql.load(Queue, row, fastsql.width(Task)))
         tasks.append(task)

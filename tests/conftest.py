@@ -16,10 +16,14 @@ def _fast_password_hashing() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
-    """Rolled-back tests reuse row ids, so a cached value keyed by id could leak into the next test."""
+    """Rolled-back tests reuse row ids and numbers, so a remembered value could leak into the next test (a
+    rollback sends no signal that would forget it)."""
     from django.core.cache import cache
 
+    from linia.intake.voice.lines import forget_lines
+
     cache.clear()
+    forget_lines()
     yield
 
 

@@ -11,6 +11,7 @@ LINIA_DEMO_REDIS    `linia demo` without REDIS_URL: the Redis to use if it answe
 LINIA_SECRET_KEY generated once and kept in LINIA_HOME when absent
 LINIA_DEBUG     "1" for Django debug pages (never in production)
 LINIA_API_TOKEN_CACHE_SECONDS  how long a server remembers a checked API token (default 5; 0 = off)
+LINIA_VOICE_LINE_CACHE_SECONDS  how long a server remembers a line looked up by a CTI event (default 5; 0 = off)
 LINIA_DB_CONN_MAX_AGE  seconds a database connection is kept (default 0; `linia serve` uses 600)
 LINIA_DB_PREPARE       0: PostgreSQL without server-side binding and prepared statements (default 1)
 LINIA_HTTP_THREADS  threads serving HTTP requests in `linia serve` (default 16 on PostgreSQL, 1 on SQLite)
@@ -203,6 +204,9 @@ EMAIL_FILE_PATH = str(LINIA_HOME / "sent-mail")
 # every request). Changes made in the same process (revoke, user/tenant/membership saved) apply at once;
 # made elsewhere (`linia token revoke`, another server) within this time. See linia.api.auth.
 API_TOKEN_CACHE_SECONDS = float(os.environ.get("LINIA_API_TOKEN_CACHE_SECONDS", "5"))
+# The same for the voice lines CTI events name (linia.intake.voice.lines): a line or queue saved in this
+# process applies at once, elsewhere within this time.
+VOICE_LINE_CACHE_SECONDS = float(os.environ.get("LINIA_VOICE_LINE_CACHE_SECONDS", "5"))
 EMAIL_HOST = os.environ.get("LINIA_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("LINIA_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("LINIA_EMAIL_USER", "")

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.backends.postgresql import base
+from psycopg.types.datetime import TimestamptzLoader
 
 ServerBindingCursor: Any = base.ServerBindingCursor  # type: ignore[attr-defined]  # (not in django-stubs)
 
@@ -36,7 +37,11 @@ def unprepared_orm(sender: Any, connection: Any, **kwargs: Any) -> None:
 
 
 def statement_cursor(pg: Any) -> Any:
-    """A cursor for fastsql's statements on the psycopg connection ``pg``: prepared after the threshold."""
-    if pg.cursor_factory is UnpreparedCursor:
-        return ServerBindingCursor(pg)
-    return pg.cursor()  # client-side binding (LINIA_DB_PREPARE=0): nothing is prepared
+    """A cursor for fastsql's statements on the psycopg connection ``pg``: prepared after the threshold.
+
+    Its timestamps are read by psycopg's C loader (in the session's time zone, UTC as Django sets it) instead of
+    Django's Python subclass, which only replaces the zone with datetime.UTC: the same instants, at a fraction
+    of the CPU (a routed call reads dozens)."""
+    cursor = ServerBindingCursor(pg) if pg.cursor_factory is UnpreparedCursor else pg.cursor()
+    cursor.adapters.register_loader("timestamptz", TimestamptzLoader)  # psycopg uses its C version of this class
+    return cursor

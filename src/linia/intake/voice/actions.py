@@ -24,7 +24,7 @@ from linia.core import fastsql
 from linia.core.errors import ActionError, Conflict, NotFound
 from linia.core.models import Tenant
 from linia.core.permissions import Perm, require
-from linia.intake.voice import callflow
+from linia.intake.voice import callflow, lines
 from linia.intake.voice.cti import CtiInput
 from linia.intake.voice.models import Call, CtiEvent, Line, LineMode, RejectedCtiEvent
 from linia.tickets import events
@@ -117,31 +117,16 @@ def find_line(tenant: Tenant, event: CtiInput, raw: Any, source: str) -> Line:
     """The line by dialled number (unique across the installation), else by the PBX queue name."""
     line = None
     if event.dialled:
-        line = _line_where("l.number = %s", [e164(event.dialled, tenant)])
+        line = lines.by_number(e164(event.dialled, tenant))
         if line is not None and line.tenant_id != tenant.pk:
             # Same answer as an unknown number: a PBX must not learn other tenants' lines.
             _refuse(tenant, 404, "unknown_line", f"no line {event.dialled!r} in this tenant", raw, source,
                     event.call_id, log_code="foreign_line")
     elif event.queue:
-        line = _line_where("l.tenant_id = %s AND l.pbx_queue = %s", [tenant.pk, event.queue])
+        line = lines.by_pbx_queue(tenant.pk, event.queue)
     if line is None:
         what = f"dialled number {event.dialled!r}" if event.dialled else f"PBX queue {event.queue!r}"
         _refuse(tenant, 404, "unknown_line", f"no line for {what} in this tenant", raw, source, event.call_id)
-    return line
-
-
-def _line_where(condition: str, params: list[Any]) -> Line | None:
-    """The first line (by number) matching ``condition``, with its routing queue: one plain read."""
-    from linia.routing.models import Queue
-
-    sql = (f"SELECT {fastsql.cols(Line, 'l')}, {fastsql.cols(Queue, 'q')} FROM {fastsql.table(Line)} l "  # noqa: S608
-           f"LEFT JOIN {fastsql.table(Queue)} q ON q.id = l.queue_id WHERE {condition} ORDER BY l.number LIMIT 1")
-    row = fastsql.fetch_one(sql, params)
-    if row is None:
-        return None
-    line = fastsql.load(Line, row)
-    at = fastsql.width(Line)
-    fastsql.attach(line, "queue", fastsql.load(Queue, row, at) if row[at] is not None else None)
     return line
 
 

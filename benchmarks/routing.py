@@ -15,6 +15,8 @@ PBX posts `ended` (the queue has no after-call work, so the agent is ready again
 Target: p99 < 200 ms. Baseline in the same run and at the same rate, before the load: the round trip of
 an authenticated API read (GET /api/v1/routing/queues) plus a websocket op round trip ("snapshot") on
 the same server, i.e. the cost of the stack itself; the ratio says what routing adds on top.
+Also printed: the server's CPU per call, and the CPU per call of PostgreSQL's backends and of this load
+generator, which share the machine's cores with the server.
 """
 
 from __future__ import annotations

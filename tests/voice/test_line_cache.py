@@ -70,10 +70,10 @@ def test_each_event_gets_its_own_instances(world: World) -> None:
 
 
 def test_unknown_numbers_cannot_grow_it_without_bound(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lines, "MAX_REMEMBERED", 5)
+    monkeypatch.setattr(lines.remembered, "max_size", 5)
     for i in range(12):
         assert lines.by_number(f"+4822000{i:04d}") is None
-        assert len(lines._remembered) <= 5
+        assert len(lines.remembered) <= 5
 
 
 def test_zero_seconds_turns_it_off(world: World, settings: Any) -> None:

@@ -10,8 +10,6 @@ honoured within that time.
 from __future__ import annotations
 
 import copy
-import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -23,6 +21,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from linia.core.memo import TimedMemo
 from linia.core.models import ApiToken, Membership, Tenant, User
 from linia.core.permissions import MEMBERSHIP_MEMO, Perm, is_platform_admin, membership, require
 
@@ -48,29 +47,23 @@ class _Checked:
     tenant: Tenant
     member: Membership | None
     last_used_at: datetime | None
-    until: float  # time.monotonic() after which the database is asked again
 
 
-_checked: dict[str, _Checked] = {}
-_generation = 0  # bumped by every invalidation: an answer read before it is not remembered
-_lock = threading.Lock()
+def _cache_seconds() -> float:
+    return float(getattr(settings, "API_TOKEN_CACHE_SECONDS", 5.0))
+
+
+_checked: TimedMemo[_Checked | None] = TimedMemo(_cache_seconds)  # by the token's hash
 
 
 def forget_tokens(**_kwargs: Any) -> None:
     """Forget every remembered token (a token, user, tenant or membership changed in this process)."""
-    global _generation
-    with _lock:
-        _generation += 1
-        _checked.clear()
+    _checked.forget()
 
 
 for _model in (ApiToken, User, Tenant, Membership):
     post_save.connect(forget_tokens, sender=_model, dispatch_uid=f"linia-api-auth-{_model.__name__}-save")
     post_delete.connect(forget_tokens, sender=_model, dispatch_uid=f"linia-api-auth-{_model.__name__}-delete")
-
-
-def _cache_seconds() -> float:
-    return float(getattr(settings, "API_TOKEN_CACHE_SECONDS", 5.0))
 
 
 def _lookup(key_hash: str) -> _Checked | None:
@@ -85,7 +78,7 @@ def _lookup(key_hash: str) -> _Checked | None:
             return None  # the user left the tenant: the token no longer works
     _touch(row)
     return _Checked(token_id=row.pk, user=row.user, tenant=row.tenant, member=member,
-                    last_used_at=row.last_used_at, until=0.0)
+                    last_used_at=row.last_used_at)
 
 
 class TokenAuth(HttpBearer):
@@ -94,22 +87,11 @@ class TokenAuth(HttpBearer):
         if not token or len(token) > 200:
             return None
         key_hash = ApiToken.hash_key(token)
-        ttl = _cache_seconds()
-        now = time.monotonic()
-        found = _checked.get(key_hash) if ttl > 0 else None
-        if found is None or found.until <= now:
-            generation = _generation
-            found = _lookup(key_hash)
-            if found is None:
-                _checked.pop(key_hash, None)
-                return None
-            if ttl > 0:
-                found.until = now + ttl
-                with _lock:
-                    if generation == _generation:
-                        _checked[key_hash] = found
-        elif found.last_used_at is None or timezone.now() - found.last_used_at >= TOUCH_EVERY:
-            found.last_used_at = _touch_id(found.token_id)
+        found = _checked.get(key_hash, lambda: _lookup(key_hash), keep=lambda checked: checked is not None)
+        if found is None:
+            return None
+        if found.last_used_at is None or timezone.now() - found.last_used_at >= TOUCH_EVERY:
+            found.last_used_at = _touch_id(found.token_id)  # a remembered token (a fresh read touched it already)
         # Each request gets its own copies: nothing a view memoises or changes on them outlives it.
         user, tenant = copy.copy(found.user), copy.copy(found.tenant)
         setattr(user, MEMBERSHIP_MEMO, {tenant.pk: found.member} if found.member is not None else {})

@@ -10,31 +10,24 @@ elsewhere (another server process, a queryset ``update()``) is seen within that 
 
 from __future__ import annotations
 
-import threading
-import time
 from typing import Any
 
 from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 
 from linia.core import fastsql
+from linia.core.memo import TimedMemo
 from linia.intake.voice.models import Line
 from linia.routing.models import Queue
 
-MAX_REMEMBERED = 10_000  # keys come from the PBX (any dialled number): past this many, start again
-
 Row = tuple[Any, ...] | None
-_remembered: dict[tuple[Any, ...], tuple[Row, float]] = {}  # key -> (row, time.monotonic() it expires)
-_generation = 0  # bumped by every invalidation: a row read before it is not remembered
-_lock = threading.Lock()
+# Keys come from the PBX (any dialled number): the memo is bounded (10,000 keys).
+remembered: TimedMemo[Row] = TimedMemo(lambda: float(getattr(settings, "VOICE_LINE_CACHE_SECONDS", 5.0)))
 
 
 def forget_lines(**_kwargs: Any) -> None:
     """Forget every remembered line (a line or a queue changed in this process)."""
-    global _generation
-    with _lock:
-        _generation += 1
-        _remembered.clear()
+    remembered.forget()
 
 
 for _model in (Line, Queue):
@@ -53,20 +46,7 @@ def by_pbx_queue(tenant_id: int, pbx_queue: str) -> Line | None:
 
 
 def _line(key: tuple[Any, ...], condition: str, params: list[Any]) -> Line | None:
-    ttl = float(getattr(settings, "VOICE_LINE_CACHE_SECONDS", 5.0))
-    now = time.monotonic()
-    found = _remembered.get(key) if ttl > 0 else None
-    if found is not None and found[1] > now:
-        row = found[0]
-    else:
-        generation = _generation
-        row = _read(condition, params)
-        if ttl > 0:
-            with _lock:
-                if generation == _generation:
-                    if len(_remembered) >= MAX_REMEMBERED:
-                        _remembered.clear()
-                    _remembered[key] = (row, now + ttl)
+    row = remembered.get(key, lambda: _read(condition, params))
     return _build(row) if row is not None else None
 
 

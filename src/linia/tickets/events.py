@@ -20,11 +20,11 @@ def emit(tenant_id: int, kind: str, *, ticket: Ticket | None = None, actor: Any 
          data: dict[str, Any] | None = None) -> Event:
     """Write one event row (a plain INSERT: Event has no signal receivers), or inside ``batched()`` keep it
     for the batch's one INSERT: then the returned event has no primary key."""
-    event = Event(
+    event = Event(  # by ids: setting related objects costs more, and the row is all that is wanted
         tenant_id=tenant_id,
         kind=kind,
-        ticket=ticket,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        ticket_id=ticket.pk if ticket is not None else None,
+        actor_id=actor.pk if getattr(actor, "is_authenticated", False) else None,
         data=data or {},
         created_at=timezone.now(),
     )

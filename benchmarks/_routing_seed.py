@@ -55,6 +55,13 @@ def seed(n_agents: int) -> dict[str, Any]:
                         HASH_SESSION_KEY: u.get_session_auth_hash()})
         session.create()
         agents.append({"id": u.pk, "cookie": f"{settings.SESSION_COOKIE_NAME}={session.session_key}"})
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        # Statistics, as a live database has them (autovacuum analyzes a changed table within a minute): without
+        # them the planner guesses, e.g. sorts every agent where an index walk would stop after a few.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return {"token": token, "line": "+48221000000", "agents": agents}
 
 

@@ -118,8 +118,9 @@ class Visitor:
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (local test server)
             assert response.status == 201
             self.session = json.loads(response.read())
+        # Entered by hand: the socket outlives this method (close() leaves it); websockets 17 warns otherwise.
         self.ws: ClientConnection = connect(f"{base.replace('http', 'ws', 1)}/ws/chat/pk_spar/"
-                                            f"?token={self.session['token']}")
+                                            f"?token={self.session['token']}").__enter__()
         self.ws.send(json.dumps({"type": "resume", "after_seq": 0}))
         self.seen: list[dict[str, Any]] = []
 

@@ -27,7 +27,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from django.db import connection, transaction
@@ -172,10 +172,10 @@ def _room_sql(channels: list[str]) -> tuple[str, list[Any]]:
     capacity that is not a plain number counts as unlimited here."""
     task, res = fastsql.table(Task), fastsql.table(Reservation)
     parts, params = [], []
+    pending, assigned = fastsql.literals(ReservationStatus.PENDING), fastsql.literals(TaskStatus.ASSIGNED)
     for channel in channels:
         blockers = sorted(b for b, blocked in engine.DEFAULT_BLOCKS.items() if channel in blocked)
         ringing = [channel, *blockers]
-        pending, assigned = fastsql.literals(ReservationStatus.PENDING), fastsql.literals(TaskStatus.ASSIGNED)
         clauses = [f"NOT EXISTS (SELECT 1 FROM {res} r JOIN {task} t ON t.id = r.task_id "  # noqa: S608
                    f"WHERE r.agent_id = p.user_id AND r.status = {pending} "
                    f"AND t.channel IN ({fastsql.placeholders(len(ringing))}))"]
@@ -565,6 +565,7 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads
 
 # --- entry points ---------------------------------------------------------------------------------
 
+@cache
 def _work_sql() -> str:
     res, prof, task, member = (fastsql.table(m) for m in (Reservation, AgentProfile, Task, Membership))
     pending, wrap_up = fastsql.literals(ReservationStatus.PENDING), fastsql.literals(PresenceState.WRAP_UP)

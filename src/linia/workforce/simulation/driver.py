@@ -341,6 +341,9 @@ class Simulation:
         """A person on the desk (not one of our simulated agents) accepted the contact: the customer stays."""
         if live.state != "waiting" or await self.task_status(live) not in TAKEN or live.state != "waiting":
             return False
+        return self.answered_by_person(live)
+
+    def answered_by_person(self, live: Live) -> bool:
         live.state, live.by_person = "talking", True
         channel = live.contact.channel
         wait = self.now() - live.arrived_at
@@ -404,6 +407,10 @@ class Simulation:
                     await answers.put(msg)
                 elif msg.get("type") == "state" and msg.get("status") == "ended":
                     ended.set()
+                elif msg.get("type") == "state" and msg.get("status") == "active" and live.state == "waiting":
+                    # An agent joined whom none of ours claimed: a person on the desk (a chat has no task id
+                    # here for taken_by_person to ask about), so the visitor stays, whatever their patience.
+                    self.answered_by_person(live)
                 elif msg.get("type") == "error":
                     self.error(f"chat {live.session_id}", 0, msg.get("code"))
 

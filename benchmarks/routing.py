@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
 import random
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LINIA = str(Path(sys.executable).with_name("linia"))
 SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 TARGET_P99_MS = 200.0
+_threads = threading.local()  # the load generator's HTTP connections, one per thread
 
 
 @dataclass
@@ -60,21 +63,39 @@ class Run:
     completed: int = 0
     sequence: dict[str, int] = field(default_factory=dict)
 
-    def post(self, path: str, body: Any) -> tuple[int, Any]:
-        req = urllib.request.Request(self.base + path, data=json.dumps(body).encode(), method="POST",  # noqa: S310
-                                     headers={"Authorization": f"Bearer {self.token}",
-                                              "Content-Type": "application/json"})
+    def _connection(self) -> http.client.HTTPConnection:
+        """This thread's kept-alive connection to the server (a PBX keeps its connection too)."""
+        conn: http.client.HTTPConnection | None = getattr(_threads, "conn", None)
+        if conn is None:
+            host, port = self.base.removeprefix("http://").split(":")
+            conn = _threads.conn = http.client.HTTPConnection(host, int(port), timeout=30)
+        return conn
+
+    def request(self, method: str, path: str, body: Any = None) -> tuple[int, bytes]:
+        headers = {"Authorization": f"Bearer {self.token}"}
+        data = None
+        if body is not None:
+            data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+        conn = self._connection()
         try:
-            with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (local server)
-                return resp.status, json.loads(resp.read() or b"null")
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()[:200]
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+        except (http.client.HTTPException, OSError):  # the server closed a kept connection: once more, anew
+            # (a CTI event sent twice is answered as a duplicate: the retry is safe)
+            conn.close()
+            conn.request(method, path, body=data, headers=headers)
+            resp = conn.getresponse()
+        return resp.status, resp.read()
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        status, raw = self.request("POST", path, body)
+        return status, (json.loads(raw or b"null") if status == 200 else raw[:200])
 
     def get(self, path: str) -> int:
-        req = urllib.request.Request(self.base + path, headers={"Authorization": f"Bearer {self.token}"})  # noqa: S310
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 (local server)
-            resp.read()
-            return int(resp.status)
+        status, _ = self.request("GET", path)
+        if status != 200:
+            raise RuntimeError(f"GET {path}: {status}")
+        return status
 
     async def cti(self, call_id: str, event: str, **extra: Any) -> None:
         self.sequence[call_id] = self.sequence.get(call_id, 0) + 1
@@ -147,6 +168,7 @@ async def baseline(run: Run, agent: Agent, rate: float, seconds: float) -> list[
 async def load(base: str, seed: dict[str, Any], rate: float, seconds: float, pid: int,
                dbname: str | None) -> dict[str, Any]:
     run = Run(base, seed["token"], seed["line"])
+    asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(max_workers=64))
     rng = random.Random(11)
     ws_url = base.replace("http://", "ws://") + "/ws/desk/agent/"
     agents = [Agent(run, a["cookie"], rng) for a in seed["agents"]]

@@ -201,10 +201,12 @@ def placeholders(n: int) -> str:
 _CONSTANT = re.compile(r"[a-z][a-z0-9_]*")
 
 
+@cache
 def literals(*values: str) -> str:
     """Code constants (a status, a state, a role) as SQL string literals, for the statement text: a prepared
     statement's generic plan then knows them ("status = 'queued'" is a few rows, "status = $1" an average
-    share). Only plain lower-case words are accepted: these are never input."""
+    share). Only plain lower-case words are accepted: these are never input. Cached: the constants are few,
+    and formatting an enum member is slow."""
     for value in values:
         if not _CONSTANT.fullmatch(value):
             raise ValueError(f"not a code constant: {value!r}")

@@ -71,6 +71,16 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    @property
+    def display_name(self) -> str:
+        """The name colleagues and customers see: the full name, else the login name."""
+        return self.get_full_name() or self.username
+
+    @property
+    def greeting_name(self) -> str:
+        """The name a customer is greeted with ("Anna here"): the first name, else the display name."""
+        return self.first_name or self.display_name
+
 
 class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Supervisor")

@@ -108,7 +108,7 @@ def responses_for_task(user: User, task_id: int) -> dict[str, Any]:
     language = chat_language(task)
     with translation.override(language):
         values = {"customer_name": _customer_name(task),
-                  "agent_name": user.first_name or user.get_full_name() or user.username,
+                  "agent_name": user.greeting_name,
                   "store_hours": _store_hours(task),
                   "ticket_number": task.ticket.reference if task.ticket else ""}
     rows = (CannedResponse.objects.filter(tenant_id=task.tenant_id, is_active=True)

@@ -109,7 +109,7 @@ def _colleagues(user: Any, tenant_ids: list[int]) -> list[tuple[int, str, int]]:
     """Who a contact can be handed to: the other agents and supervisors of the agent's tenants."""
     members = (Membership.objects.filter(tenant_id__in=tenant_ids, role__in=ROUTING_ROLES, user__is_active=True)
                .exclude(user=user).select_related("user").order_by("user__first_name", "user__username"))
-    return [(m.user_id, m.user.get_full_name() or m.user.username, m.tenant_id) for m in members]
+    return [(m.user_id, m.user.display_name, m.tenant_id) for m in members]
 
 
 @desk_view()
@@ -129,7 +129,7 @@ def agent_desktop(request: HttpRequest, tenant: Tenant) -> HttpResponse:
         "config": {
             "ws": "/ws/desk/agent/", "tz": request.user.time_zone or "UTC",  # type: ignore[union-attr]
             "user_id": request.user.pk, "states": _state_labels(), "strings": {**_js_strings(), **_chat_strings()},
-            "user_name": request.user.first_name or request.user.get_full_name() or request.user.get_username(),  # type: ignore[union-attr]
+            "user_name": request.user.greeting_name,  # type: ignore[union-attr]
             "dispositions": dispositions, "tenants": {t.pk: t.name for t in tenants},
             "queues": [[q.pk, q.name] for q in queues],
             "ticket_new": reverse("desk:ticket_new"),

@@ -230,7 +230,7 @@ def _agents(tenant: Tenant, now: datetime) -> list[dict[str, Any]]:
         profile = getattr(m.user, "agent_profile", None)
         if profile is None:
             continue
-        agents.append({"user_id": m.user_id, "name": m.user.get_full_name() or m.user.username, "role": m.role,
+        agents.append({"user_id": m.user_id, "name": m.user.display_name, "role": m.role,
                        "state": profile.presence, "reason": profile.presence_reason,
                        "since": iso(profile.presence_since),
                        "seconds_in_state": _seconds(profile.presence_since, now),
@@ -270,5 +270,5 @@ def open_tasks(tenant: Tenant, limit: int) -> list[dict[str, Any]]:
     tasks = (Task.objects.filter(tenant=tenant, status__in=OPEN_TASK).select_related("queue", "assigned_to")
              .order_by("queued_at", "id")[:limit])
     return [{**task_brief(t), "agent_id": t.assigned_to_id,
-             "agent_name": (t.assigned_to.get_full_name() or t.assigned_to.username) if t.assigned_to else ""}
+             "agent_name": t.assigned_to.display_name if t.assigned_to else ""}
             for t in tasks]

@@ -129,7 +129,7 @@ def test_clean_refuses_a_queue_the_form_cannot_be_routed_to(world: World) -> Non
         world.form.queue = "calls"
         with pytest.raises(ValidationError) as raised:
             world.form.full_clean()
-        assert "nie obsługuje kanału" in raised.value.message_dict["queue"][0]
+        assert 'Kolejka calls nie obsługuje kanału "ticket"' in raised.value.message_dict["queue"][0]
     for ok in ("forms", " forms ", ""):
         world.form.queue = ok
         world.form.full_clean()

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -131,6 +132,22 @@ class Queue(TenantOwned):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+
+def intake_queue_error(tenant_id: int, code: str, channel: str) -> ValidationError | None:
+    """Why the tenant's queue ``code`` cannot take what an intake (a mailbox, a web form) routes on ``channel``,
+    or None. Checked when the intake is saved: such a queue would leave every item it brings unrouted."""
+    queue = Queue.objects.filter(tenant_id=tenant_id, code=code).first()
+    if queue is None:
+        return ValidationError(_("No routing queue with this code in the tenant."), code="unknown_queue")
+    if not queue.is_active:
+        return ValidationError(_("Queue %(code)s is not active: activate it or choose another queue."),
+                               code="queue_inactive", params={"code": code})
+    if channel not in (queue.channels or []):
+        return ValidationError(_('Queue %(code)s does not serve the "%(channel)s" channel: add "%(channel)s" to its '
+                                 "channels or choose another queue."), code="queue_channel",
+                               params={"code": code, "channel": channel})
+    return None
 
 
 class AgentProfile(models.Model):

@@ -48,18 +48,11 @@ class Mailbox(TenantOwned):
         if "+" in self.address.partition("@")[0]:
             errors["address"] = _("A mailbox address cannot contain '+': it is used for reply tokens.")
         if self.queue and self.tenant_id:
-            from linia.routing.models import Queue
+            from linia.routing.models import intake_queue_error
 
-            # Mail is routed on the "email" channel: a queue that cannot take it would leave every message unrouted.
-            queue = Queue.objects.filter(tenant_id=self.tenant_id, code=self.queue).first()
-            if queue is None:
-                errors["queue"] = _("No routing queue with this code in the tenant.")
-            elif not queue.is_active:
-                errors["queue"] = _("Queue %(code)s is not active: activate it or choose another queue.") % {
-                    "code": self.queue}
-            elif "email" not in (queue.channels or []):
-                errors["queue"] = _('Queue %(code)s does not serve the "email" channel: add "email" to its '
-                                    "channels or choose another queue.") % {"code": self.queue}
+            queue_error = intake_queue_error(self.tenant_id, self.queue, "email")  # mail is routed as "email"
+            if queue_error is not None:
+                errors["queue"] = queue_error
         if errors:
             raise ValidationError(errors)
 

@@ -61,22 +61,11 @@ class WebForm(TenantOwned):
     def clean(self) -> None:
         self.queue = (self.queue or "").strip()
         if self.queue and self.tenant_id:
-            from linia.routing.models import Queue
+            from linia.routing.models import intake_queue_error
 
-            # Submissions are routed on the "ticket" channel; a queue that cannot take them would leave every
-            # submission unrouted (logged each time), so the form is refused here instead.
-            queue = Queue.objects.filter(tenant_id=self.tenant_id, code=self.queue).first()
-            if queue is None:
-                raise ValidationError({"queue": ValidationError(
-                    _("No routing queue with this code in the tenant."), code="unknown_queue")})
-            if not queue.is_active:
-                raise ValidationError({"queue": ValidationError(
-                    _("Queue %(code)s is not active: activate it or choose another queue."), code="queue_inactive",
-                    params={"code": self.queue})})
-            if ROUTING_CHANNEL not in (queue.channels or []):
-                raise ValidationError({"queue": ValidationError(
-                    _('Queue %(code)s does not serve the "ticket" channel: add "ticket" to its channels or '
-                      "choose another queue."), code="queue_channel", params={"code": self.queue})})
+            queue_error = intake_queue_error(self.tenant_id, self.queue, ROUTING_CHANNEL)
+            if queue_error is not None:
+                raise ValidationError({"queue": queue_error})
 
     def text(self, field: str, language: str, fallback: str = "") -> str:
         """A per-language text (titles, intros, success_texts) in ``language``, else the form's language."""

@@ -171,6 +171,26 @@ def test_a_backlog_loads_only_the_oldest_tasks_and_the_agents_with_room(monkeypa
     assert Task.objects.get(pk=spanish.pk).status == "queued"
 
 
+def test_a_backlog_is_read_line_by_line_in_the_engines_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each line (queue and requirement) gives its first tasks by priority, then age, however deep they sit in
+    the tenant's whole backlog: a late urgent call and the only Russian email are loaded, not the whole line."""
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 2)
+    t = factories.tenant("acme")
+    q = queue(t)
+    calls = [task(t, q) for _ in range(6)]
+    urgent = task(t, q, priority=5)
+    emails = [task(t, q, channel="email", language="pl") for _ in range(4)]
+    russian = task(t, q, channel="email", language="ru")
+    caller = agent(t, idle_minutes=30, languages=["pl", "ru"], capacity={"call": 1, "email": 0})
+    reader = agent(t, idle_minutes=20, languages=["ru"], capacity={"call": 0, "email": 1})
+    expected = full_load_offers(t, monkeypatch)
+    builds = _counting_builds(monkeypatch)
+    assert offered_to(t) == expected == {urgent.pk: caller.pk, russian.pk: reader.pk}
+    assert builds[0][0] == 2 + 2 + 1  # the urgent call and the oldest, two emails, the Russian one
+    assert {c.pk for c in calls[1:]} | {e.pk for e in emails} <= set(
+        Task.objects.filter(status="queued").values_list("pk", flat=True))
+
+
 def test_room_left_for_a_deeper_task_loads_the_whole_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
     """Both queues' lines are longer than the bound; the only free agent lacks the Polish queue's skill, so it
     takes the general line's oldest call, as with everything loaded."""

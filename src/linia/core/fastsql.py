@@ -52,6 +52,12 @@ def _fields(model: type[Model]) -> tuple[Field[Any, Any], ...]:
 
 
 @cache
+def _written(model: type[Model]) -> tuple[Field[Any, Any], ...]:
+    """The fields an INSERT gives values for: not the primary key, not those the database computes."""
+    return tuple(f for f in _fields(model) if not f.primary_key and not getattr(f, "generated", False))
+
+
+@cache
 def cols(model: type[Model], alias: str) -> str:
     """``alias."col", ...`` for every concrete field, in the order ``load`` expects."""
     quote = connection.ops.quote_name
@@ -220,7 +226,7 @@ def _insert_sql(model: type[Model], vendor: str, exprs: tuple[tuple[str, str], .
                 or_nothing: bool = False) -> tuple[str, tuple[Field[Any, Any], ...], tuple[Field[Any, Any], ...]]:
     """(sql, fields given as values, fields given as SQL expressions: their values come back in RETURNING)."""
     sql_of = dict(exprs)
-    fields = tuple(f for f in _fields(model) if not f.primary_key)
+    fields = _written(model)
     computed = tuple(f for f in fields if f.name in sql_of)
     if len(computed) != len(sql_of):
         raise ValueError(f"not concrete fields of {model.__name__}: {sorted(sql_of)}")
@@ -252,9 +258,8 @@ def insert_unless_exists(obj: M, *, exprs: dict[str, tuple[str, Sequence[Any]]] 
     if exprs:
         values = {f.name: f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields}
         params: list[Any] = []
-        for f in _fields(type(obj)):  # column order: the values and the expressions' own parameters
-            if not f.primary_key:
-                params.extend(exprs[f.name][1] if f.name in exprs else [values[f.name]])
+        for f in _written(type(obj)):  # column order: the values and the expressions' own parameters
+            params.extend(exprs[f.name][1] if f.name in exprs else [values[f.name]])
     else:
         params = [f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields]
     row = _run(sql, params, _ONE)
@@ -270,7 +275,7 @@ def insert_unless_exists(obj: M, *, exprs: dict[str, tuple[str, Sequence[Any]]] 
 
 @cache
 def _insert_rows_sql(model: type[Model], vendor: str, rows: int) -> tuple[str, tuple[Field[Any, Any], ...]]:
-    fields = tuple(f for f in _fields(model) if not f.primary_key)
+    fields = _written(model)
     quote = connection.ops.quote_name
     one = "(" + placeholders(len(fields)) + ")"
     sql = (f"INSERT INTO {table(model)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
@@ -292,7 +297,7 @@ def insert_rows(objs: Sequence[Model]) -> None:
 @cache
 def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tuple[str, tuple[Field[Any, Any], ...]]:
     meta = model._meta
-    fields = tuple(f for f in _fields(model) if f.name in names)
+    fields = tuple(f for f in _written(model) if f.name in names)
     if len(fields) != len(names):
         raise ValueError(f"not concrete fields of {model.__name__}: {names}")
     quote = connection.ops.quote_name

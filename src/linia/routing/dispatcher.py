@@ -380,33 +380,91 @@ def _queues(tenant_id: int) -> tuple[list[engine.Queue], dict[int, Queue]]:
 def _waiting(tenant_id: int, rows: dict[int, Queue], per_class: int | None) -> tuple[list[Task], set[str]]:
     """The tenant's queued tasks, oldest first, with their Queue when it is active (else read on use).
 
-    ``per_class``: only the first that many of each queue and requirement (channel, language, skills) in the
-    engine's order (priority, then time), and every task someone declined; a step cannot offer more tasks
-    than agents have room, so a backlog is not loaded whole into every dispatch. Also returns the channels
-    of the requirements cut short (empty: every queued task is here)."""
-    cols, table = fastsql.cols(Task, "t"), fastsql.table(Task)
-    where = f"t.tenant_id = %s AND t.status = {fastsql.literals(TaskStatus.QUEUED)}"
+    ``per_class``: only the first that many of each line (queue and requirement: channel, language, skills;
+    ``Task.line_key``) in the engine's order (priority, then time), and every task someone declined; a step
+    cannot offer more tasks than agents have room, so a backlog is not loaded whole into every dispatch. Also
+    returns the channels of the lines cut short (empty: every queued task is here)."""
     if per_class is None:
-        sql = f"SELECT {cols}, 0 FROM {table} t WHERE {where} ORDER BY t.queued_at, t.id"  # noqa: S608
-        params: list[Any] = [tenant_id]
+        found = [(fastsql.load(Task, r), 0) for r in fastsql.fetch(_queued_sql(), [tenant_id])]
     else:
-        # Declined tasks are ranked apart (all of them are loaded): they must not use up the others' places.
-        ranked = (f"SELECT {cols}, ROW_NUMBER() OVER (PARTITION BY t.queue_id, t.channel, t.language, "  # noqa: S608
-                  f"t.required_skills, t.excluded_agents <> '[]' ORDER BY t.priority DESC, t.queued_at, t.id) AS rn "
-                  f"FROM {table} t WHERE {where}")
-        sql = (f"SELECT * FROM ({ranked}) t WHERE t.rn <= %s OR t.excluded_agents <> '[]' "  # noqa: S608
-               "ORDER BY t.queued_at, t.id")
-        params = [tenant_id, per_class + 1]
+        found = _first_of_each_line(tenant_id, rows, per_class)
     tasks, cut = [], set()
-    for r in fastsql.fetch(sql, params):
-        t = fastsql.load(Task, r)
-        if per_class is not None and r[-1] > per_class and not t.excluded_agents:
-            cut.add(t.channel)  # the first task past the bound: this requirement has more than were loaded
+    for t, rank in found:
+        if per_class is not None and rank > per_class and not t.excluded_agents:
+            cut.add(t.channel)  # the first task past the bound: this line has more than were loaded
             continue
         if t.queue_id in rows:
             fastsql.attach(t, "queue", rows[t.queue_id])
         tasks.append(t)
     return tasks, cut
+
+
+@cache
+def _queued_sql(limit: bool = False) -> str:
+    where = f"t.tenant_id = %s AND t.status = {fastsql.literals(TaskStatus.QUEUED)}"
+    return (f"SELECT {fastsql.cols(Task, 't')} FROM {fastsql.table(Task)} t WHERE {where} "  # noqa: S608
+            f"ORDER BY t.queued_at, t.id{' LIMIT %s' if limit else ''}")
+
+
+def _first_of_each_line(tenant_id: int, rows: dict[int, Queue], per_class: int) -> list[tuple[Task, int]]:
+    """(task, rank in its line) of the first ``per_class + 1`` tasks of each line and of every declined task,
+    oldest first. A short line (most dispatches) is one read of the oldest tasks; a longer one walks the lines
+    on the index over ``line_key`` (one read for the line keys, one for their first tasks), so a dispatch does
+    not sort a whole backlog (10,000 waiting tasks: a sort of ~60-100 ms in every dispatch before)."""
+    oldest = fastsql.fetch(_queued_sql(limit=True), [tenant_id, per_class + 1])
+    if len(oldest) <= per_class:  # every waiting task is here: no line can be longer than the bound
+        return [(fastsql.load(Task, r), 1) for r in oldest]
+    keys = [k for (k,) in fastsql.fetch(_line_keys_sql(), [tenant_id, tenant_id])]
+    if not keys:
+        return []
+    parts, params = [], []
+    for key in keys:
+        if key.startswith("d|"):  # every declined task is loaded: they must not use up the others' places
+            parts.append(_line_sql("all"))
+            params += [tenant_id, key]
+        else:  # a task's own priority, else its queue's: the first few of each kind, merged below
+            parts += [_line_sql("own"), _line_sql("queue's")]
+            params += [tenant_id, key, per_class + 1, tenant_id, key, per_class + 1]
+    by_line: dict[str, list[Task]] = defaultdict(list)
+    for r in fastsql.fetch(" UNION ALL ".join(parts), params):
+        t = fastsql.load(Task, r)
+        by_line[t.line_key].append(t)
+    found = []
+    for line in by_line.values():  # the engine's order: priority (the task's, else its queue's), then age
+        line.sort(key=lambda t: (-_priority(t, rows), t.queued_at, t.pk))
+        found += [(t, rank) for rank, t in enumerate(line, 1)]
+    found.sort(key=lambda f: (f[0].queued_at, f[0].pk))
+    return found
+
+
+def _priority(t: Task, rows: dict[int, Queue]) -> int:
+    if t.priority is not None:
+        return t.priority
+    queue = rows.get(t.queue_id)
+    return queue.priority if queue is not None else 0  # (an inactive queue's tasks are not routed this step)
+
+
+@cache
+def _line_keys_sql() -> str:
+    """The tenant's line keys of queued tasks, one index probe each (a loose index scan)."""
+    table, queued = fastsql.table(Task), fastsql.literals(TaskStatus.QUEUED)
+    first = (f"SELECT t.line_key FROM {table} t WHERE t.tenant_id = %s AND t.status = {queued} "  # noqa: S608
+             "ORDER BY t.line_key LIMIT 1")
+    following = (f"SELECT t.line_key FROM {table} t WHERE t.tenant_id = %s AND t.status = {queued} "  # noqa: S608
+                 "AND t.line_key > k.line ORDER BY t.line_key LIMIT 1")
+    return (f"WITH RECURSIVE k(line) AS (SELECT ({first}) UNION ALL SELECT ({following}) FROM k "  # noqa: S608
+            "WHERE k.line IS NOT NULL) SELECT line FROM k WHERE line IS NOT NULL")
+
+
+@cache
+def _line_sql(which: str) -> str:
+    """A part of the UNION ALL that reads one line's tasks: "all" of them, or the first few (LIMIT) of those
+    with their "own" priority or with their "queue's", in the engine's order (each an index range)."""
+    where = (f"t.tenant_id = %s AND t.status = {fastsql.literals(TaskStatus.QUEUED)} "
+             "AND t.line_key = %s")
+    order = {"all": "", "own": " AND t.priority IS NOT NULL ORDER BY t.priority DESC, t.queued_at, t.id LIMIT %s",
+             "queue's": " AND t.priority IS NULL ORDER BY t.queued_at, t.id LIMIT %s"}[which]
+    return f"SELECT * FROM (SELECT {fastsql.cols(Task, 't')} FROM {fastsql.table(Task)} t WHERE {where}{order}) l"  # noqa: S608
 
 
 def _build(tenant_id: int, now: datetime, queues: list[engine.Queue], waiting: list[Task],

@@ -13,8 +13,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Cast, Coalesce, Concat
 from django.utils.translation import gettext_lazy as _
 
 from linia.core.models import Tenant, TenantOwned, validate_time_zone
@@ -255,12 +255,22 @@ class Task(TenantOwned):
     first_response_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     disposition = models.CharField(_("disposition"), max_length=40, blank=True)
+    # The task's line: tasks with the same key wait for the same agents (queue, channel, language, skills;
+    # declined tasks apart: "d|", the others "q|"). Kept by the database, so no writer can leave it stale; the
+    # index over it lets a dispatch read the first few tasks of each line without sorting a whole backlog.
+    line_key = models.GeneratedField(
+        expression=Concat(Case(When(excluded_agents=[], then=Value("q|")), default=Value("d|")),
+                          Cast("queue_id", models.TextField()), Value("|"), "channel", Value("|"), "language",
+                          Value("|"), Cast("required_skills", models.TextField()), output_field=models.TextField()),
+        output_field=models.TextField(), db_persist=True)
 
     class Meta:
         ordering = ["queued_at", "id"]
         constraints = [models.UniqueConstraint(fields=["tenant", "external_id"], name="routing_task_external_id")]
         indexes = [models.Index(fields=["tenant", "status", "queued_at"], name="routing_task_waiting"),
-                   models.Index(fields=["assigned_to", "status"], name="routing_task_agent")]
+                   models.Index(fields=["assigned_to", "status"], name="routing_task_agent"),
+                   models.Index(fields=["tenant", "line_key", "-priority", "queued_at", "id"],
+                                condition=Q(status="queued"), name="routing_task_line")]
         verbose_name = _("task")
         verbose_name_plural = _("tasks")
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+
+SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
 
 def setup_django(prefix: str = "linia-bench-") -> Path:
@@ -20,6 +23,36 @@ def setup_django(prefix: str = "linia-bench-") -> Path:
 
     call_command("migrate", verbosity=0, skip_checks=True)
     return home
+
+
+@contextmanager
+def scratch_database(db: str, prefix: str) -> Iterator[str | None]:
+    """A new temporary LINIA_HOME and, for db "postgres", a new database on SERVER as DATABASE_URL (else the
+    home's SQLite), dropped on the way out; yields the PostgreSQL database's name (None on SQLite). Django is
+    not set up here: the caller does, after this."""
+    home = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.update(LINIA_HOME=str(home), DJANGO_SETTINGS_MODULE="linia.settings", LINIA_FAST_PASSWORDS="1",
+                      REDIS_URL="")
+    os.environ.pop("DATABASE_URL", None)
+    name = None
+    if db == "postgres":
+        import psycopg
+
+        name = f"{prefix.strip('-').replace('-', '_')}_{os.getpid()}"
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        os.environ["DATABASE_URL"] = f"{SERVER}/{name}"
+    try:
+        yield name
+    finally:
+        if name:
+            import psycopg
+            from django.db import connections
+
+            connections.close_all()
+            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port() -> int:

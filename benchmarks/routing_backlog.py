@@ -12,10 +12,8 @@ dispatch and the ticker's whole pass, for scale. Target: the walk at least 3x fa
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._util import scratch_database
 
-SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 TARGET_RATIO = 3.0
 
 
@@ -34,29 +32,8 @@ def main() -> int:
     parser.add_argument("--tasks", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=15)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="linia-bench-backlog-"))
-    os.environ.update(LINIA_HOME=str(home), DJANGO_SETTINGS_MODULE="linia.settings", LINIA_FAST_PASSWORDS="1",
-                      REDIS_URL="")
-    os.environ.pop("DATABASE_URL", None)
-    dbname = None
-    if args.db == "postgres":
-        import psycopg
-
-        dbname = f"linia_bench_backlog_{os.getpid()}"
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        os.environ["DATABASE_URL"] = f"{SERVER}/{dbname}"
-    try:
+    with scratch_database(args.db, "linia-bench-backlog-"):
         return run(args.db, args.tasks, args.rounds)
-    finally:
-        if dbname:
-            import psycopg
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 def seed(n_tasks: int) -> int:

@@ -14,15 +14,13 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+from benchmarks._util import scratch_database
 
 
 def main() -> int:
@@ -33,29 +31,8 @@ def main() -> int:
     parser.add_argument("--show", action="store_true")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the measured calls (no statement capture)")
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="linia-bench-routing-sql-"))
-    os.environ.update(LINIA_HOME=str(home), DJANGO_SETTINGS_MODULE="linia.settings", LINIA_FAST_PASSWORDS="1",
-                      REDIS_URL="")
-    os.environ.pop("DATABASE_URL", None)
-    dbname = None
-    if args.db == "postgres":
-        import psycopg
-
-        dbname = f"linia_bench_routing_sql_{os.getpid()}"
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        os.environ["DATABASE_URL"] = f"{SERVER}/{dbname}"
-    try:
+    with scratch_database(args.db, "linia-bench-routing-sql-"):
         return run(args)
-    finally:
-        if dbname:
-            import psycopg
-            from django.db import connections
-
-            connections.close_all()
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
 
 def _backend_cpu_reader(connection: Any) -> Any:

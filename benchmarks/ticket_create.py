@@ -16,51 +16,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 TARGET_RATIO = 0.30
 ROUNDS = 4
-SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks._util import scratch_database  # noqa: E402 (run as a script too)
+
 BODY = ("Dzień dobry, kupiłam wczoraj jogurt w sklepie przy ul. Prostej, termin ważności minął tydzień temu. "
         "Proszę o zwrot pieniędzy. Paragon nr 4711/2026.")
-
-
-def setup(db: str) -> str | None:
-    """Configure and migrate a fresh database; returns the PostgreSQL database name to drop later."""
-    os.environ.update(LINIA_HOME=tempfile.mkdtemp(prefix="linia-bench-tickets-"),
-                      DJANGO_SETTINGS_MODULE="linia.settings")
-    name = None
-    if db == "postgres":
-        import psycopg
-
-        name = f"linia_bench_{os.getpid()}"
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{SERVER}/{name}"
-    else:
-        os.environ.pop("DATABASE_URL", None)
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, skip_checks=True)
-    return name
-
-
-def drop(name: str) -> None:
-    import psycopg
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 class Bench:
@@ -128,9 +95,14 @@ class Bench:
 
 
 def run(db: str, n: int, breakdown: bool) -> float:
-    name = setup(db)
-    try:
+    with scratch_database(db, "linia-bench-tickets-"):
+        import django
+
+        django.setup()
+        from django.core.management import call_command
         from django.db import connection
+
+        call_command("migrate", verbosity=0, skip_checks=True)
 
         bench = Bench()
         bench.service(20)  # warm caches and code paths
@@ -156,9 +128,6 @@ def run(db: str, n: int, breakdown: bool) -> float:
               f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}")
         sys.stdout.flush()
         return ratio
-    finally:
-        if name:
-            drop(name)
 
 
 def main() -> int:

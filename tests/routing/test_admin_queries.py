@@ -151,3 +151,8 @@ def test_admin_is_tenant_scoped() -> None:
     assert client.get(f"/admin/routing/agentprofile/{their_profile.pk}/change/").status_code in (403, 404)
     assert client.get("/admin/routing/task/").status_code == 200
     assert client.get("/admin/routing/task/add/").status_code == 403
+    mine = Queue.objects.get(code="mine")
+    waiting = Task.objects.create(tenant=acme, queue=mine, channel="email", queued_at=timezone.now())
+    page = client.get(f"/admin/routing/task/{waiting.pk}/change/")
+    assert page.status_code == 200 and b"email" in page.content
+    assert b"ine key" not in page.content  # the database's internal line key is not shown

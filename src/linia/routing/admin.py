@@ -153,7 +153,8 @@ class ReadOnlyAdmin(TenantScopedAdmin):
     manage_perm = None
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [f.name for f in self.model._meta.fields]
+        # Columns the database computes (Task.line_key) are internal keys, not something to read.
+        return [f.name for f in self.model._meta.fields if not getattr(f, "generated", False)]
 
 
 @admin.register(Task)

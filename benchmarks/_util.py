@@ -26,6 +26,22 @@ def setup_django(prefix: str = "linia-bench-") -> Path:
 
 
 @contextmanager
+def postgres_database(name: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database on SERVER (yields its URL), dropped on the way out, WITH (FORCE): a
+    server under test may still hold connections to it."""
+    import psycopg
+
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{SERVER}/{name}"
+    finally:
+        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
 def scratch_database(db: str, prefix: str) -> Iterator[str | None]:
     """A new temporary LINIA_HOME and, for db "postgres", a new database on SERVER as DATABASE_URL (else the
     home's SQLite), dropped on the way out; yields the PostgreSQL database's name (None on SQLite). Django is
@@ -34,25 +50,18 @@ def scratch_database(db: str, prefix: str) -> Iterator[str | None]:
     os.environ.update(LINIA_HOME=str(home), DJANGO_SETTINGS_MODULE="linia.settings", LINIA_FAST_PASSWORDS="1",
                       REDIS_URL="")
     os.environ.pop("DATABASE_URL", None)
-    name = None
-    if db == "postgres":
-        import psycopg
-
-        name = f"{prefix.strip('-').replace('-', '_')}_{os.getpid()}"
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            conn.execute(f'CREATE DATABASE "{name}"')
-        os.environ["DATABASE_URL"] = f"{SERVER}/{name}"
-    try:
-        yield name
-    finally:
-        if name:
-            import psycopg
+    if db != "postgres":
+        yield None
+        return
+    name = f"{prefix.strip('-').replace('-', '_')}_{os.getpid()}"
+    with postgres_database(name) as url:
+        os.environ["DATABASE_URL"] = url
+        try:
+            yield name
+        finally:
             from django.db import connections
 
-            connections.close_all()
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connections.close_all()  # this process's own connections, before the database goes
 
 
 def free_port() -> int:

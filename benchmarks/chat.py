@@ -40,11 +40,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._util import free_port, percentile
+from benchmarks._util import free_port, percentile, postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 LINIA = str(Path(sys.executable).with_name("linia"))
-PG_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 TARGET_P99_MS = 100.0
 
@@ -273,15 +272,11 @@ def run_layer(layer: str, db: str, sessions: int, n_agents: int, interval: float
     if layer in ("redis", "redis-core"):
         env.update(REDIS_URL=REDIS, LINIA_REDIS_PREFIX=f"benchchat{os.getpid()}:",
                    LINIA_REDIS_LAYER="core" if layer == "redis-core" else "pubsub")
+    databases = contextlib.ExitStack()  # the PostgreSQL database, dropped once the server has stopped
     dbname = None
     if db == "postgres":
-        import psycopg
-
         dbname = f"linia_bench_chat_{os.getpid()}_{layer}"
-        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = f"{PG_SERVER}/{dbname}"
+        env["DATABASE_URL"] = databases.enter_context(postgres_database(dbname))
     server: subprocess.Popen[bytes] | None = None
     try:
         subprocess.run([LINIA, "migrate", "--verbosity", "0"], env=env, check=True, timeout=300)
@@ -301,11 +296,7 @@ def run_layer(layer: str, db: str, sessions: int, n_agents: int, interval: float
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
-        if dbname:
-            import psycopg
-
-            with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        databases.close()
         if layer != "memory":
             _drop_redis_prefix(env["LINIA_REDIS_PREFIX"])
     return report(layer, db, sessions, interval, seconds, echo, result)

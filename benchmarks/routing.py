@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import http.client
 import json
 import os
@@ -42,11 +43,10 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks._util import free_port, percentile
+from benchmarks._util import SERVER, free_port, percentile, postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 LINIA = str(Path(sys.executable).with_name("linia"))
-SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 TARGET_P99_MS = 200.0
 _threads = threading.local()  # the load generator's HTTP connections, one per thread
 
@@ -245,15 +245,11 @@ def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
     home = Path(tempfile.mkdtemp(prefix=f"linia-bench-routing-{db}-"))
     env = {**os.environ, "LINIA_HOME": str(home), "REDIS_URL": "", "LINIA_FAST_PASSWORDS": "1",
            "DJANGO_SETTINGS_MODULE": "linia.settings", "DATABASE_URL": ""}
+    databases = contextlib.ExitStack()  # the PostgreSQL database, dropped once the server has stopped
     dbname = None
     if db == "postgres":
-        import psycopg
-
         dbname = f"linia_bench_routing_{os.getpid()}"
-        with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}"')
-            conn.execute(f'CREATE DATABASE "{dbname}"')
-        env["DATABASE_URL"] = f"{SERVER}/{dbname}"
+        env["DATABASE_URL"] = databases.enter_context(postgres_database(dbname))
     server: subprocess.Popen[bytes] | None = None
     try:
         subprocess.run([LINIA, "migrate", "--verbosity", "0"], env=env, check=True, timeout=300)
@@ -282,11 +278,7 @@ def run_db(db: str, agents: int, rate: float, seconds: float) -> bool:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
-        if dbname:
-            import psycopg
-
-            with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        databases.close()
     lat, base_lat = result["latencies"], result["baseline"]
     if not lat:
         print(f"[{db}] no offers measured: {result['errors']}")

@@ -229,7 +229,7 @@ def _insert_sql(model: type[Model], vendor: str, exprs: tuple[tuple[str, str], .
     fields = _written(model)
     computed = tuple(f for f in fields if f.name in sql_of)
     if len(computed) != len(sql_of):
-        raise ValueError(f"not concrete fields of {model.__name__}: {sorted(sql_of)}")
+        raise ValueError(f"{model.__name__} fields that cannot be inserted (not concrete, or computed): {sorted(sql_of)}")
     quote = connection.ops.quote_name
     values = ", ".join(f"({sql_of[f.name]})" if f.name in sql_of else "%s" for f in fields)
     returning = ", ".join(quote(f.column) for f in (model._meta.pk, *computed))
@@ -299,7 +299,7 @@ def _update_sql(model: type[Model], names: tuple[str, ...], vendor: str) -> tupl
     meta = model._meta
     fields = tuple(f for f in _written(model) if f.name in names)
     if len(fields) != len(names):
-        raise ValueError(f"not concrete fields of {model.__name__}: {names}")
+        raise ValueError(f"{model.__name__} fields that cannot be saved (not concrete, the key, or computed): {names}")
     quote = connection.ops.quote_name
     sets = ", ".join(f"{quote(f.column)} = %s" for f in fields)
     return f"UPDATE {table(model)} SET {sets} WHERE {quote(meta.pk.column)} = %s", fields  # noqa: S608

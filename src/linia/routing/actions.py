@@ -830,11 +830,18 @@ def dispatch(tenant: Tenant | int, *, now: datetime | None = None) -> list[Reser
 def dispatch_after_change(tenant_ids: Iterable[int]) -> None:
     """Offer at once after a change that may free an agent or add a task (REST, websocket, PBX).
 
-    The change itself is already committed; if a dispatch fails, the periodic tick retries it.
+    The change itself is already committed (unless the caller is inside a transaction: then the dispatch runs
+    in it, on its own, as only this connection sees the change); if a dispatch fails, the periodic tick
+    retries it.
     """
+    from linia.routing import dispatcher
+
     for tenant_id in tenant_ids:
         try:
-            dispatch(tenant_id)
+            if transaction.get_connection().in_atomic_block:
+                dispatch(tenant_id)
+            else:
+                dispatcher.dispatch_after_commit(tenant_id)
         except Exception:
             log.exception("dispatch after a change failed (tenant %s)", tenant_id)
 

@@ -440,10 +440,8 @@ def _first_of_each_line(tenant_id: int, rows: dict[int, Queue], per_class: int) 
 
 
 def _priority(t: Task, rows: dict[int, Queue]) -> int:
-    if t.priority is not None:
-        return t.priority
-    queue = rows.get(t.queue_id)
-    return queue.priority if queue is not None else 0  # (an inactive queue's tasks are not routed this step)
+    queue = rows.get(t.queue_id)  # (an inactive queue's tasks are not routed this step: 0 will do)
+    return engine.effective_priority(t.priority, queue.priority if queue is not None else 0)
 
 
 @cache

@@ -33,6 +33,7 @@ from linia.routing.engine.model import (
     TaskInfo,
     TaskStatus,
     TransferFallback,
+    effective_priority,
     free_channels,
     requirement_for,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "TaskInfo",
     "TaskStatus",
     "TransferFallback",
+    "effective_priority",
     "free_channels",
     "requirement_for",
 ]

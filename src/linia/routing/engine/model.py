@@ -66,6 +66,11 @@ class EngineError(Exception):
         self.message = message
 
 
+def effective_priority(task_priority: int | None, queue_priority: int) -> int:
+    """The priority a task is served at: its own, else its queue's (higher first)."""
+    return task_priority if task_priority is not None else queue_priority
+
+
 def free_channels(capacity: Mapping[str, int], load: Mapping[str, int], ringing: Collection[str] = (),
                   blocks: Mapping[str, frozenset[str]] = DEFAULT_BLOCKS) -> frozenset[str]:
     """Channels on which an agent may get an offer, by the router's rules: below capacity, no ringing offer on

@@ -36,6 +36,7 @@ from linia.routing.engine.model import (
     TaskInfo,
     TaskStatus,
     TransferFallback,
+    effective_priority,
     requirement_for,
 )
 
@@ -309,7 +310,7 @@ class Router:
         queue = self._queue_for(task)
         if task.channel not in queue.channels:
             raise EngineError("wrong_channel", f"queue {queue.id!r} does not serve {task.channel!r}")
-        priority = task.priority if task.priority is not None else queue.priority
+        priority = effective_priority(task.priority, queue.priority)
         stage_start = task.stage_started_at if task.stage_started_at is not None else task.queued_at
         ts = TaskState(task, priority, self._next_seq(), stage_start)
         self._tasks[task.id] = ts
@@ -423,7 +424,7 @@ class Router:
         if priority is not None:
             ts.priority = priority
         elif queue.id != task.queue_id:
-            ts.priority = task.priority if task.priority is not None else queue.priority
+            ts.priority = effective_priority(task.priority, queue.priority)
         ts.level = 0
         ts.stage_start = now
         ts.target_agent = to_agent
@@ -538,7 +539,7 @@ class Router:
                 self._outbox.append(Overflowed(ts.task.id, queue.id, target.id, -1, "closed"))
                 task = ts.task
                 ts.task = dataclasses.replace(task, queue_id=target.id)
-                ts.priority = task.priority if task.priority is not None else target.priority
+                ts.priority = effective_priority(task.priority, target.priority)
                 ts.level = 0
                 ts.stage_start = now
                 self._index(ts)

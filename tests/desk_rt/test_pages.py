@@ -53,7 +53,9 @@ def test_pages_need_login_and_speak_russian_and_polish(center: Center) -> None:
     client = _client(center.supervisor)
     client.post("/i18n/setlang/", {"language": "ru", "next": "/"})
     assert "Рабочее место" in client.get("/desk/agent/").content.decode()
-    assert "Уровень обслуживания сегодня" in client.get("/desk/supervisor/").content.decode()
+    supervisor = client.get("/desk/supervisor/").content.decode()
+    assert "Уровень обслуживания сегодня" in supervisor
+    assert "<th class=\"num\">Отвечено</th><th class=\"num\">Потеряно</th>" in supervisor  # counts, in agreement
     client.post("/i18n/setlang/", {"language": "pl", "next": "/"})
     page = client.get("/desk/agent/").content.decode()
     assert "Przyjmij" in page and "Odrzuć" in page

@@ -13,6 +13,7 @@ from django.test.client import MULTIPART_CONTENT
 from django.utils import timezone
 
 from linia.core.models import Tenant
+from linia.demo.contact_center import WRITTEN_NAME, WRITTEN_NAMES
 from linia.demo.run import seed_demo
 from linia.intake.webform.models import WebForm
 from linia.routing import actions as routing
@@ -75,7 +76,7 @@ def test_demo_forms_are_routed_to_the_email_and_forms_queue(demo: None) -> None:
         assert form.queue == "email", form.public_key
         form.full_clean()
         queue = Queue.objects.get(tenant=form.tenant, code="email")
-        assert (queue.name, queue.channels) == ("Email and forms", ["email", "ticket"])
+        assert (queue.name, queue.channels) == (WRITTEN_NAMES.get(form.tenant.slug, WRITTEN_NAME), ["email", "ticket"])
 
 
 def test_an_older_demo_database_gets_its_forms_routed_and_edits_are_kept(demo: None) -> None:
@@ -90,7 +91,16 @@ def test_an_older_demo_database_gets_its_forms_routed_and_edits_are_kept(demo: N
         if form.tenant == edited:
             assert (form.queue, queue.name, queue.channels) == ("", "Mail desk", ["email"])
         else:
-            assert (form.queue, queue.name, queue.channels) == ("email", "Email and forms", ["email", "ticket"])
+            name = WRITTEN_NAMES.get(form.tenant.slug, WRITTEN_NAME)
+            assert (form.queue, queue.name, queue.channels) == ("email", name, ["email", "ticket"])
+
+
+def test_an_english_written_queue_of_an_older_demo_gets_the_tenants_language(demo: None) -> None:
+    Queue.objects.filter(code="email").update(name="Email and forms")  # as demos named it before
+    seed_demo(small=True, tickets=0)
+    names = dict(Queue.objects.filter(code="email").values_list("tenant__slug", "name"))
+    assert names == {"vostok-market": "Почта и формы", "dyskont-pl": "E-mail i formularze",
+                     "maison-mode": "E-mail et formulaires", "quickdrop": "Email and forms"}
 
 
 def test_demo_vacancy_with_cv(demo: None, settings: Any) -> None:

@@ -5,8 +5,9 @@ email backlog with some calls), agents on a break (nothing is offered, so every 
 Measured, in one process: the read of the waiting tasks an event-driven dispatch makes (`dispatcher._waiting`
 with the per-line bound: the line-by-line walk over `Task.line_key`), against the baseline kept here, the one
 window query that ranked (sorted) the whole backlog in every dispatch before; then a whole event-driven
-dispatch and the ticker's whole pass, for scale. Target: the walk at least 3x faster than the window with
-10,000 waiting tasks. DATABASE_URL (PostgreSQL) or a temporary SQLite database.
+dispatch and the ticker's rules pass (every task's overflow and maximum wait, read without the lock), for
+scale. Target: the walk at least 3x faster than the window with 10,000 waiting tasks.
+DATABASE_URL (PostgreSQL) or a temporary SQLite database.
 """
 
 from __future__ import annotations
@@ -104,12 +105,13 @@ def run(db: str, n_tasks: int, rounds: int) -> int:
     window = timed(lambda: window_read(tenant_id, per_class), rounds)
     walk = timed(lambda: dispatcher._waiting(tenant_id, rows, per_class), rounds)
     dispatch = timed(lambda: dispatcher._dispatch(tenant_id, timezone.now()), rounds)
-    whole = timed(lambda: dispatcher._dispatch(tenant_id, timezone.now(), whole=True), max(3, rounds // 5))
+    rules = timed(lambda: dispatcher.rules_pass(tenant_id, timezone.now()), max(3, rounds // 5))
     ratio = window / walk
     print(f"[{db}] {n_tasks} tasks waiting in 5 lines; a dispatch reads {walked} of them")
     print(f"[{db}] waiting-task read: line walk {walk:.1f} ms, baseline window query {window:.1f} ms: "
           f"{ratio:.1f}x faster (median of {rounds})")
-    print(f"[{db}] whole event-driven dispatch {dispatch:.1f} ms; the ticker's whole pass {whole:.0f} ms")
+    print(f"[{db}] whole event-driven dispatch {dispatch:.1f} ms (under the tenant's lock); the ticker's rules pass "
+          f"{rules:.0f} ms (without it: nothing is due here)")
     ok = ratio >= TARGET_RATIO
     print(f"[{db}] {'PASS' if ok else 'FAIL'}: {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x)")
     return 0 if ok else 1

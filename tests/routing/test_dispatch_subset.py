@@ -13,6 +13,7 @@ from linia.core.models import Tenant
 from linia.routing import actions, dispatcher
 from linia.routing.actions import ROUTABLE, ROUTING_ROLES
 from linia.routing.models import AgentProfile, Queue, Task
+from linia.tickets.models import Event
 from tests import factories
 from tests.routing.helpers import agent, offered_to, pending_for, queue, task
 
@@ -235,9 +236,9 @@ def test_the_ticker_pass_loads_the_whole_backlog(monkeypatch: pytest.MonkeyPatch
 
 
 def test_whole_passes_are_spaced_by_what_they_cost(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A whole pass holds the tenant's lock while it loads the backlog (~0.4 s for 10,000 tasks): the ticker runs
-    the next one only once the clock has moved WHOLE_PASS_SPACING times its duration on; the ticks between load
-    the oldest tasks of each requirement. A clock set back runs one at once."""
+    """A rules pass reads the whole backlog (~0.4 s for 10,000 tasks): the ticker runs the next one only once the
+    clock has moved WHOLE_PASS_SPACING times its duration on; every tick also dispatches as a change does (the
+    oldest tasks of each requirement). A clock set back runs one at once."""
     monkeypatch.setattr(dispatcher, "PER_CLASS", 2)
     t = factories.tenant("acme")
     q = queue(t)
@@ -248,12 +249,46 @@ def test_whole_passes_are_spaced_by_what_they_cost(monkeypatch: pytest.MonkeyPat
     for at in (now, now + timedelta(microseconds=1), now + timedelta(hours=1), now + timedelta(hours=1, microseconds=1),
                now):
         dispatcher.tick(at)
-    assert [n for n, _ in builds] == [5, 2, 5, 2, 5]
+    assert [n for n, _ in builds] == [5, 2, 2, 5, 2, 2, 5, 2]  # (rules pass: 5, then the dispatch: 2) or 2
     dispatcher.forget_whole_passes()
-    monkeypatch.setattr(dispatcher, "WHOLE_PASS_SPACING", 0.0)  # spacing off: every tick is a whole pass
+    monkeypatch.setattr(dispatcher, "WHOLE_PASS_SPACING", 0.0)  # spacing off: every tick has a rules pass
     for micro in (1, 2, 3):
         dispatcher.tick(now + timedelta(microseconds=micro))
-    assert [n for n, _ in builds[5:]] == [5, 5, 5]
+    assert [n for n, _ in builds[8:]] == [5, 2, 5, 2, 5, 2]
+
+
+def test_the_rules_pass_reads_without_the_lock_and_skips_tasks_changed_meanwhile(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Overflow moves and maximum waits are decided on a read made without the tenant's lock (a backlog's read
+    must not stall the tenant's calls); under the lock, a task that changed since is left alone."""
+    monkeypatch.setattr(dispatcher, "PER_CLASS", 2)
+    t = factories.tenant("acme")
+    backup = queue(t, "backup")
+    main = queue(t, "main", overflow=[{"after_s": 30, "move_to_queue": "backup", "raise_priority": 5}],
+                 max_wait_seconds=3600)
+    moving = [task(t, main) for _ in range(4)]
+    steps: list[str] = []
+    real_waiting, real_lock = dispatcher._waiting, dispatcher.lock_tenant
+
+    def reading(*args, **kwargs):  # type: ignore[no-untyped-def]
+        steps.append("read")
+        return real_waiting(*args, **kwargs)
+
+    def locking(tenant_id: int) -> None:
+        steps.append("lock")
+        actions.abandon_task(None, moving[3].pk, reason="caller hung up")  # meanwhile, elsewhere
+        real_lock(tenant_id)
+
+    monkeypatch.setattr(dispatcher, "_waiting", reading)
+    monkeypatch.setattr(dispatcher, "lock_tenant", locking)
+    assert dispatcher.rules_pass(t.pk, timezone.now() + timedelta(seconds=31)) == 3
+    assert steps == ["read", "lock"]
+    for moved in moving[:3]:
+        moved.refresh_from_db()
+        assert (moved.queue_id, moved.priority, moved.status) == (backup.pk, 5, "queued")
+    moving[3].refresh_from_db()
+    assert (moving[3].queue_id, moving[3].status) == (main.pk, "abandoned")
+    assert Event.objects.filter(tenant=t, kind="task.overflowed").count() == 3
 
 
 def test_agents_with_room_are_found_by_their_own_capacity_and_what_they_hold(monkeypatch: pytest.MonkeyPatch) -> None:

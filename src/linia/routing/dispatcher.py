@@ -490,14 +490,13 @@ def _build(tenant_id: int, now: datetime, queues: list[engine.Queue], waiting: l
     return router, tasks, loads
 
 
-def _step(tenant_id: int, now: datetime, *, whole: bool = False) -> tuple[list[Any], dict[str, Task], Loads]:
+def _step(tenant_id: int, now: datetime) -> tuple[list[Any], dict[str, Task], Loads]:
     """One engine step over the waiting tasks and as few agents as give the same decisions.
 
-    ``whole``: every queued task (the ticker's pass, so overflow and max wait reach tasks deep in a backlog too);
-    otherwise at most PER_CLASS per requirement, and all of them only when an agent kept room on a channel
-    whose tasks were cut short (a deeper task might fit it)."""
+    At most PER_CLASS tasks per requirement, and all of them only when an agent kept room on a channel whose
+    tasks were cut short (a deeper task might fit it); the ticker's rules pass reaches the rest."""
     queues, rows = _queues(tenant_id)
-    waiting, cut = _waiting(tenant_id, rows, None if whole else PER_CLASS)
+    waiting, cut = _waiting(tenant_id, rows, PER_CLASS)
     if not waiting:
         return [], {}, {}
     idle_order = all(q.strategy == engine.Strategy.LONGEST_IDLE for q in queues)
@@ -658,12 +657,12 @@ def _run_timers(tenant_id: int, now: datetime, locked: Callable[[], None]) -> in
     return expired
 
 
-def _offer(tenant_id: int, now: datetime, whole: bool, locked: Callable[[], None]) -> list[Reservation]:
+def _offer(tenant_id: int, now: datetime, locked: Callable[[], None]) -> list[Reservation]:
     """Offer the waiting tasks (some wait); a task added meanwhile is dispatched by whoever adds it."""
     with events.atomic():
         lock_tenant(tenant_id)
         locked()
-        decisions, tasks, loads = _step(tenant_id, now, whole=whole)
+        decisions, tasks, loads = _step(tenant_id, now)
         offers = _persist(tenant_id, decisions, tasks, loads, now)
         if decisions:
             _queue_stats_soon(tenant_id)
@@ -674,13 +673,12 @@ def _nothing() -> None:
     pass
 
 
-def _dispatch(tenant_id: int, now: datetime, *, whole: bool = False,
-              locked: Callable[[], None] = _nothing) -> tuple[list[Reservation], int]:
+def _dispatch(tenant_id: int, now: datetime, *, locked: Callable[[], None] = _nothing) -> tuple[list[Reservation], int]:
     """``locked`` is called each time the tenant's lock is taken: what was committed before is seen."""
     due, waits = _work(tenant_id, now)  # nothing due and nothing waiting (most calls): one read, no transaction
     expired = _run_timers(tenant_id, now, locked) if due else 0
     # An expired offer puts its task back in the queue: then something waits even if nothing did before.
-    return (_offer(tenant_id, now, whole, locked) if waits or expired else []), expired
+    return (_offer(tenant_id, now, locked) if waits or expired else []), expired
 
 
 def dispatch(tenant: Any, *, now: datetime | None = None) -> list[Reservation]:
@@ -763,18 +761,20 @@ def finish_due_wrapups(now: datetime | None = None) -> int:
     return done
 
 
-# A whole pass (every queued task, so overflow and max wait reach deep into a backlog) holds the tenant's lock
-# for as long as it takes: ~0.4-0.8 s for 10,000 waiting tasks. The ticker runs one for a tenant only once the
-# routing clock has moved WHOLE_PASS_SPACING times the last one's duration past it (so whole passes hold the
-# lock at most ~1/WHOLE_PASS_SPACING of the time); the ticks between dispatch each line's first PER_CLASS tasks,
-# as any dispatch does. A task deeper in a long line meets its overflow step or maximum wait at the next whole
-# pass: late by at most that spacing (8-16 s with 10,000 waiting), never missed.
+# The rules pass: overflow steps and maximum waits depend only on each task's time in its queue and on opening
+# hours, not on agents, so the engine decides them for every waiting task without the tenant's lock (reading
+# 10,000 waiting tasks takes 0.4-0.8 s: held under the lock, that stalled the tenant's calls for as long); only
+# the tasks that move or leave are then re-read under the lock, and one that changed meanwhile (offered,
+# moved, hung up) is left to the next pass. It still costs CPU, so the ticker runs one for a tenant only once
+# the routing clock has moved WHOLE_PASS_SPACING times the last one's duration past it; every tick also
+# dispatches as any change does (each line's first PER_CLASS tasks). A task deeper in a long line meets its
+# overflow step or maximum wait at the next rules pass: late by at most that spacing, never missed.
 WHOLE_PASS_SPACING = 20.0
-_whole_passes: dict[int, tuple[datetime, datetime]] = {}  # tenant id -> (last whole pass, when the next may run)
+_whole_passes: dict[int, tuple[datetime, datetime]] = {}  # tenant id -> (last rules pass, when the next may run)
 
 
 def forget_whole_passes() -> None:
-    """The next tick runs a whole pass for every tenant (tests: rolled-back tenants' ids come back)."""
+    """The next tick runs a rules pass for every tenant (tests: rolled-back tenants' ids come back)."""
     _whole_passes.clear()
 
 
@@ -791,13 +791,53 @@ def tick(now: datetime | None = None) -> int:
 
 def _tick_tenant(tenant_id: int, now: datetime) -> int:
     last, due = _whole_passes.get(tenant_id, (None, None))
-    whole = last is None or due is None or not last <= now < due  # (a clock set back runs one at once)
-    started = time.perf_counter()
-    offers = len(_dispatch(tenant_id, now, whole=whole)[0])
-    if whole:
+    if last is None or due is None or not last <= now < due:  # (a clock set back runs one at once)
+        started = time.perf_counter()
+        rules_pass(tenant_id, now)
         took = time.perf_counter() - started
         _whole_passes[tenant_id] = (now, now + timedelta(seconds=WHOLE_PASS_SPACING * took))
-    return offers
+    return len(_dispatch(tenant_id, now)[0])
+
+
+def rules_pass(tenant_id: int, now: datetime) -> int:
+    """Overflow moves and maximum-wait exits due for any of the tenant's waiting tasks (see above); returns
+    how many tasks moved or left."""
+    queues, rows = _queues(tenant_id)
+    waiting, _ = _waiting(tenant_id, rows, None)
+    router, tasks, _ = _build(tenant_id, now, queues, waiting, [])  # no agents: nothing is offered
+    seen = {key: _rule_state(t) for key, t in tasks.items()}
+    due = [d for d in _decide(router, tasks, now) if _rule_change(d)]
+    if not due:
+        return 0
+    with events.atomic():
+        lock_tenant(tenant_id)
+        fresh = _tasks_unchanged(tenant_id, {d.task_id for d in due}, seen)
+        kept = [d for d in due if d.task_id in fresh]
+        for d in kept:
+            fresh[d.task_id].priority = tasks[d.task_id].priority  # a move takes the priority the step gave it
+        _persist(tenant_id, kept, fresh, {}, now)
+        if kept:
+            _queue_stats_soon(tenant_id)
+    return len(kept)
+
+
+def _rule_change(d: Any) -> bool:
+    """A decision the rules pass persists: a move to another queue, or a maximum-wait exit."""
+    return (isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue) or isinstance(d, engine.MaxWaitExceeded)
+
+
+def _rule_state(t: Task) -> tuple[Any, ...]:
+    """What a rule decision depends on: a task that differs from this under the lock is decided again later."""
+    return t.status, t.queue_id, t.stage_started_at, t.queued_at, t.priority
+
+
+def _tasks_unchanged(tenant_id: int, keys: set[str], seen: dict[str, tuple[Any, ...]]) -> dict[str, Task]:
+    """The tasks (locked) that are as the rules pass read them, by their engine key."""
+    ids = sorted(int(k) for k in keys)
+    sql = (f"SELECT {fastsql.cols(Task, 't')} FROM {fastsql.table(Task)} t WHERE t.tenant_id = %s "  # noqa: S608
+           f"AND t.id IN ({fastsql.placeholders(len(ids))}) ORDER BY t.id{fastsql.for_update('t')}")
+    found = (fastsql.load(Task, r) for r in fastsql.fetch(sql, [tenant_id, *ids]))
+    return {str(t.pk): t for t in found if _rule_state(t) == seen.get(str(t.pk))}
 
 
 def recover() -> int:

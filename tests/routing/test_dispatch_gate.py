@@ -7,14 +7,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
 from linia.routing import actions, dispatcher
 from linia.routing.locks import lock_tenant
-from linia.routing.models import Reservation, ReservationStatus, TaskStatus
+from linia.routing.models import AgentProfile, Reservation, ReservationStatus, TaskStatus
 from tests import factories
 from tests.routing.helpers import agent, queue, status, task
 
@@ -90,6 +92,34 @@ def test_a_request_while_a_pass_waits_for_the_lock_is_served_by_that_pass(monkey
     offers = dict(Reservation.objects.filter(status=ReservationStatus.PENDING).values_list("task_id", "agent_id"))
     assert offers == {first.pk: longest_idle.pk, second.pk: next_idle.pk}  # oldest task, longest idle agent
     assert len(passes) == 1  # the second request came before the pass took the lock: no second pass
+
+
+def test_a_request_during_a_timers_only_pass_gets_an_offers_pass(monkeypatch: Any) -> None:
+    """A pass that only ends a due wrap-up reads no waiting tasks: a request that came meanwhile is not served
+    by it, so the runner goes round once more and offers the new task."""
+    if connection.vendor != "postgresql":
+        pytest.skip("another thread writes while this one is in a transaction: SQLite would make it wait")
+    t = factories.tenant("acme")
+    q = queue(t)
+    agent(t, presence="wrap_up", wrapup_until=timezone.now() - timedelta(seconds=1))  # a timer is due
+    ready = agent(t, idle_minutes=5)
+    added: list[Any] = []
+    real_lock = dispatcher.lock_tenant
+
+    def lock_after_a_change(tenant_id: int) -> None:
+        if not added:  # meanwhile, another thread of this process adds a call and asks for a dispatch
+            def another_request() -> None:
+                added.append(task(t, q))
+                actions.dispatch_after_change([t.pk])  # a pass is running: left to it
+
+            _in_thread(another_request).join(30)
+        real_lock(tenant_id)
+
+    monkeypatch.setattr(dispatcher, "lock_tenant", lock_after_a_change)
+    actions.dispatch_after_change([t.pk])  # nothing waits yet: only the wrap-up to end
+    assert status(added[0]) == TaskStatus.RESERVED
+    assert Reservation.objects.filter(task=added[0], status=ReservationStatus.PENDING).count() == 1
+    assert AgentProfile.objects.get(user=ready).presence == "available"
 
 
 def test_a_failed_pass_leaves_the_next_request_its_own(monkeypatch: Any, caplog: Any) -> None:

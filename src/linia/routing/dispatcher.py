@@ -645,11 +645,10 @@ def _work(tenant_id: int, now: datetime) -> tuple[bool, bool]:
     return bool(rang or wrapped), bool(waits)
 
 
-def _run_timers(tenant_id: int, now: datetime, locked: Callable[[], None]) -> int:
+def _run_timers(tenant_id: int, now: datetime) -> int:
     """Ring-no-answer and wrap-up ends of this tenant (one is due); returns how many offers expired."""
     with events.atomic():
         lock_tenant(tenant_id)
-        locked()
         profiles = lock_agents(_due_agents(tenant_id, now))  # re-read under the lock
         expired = _expire_due(tenant_id, now, profiles)
         _end_due_wrapups(profiles, now)
@@ -674,9 +673,10 @@ def _nothing() -> None:
 
 
 def _dispatch(tenant_id: int, now: datetime, *, locked: Callable[[], None] = _nothing) -> tuple[list[Reservation], int]:
-    """``locked`` is called each time the tenant's lock is taken: what was committed before is seen."""
+    """``locked`` is called when the offers' pass has taken the tenant's lock: what was committed before it is
+    read by that pass (the timers' pass offers nothing, so it does not count)."""
     due, waits = _work(tenant_id, now)  # nothing due and nothing waiting (most calls): one read, no transaction
-    expired = _run_timers(tenant_id, now, locked) if due else 0
+    expired = _run_timers(tenant_id, now) if due else 0
     # An expired offer puts its task back in the queue: then something waits even if nothing did before.
     return (_offer(tenant_id, now, locked) if waits or expired else []), expired
 
@@ -709,7 +709,7 @@ def dispatch_after_commit(tenant_id: int) -> None:
     """Dispatch the tenant after a committed change, sharing passes between this process's threads.
 
     Under load every change asked for its own pass, and the passes queued on the tenant's lock: at 50 calls/s
-    the lock was held ~90% of the time (docs/operations.md "Eighth pass"). A request that comes while another
+    the lock was held ~85% of the time (docs/operations.md "Eighth pass"). A request that comes while another
     thread's pass waits for the lock (or runs) is left to that thread: it runs one more pass unless its last
     one took the lock after the request (then that pass read the change, committed before it asked)."""
     gate = _gate(tenant_id)

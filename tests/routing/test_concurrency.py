@@ -38,7 +38,7 @@ def _worker(seed: int, tenant: Any, queue_: Any, agents: list[Any], stop: float,
     rnd = random.Random(seed)
     try:
         while time.monotonic() < stop:
-            op = rnd.choice(("create", "dispatch", "dispatch", "accept", "accept", "accept", "decline", "expire",
+            op = rnd.choice(("create", "dispatch", "dispatch_after_change", "accept", "accept", "accept", "decline", "expire",
                              "complete", "complete", "rearm"))
             try:
                 _run(op, rnd, tenant, queue_, agents)
@@ -56,6 +56,8 @@ def _run(op: str, rnd: random.Random, tenant: Any, queue_: Any, agents: list[Any
         actions.create_task(None, tenant, channel=rnd.choice(("call", "chat", "chat")), queue=queue_)
     elif op == "dispatch":
         actions.dispatch(tenant)
+    elif op == "dispatch_after_change":  # passes shared between this process's threads (logs, never raises)
+        actions.dispatch_after_change([tenant.pk])
     elif op in ("accept", "decline"):
         res = Reservation.objects.filter(tenant=tenant, status=ReservationStatus.PENDING).order_by("?").first()
         if res is not None:
@@ -104,7 +106,7 @@ def _replay(tenant: Any) -> list[str]:
     return problems
 
 
-def test_parallel_workers_never_double_assign() -> None:
+def test_parallel_workers_never_double_assign(caplog: pytest.LogCaptureFixture) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL: SQLite has a single writer, so there is no race to test")
     tenant = factories.tenant("busy")
@@ -125,6 +127,8 @@ def test_parallel_workers_never_double_assign() -> None:
     assert not any(th.is_alive() for th in threads)
     assert errors == []
     assert counts["accept"] > 50 and counts["dispatch"] > 50, counts  # the run really exercised the paths
+    assert counts["dispatch_after_change"] > 50, counts
+    assert "dispatch after a change failed" not in caplog.text
     assert _replay(tenant) == []
     # And the final state agrees: one active reservation per task, nobody above capacity now.
     active = Counter(Reservation.objects.filter(tenant=tenant, status__in=("pending", "accepted"))

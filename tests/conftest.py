@@ -21,11 +21,11 @@ def _fresh_cache() -> Iterator[None]:
     from django.core.cache import cache
 
     from linia.intake.voice.lines import forget_lines
-    from linia.routing.dispatcher import forget_whole_passes
+    from linia.routing.dispatcher import forget_rules_passes
 
     cache.clear()
     forget_lines()
-    forget_whole_passes()
+    forget_rules_passes()
     yield
 
 

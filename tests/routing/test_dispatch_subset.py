@@ -235,9 +235,9 @@ def test_the_ticker_pass_loads_the_whole_backlog(monkeypatch: pytest.MonkeyPatch
     assert Task.objects.filter(pk__in=[c.pk for c in calls], status="cancelled").count() == 5
 
 
-def test_whole_passes_are_spaced_by_what_they_cost(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_rules_passes_are_spaced_by_what_they_cost(monkeypatch: pytest.MonkeyPatch) -> None:
     """A rules pass reads the whole backlog (~0.4 s for 10,000 tasks): the ticker runs the next one only once the
-    clock has moved WHOLE_PASS_SPACING times its duration on; every tick also dispatches as a change does (the
+    clock has moved RULES_PASS_SPACING times its duration on; every tick also dispatches as a change does (the
     oldest tasks of each requirement). A clock set back runs one at once."""
     monkeypatch.setattr(dispatcher, "PER_CLASS", 2)
     t = factories.tenant("acme")
@@ -250,8 +250,8 @@ def test_whole_passes_are_spaced_by_what_they_cost(monkeypatch: pytest.MonkeyPat
                now):
         dispatcher.tick(at)
     assert [n for n, _ in builds] == [5, 2, 2, 5, 2, 2, 5, 2]  # (rules pass: 5, then the dispatch: 2) or 2
-    dispatcher.forget_whole_passes()
-    monkeypatch.setattr(dispatcher, "WHOLE_PASS_SPACING", 0.0)  # spacing off: every tick has a rules pass
+    dispatcher.forget_rules_passes()
+    monkeypatch.setattr(dispatcher, "RULES_PASS_SPACING", 0.0)  # spacing off: every tick has a rules pass
     for micro in (1, 2, 3):
         dispatcher.tick(now + timedelta(microseconds=micro))
     assert [n for n, _ in builds[8:]] == [5, 2, 5, 2, 5, 2]

@@ -22,12 +22,12 @@ LINES = {
     "maison-mode": ("+33140000100", "Service client", "Chat"),
     "quickdrop": ("+442070000100", "Customer line", "Chat"),
 }
-WRITTEN_NAME = "Email and forms"  # the written queue's name, in the tenant's language where it has one
-WRITTEN_NAMES = {"vostok-market": "Почта и формы", "dyskont-pl": "E-mail i formularze",
-                 "maison-mode": "E-mail et formulaires"}
 
 
 WRITTEN_QUEUE = "email"  # the demo's queue of written requests: its mailbox and its web forms
+WRITTEN_NAME = "Email and forms"  # its name, in the tenant's language where it has one
+WRITTEN_NAMES = {"vostok-market": "Почта и формы", "dyskont-pl": "E-mail i formularze",
+                 "maison-mode": "E-mail et formulaires"}
 WRITTEN_CHANNELS = ["email", "ticket"]
 
 

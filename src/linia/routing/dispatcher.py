@@ -528,10 +528,15 @@ def _decide(router: engine.Router, tasks: dict[str, Task], now: datetime) -> lis
     with it, so the next dispatch, which rebuilds the engine from the rows, serves it the same way."""
     decisions = router.step(_ts(now))
     for d in decisions:
-        if isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue:
+        if _moves_queue(d):
             with contextlib.suppress(engine.EngineError):  # it may have left in the same step (max wait)
                 tasks[d.task_id].priority = router.task(d.task_id).priority
     return decisions
+
+
+def _moves_queue(d: Any) -> bool:
+    """An overflow decision that moves its task to another queue (one that only widens the pool leaves no row)."""
+    return isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue
 
 
 def _room_for(cut: set[str], router: engine.Router) -> bool:
@@ -588,7 +593,7 @@ def _persist(tenant_id: int, decisions: list[Any], tasks: dict[str, Task], loads
              now: datetime) -> list[Reservation]:
     offers = [d for d in decisions if isinstance(d, engine.Offer)]
     for d in decisions:
-        if isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue:
+        if _moves_queue(d):
             task = tasks[d.task_id]
             task.queue_id, task.stage_started_at = int(d.to_queue), now
             task.save(update_fields=["queue", "stage_started_at", "priority"])
@@ -766,16 +771,16 @@ def finish_due_wrapups(now: datetime | None = None) -> int:
 # 10,000 waiting tasks takes 0.4-0.8 s: held under the lock, that stalled the tenant's calls for as long); only
 # the tasks that move or leave are then re-read under the lock, and one that changed meanwhile (offered,
 # moved, hung up) is left to the next pass. It still costs CPU, so the ticker runs one for a tenant only once
-# the routing clock has moved WHOLE_PASS_SPACING times the last one's duration past it; every tick also
+# the routing clock has moved RULES_PASS_SPACING times the last one's duration past it; every tick also
 # dispatches as any change does (each line's first PER_CLASS tasks). A task deeper in a long line meets its
 # overflow step or maximum wait at the next rules pass: late by at most that spacing, never missed.
-WHOLE_PASS_SPACING = 20.0
-_whole_passes: dict[int, tuple[datetime, datetime]] = {}  # tenant id -> (last rules pass, when the next may run)
+RULES_PASS_SPACING = 20.0
+_rules_passes: dict[int, tuple[datetime, datetime]] = {}  # tenant id -> (last rules pass, when the next may run)
 
 
-def forget_whole_passes() -> None:
+def forget_rules_passes() -> None:
     """The next tick runs a rules pass for every tenant (tests: rolled-back tenants' ids come back)."""
-    _whole_passes.clear()
+    _rules_passes.clear()
 
 
 def tick(now: datetime | None = None) -> int:
@@ -784,18 +789,18 @@ def tick(now: datetime | None = None) -> int:
     finish_due_wrapups(now)
     tenant_ids = set(Task.objects.filter(status__in=(TaskStatus.QUEUED, TaskStatus.RESERVED))
                      .values_list("tenant_id", flat=True).order_by())
-    for gone in _whole_passes.keys() - tenant_ids:  # nothing waits there any more: start afresh next time
-        del _whole_passes[gone]
+    for gone in _rules_passes.keys() - tenant_ids:  # nothing waits there any more: start afresh next time
+        del _rules_passes[gone]
     return sum(_tick_tenant(t, now) for t in sorted(tenant_ids))
 
 
 def _tick_tenant(tenant_id: int, now: datetime) -> int:
-    last, due = _whole_passes.get(tenant_id, (None, None))
+    last, due = _rules_passes.get(tenant_id, (None, None))
     if last is None or due is None or not last <= now < due:  # (a clock set back runs one at once)
         started = time.perf_counter()
         rules_pass(tenant_id, now)
         took = time.perf_counter() - started
-        _whole_passes[tenant_id] = (now, now + timedelta(seconds=WHOLE_PASS_SPACING * took))
+        _rules_passes[tenant_id] = (now, now + timedelta(seconds=RULES_PASS_SPACING * took))
     return len(_dispatch(tenant_id, now)[0])
 
 
@@ -823,7 +828,7 @@ def rules_pass(tenant_id: int, now: datetime) -> int:
 
 def _rule_change(d: Any) -> bool:
     """A decision the rules pass persists: a move to another queue, or a maximum-wait exit."""
-    return (isinstance(d, engine.Overflowed) and d.to_queue != d.from_queue) or isinstance(d, engine.MaxWaitExceeded)
+    return _moves_queue(d) or isinstance(d, engine.MaxWaitExceeded)
 
 
 def _rule_state(t: Task) -> tuple[Any, ...]:
